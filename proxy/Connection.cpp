@@ -1,0 +1,58 @@
+#include "proxy/Connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <openssl/ssl.h>
+
+namespace uniqgate::proxy {
+
+namespace {
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+}
+
+asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, error_code& ec) {
+    std::size_t n = 0;
+    if (tls_) {
+        std::tie(ec, n) = co_await tls_->async_read_some(buffer, kNoThrow);
+    } else {
+        std::tie(ec, n) = co_await socket_.async_read_some(buffer, kNoThrow);
+    }
+    co_return n;
+}
+
+asio::awaitable<void> Connection::write_all(asio::const_buffer buffer, error_code& ec) {
+    std::size_t n = 0;
+    if (tls_) {
+        std::tie(ec, n) = co_await asio::async_write(*tls_, buffer, kNoThrow);
+    } else {
+        std::tie(ec, n) = co_await asio::async_write(socket_, buffer, kNoThrow);
+    }
+    (void)n;
+}
+
+asio::awaitable<void> Connection::start_tls(asio::ssl::context& context, asio::ssl::stream_base::handshake_type role,
+                                            const std::string& server_name, error_code& ec) {
+    tls_ = std::make_unique<asio::ssl::stream<Socket&>>(socket_, context);
+    if (role == asio::ssl::stream_base::client && !server_name.empty()) {
+        // SNI, and the name checked by verify_ca's host verification when enabled.
+        SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
+    }
+    std::tie(ec) = co_await tls_->async_handshake(role, kNoThrow);
+}
+
+std::string Connection::tls_description() const {
+    if (!tls_) return {};
+    SSL* ssl = const_cast<asio::ssl::stream<Socket&>&>(*tls_).native_handle();
+    return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
+}
+
+void Connection::close() noexcept {
+    error_code ignored;
+    socket_.shutdown(Socket::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+}  // namespace uniqgate::proxy

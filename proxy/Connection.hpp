@@ -1,0 +1,44 @@
+#pragma once
+// One side of a proxied conversation: a stream socket (TCP or unix) that can be
+// upgraded to TLS in the middle of the conversation, as the MySQL protocol's
+// SSLRequest requires. I/O errors are returned, not thrown: a peer going away is
+// an ordinary event for a proxy.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include <memory>
+#include <string>
+
+namespace uniqgate::proxy {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+class Connection {
+public:
+    using Socket = asio::generic::stream_protocol::socket;
+
+    explicit Connection(Socket socket) : socket_(std::move(socket)) {}
+
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, error_code& ec);
+    asio::awaitable<void> write_all(asio::const_buffer buffer, error_code& ec);
+
+    // TLS handshake on the open socket; after success every read and write is encrypted.
+    asio::awaitable<void> start_tls(asio::ssl::context& context, asio::ssl::stream_base::handshake_type role,
+                                    const std::string& server_name, error_code& ec);
+
+    [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
+    [[nodiscard]] std::string tls_description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" or ""
+    void close() noexcept;
+    Socket& socket() noexcept { return socket_; }
+
+private:
+    Socket socket_;
+    std::unique_ptr<asio::ssl::stream<Socket&>> tls_;
+};
+
+}  // namespace uniqgate::proxy

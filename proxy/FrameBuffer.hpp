@@ -1,0 +1,53 @@
+#pragma once
+// A per-connection receive buffer. Relayed bytes are forwarded straight out of
+// it (no per-packet allocation); whole packets are assembled only where the
+// proxy has to read them (handshake, authentication).
+
+#include "protocol/Frame.hpp"
+#include "protocol/Result.hpp"
+#include "proxy/Connection.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace uniqgate::proxy {
+
+class FrameBuffer {
+public:
+    explicit FrameBuffer(std::size_t capacity = 64 * 1024) : data_(capacity) {}
+
+    [[nodiscard]] std::size_t size() const noexcept { return end_ - begin_; }
+    [[nodiscard]] const std::uint8_t* data() const noexcept { return data_.data() + begin_; }
+    [[nodiscard]] protocol::ByteView view() const noexcept { return {data(), size()}; }
+    void consume(std::size_t n) noexcept {
+        begin_ += n;
+        if (begin_ == end_) begin_ = end_ = 0;
+    }
+
+    // Reads until at least `n` bytes are buffered (growing the buffer if needed).
+    asio::awaitable<void> fill(Connection& from, std::size_t n, error_code& ec);
+    // One read of whatever is available (at least one byte), compacting first.
+    asio::awaitable<void> read_more(Connection& from, error_code& ec);
+
+private:
+    void make_room(std::size_t n);
+
+    std::vector<std::uint8_t> data_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+};
+
+struct Packet {
+    protocol::Bytes payload;
+    std::uint8_t sequence_id = 0;  // of the last frame
+};
+
+// Reads one whole logical packet; fails with too_large past `max_size` bytes.
+asio::awaitable<Packet> read_packet(Connection& from, FrameBuffer& buffer, std::size_t max_size, error_code& ec);
+
+// Frames `payload` starting at `sequence_id` and writes it.
+asio::awaitable<void> write_packet(Connection& to, protocol::ByteView payload, std::uint8_t sequence_id,
+                                   error_code& ec);
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,34 @@
+#include "proxy/Metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace uniqgate::proxy {
+
+namespace {
+void append_metric(std::string& out, const char* name, const char* type, const char* help, long long value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+}
+}  // namespace
+
+std::string Metrics::to_prometheus() const {
+    std::string out;
+    auto load = [](const auto& counter) { return static_cast<long long>(counter.load(std::memory_order_relaxed)); };
+    append_metric(out, "uniqgate_connections_accepted_total", "counter", "Client connections accepted.",
+                  load(connections_accepted));
+    append_metric(out, "uniqgate_connections_active", "gauge", "Client connections open now.",
+                  load(connections_active));
+    append_metric(out, "uniqgate_connections_failed_total", "counter",
+                  "Client connections that ended before authentication completed.", load(connections_failed));
+    append_metric(out, "uniqgate_backend_connect_errors_total", "counter", "Failed connections to the backend.",
+                  load(backend_connect_errors));
+    append_metric(out, "uniqgate_client_protocol_errors_total", "counter",
+                  "Client connections closed for malformed protocol data.", load(client_protocol_errors));
+    append_metric(out, "uniqgate_commands_total", "counter", "Client commands relayed.", load(commands));
+    append_metric(out, "uniqgate_bytes_client_to_backend_total", "counter", "Bytes relayed from clients.",
+                  load(bytes_client_to_backend));
+    append_metric(out, "uniqgate_bytes_backend_to_client_total", "counter", "Bytes relayed to clients.",
+                  load(bytes_backend_to_client));
+    return out;
+}
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,24 @@
+#pragma once
+// Process-wide counters, exported by the admin server in Prometheus text format.
+// Relaxed atomics: they are statistics, not synchronisation.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace uniqgate::proxy {
+
+struct Metrics {
+    std::atomic<std::uint64_t> connections_accepted{0};
+    std::atomic<std::int64_t> connections_active{0};
+    std::atomic<std::uint64_t> connections_failed{0};  // handshake or backend connect failed
+    std::atomic<std::uint64_t> backend_connect_errors{0};
+    std::atomic<std::uint64_t> client_protocol_errors{0};
+    std::atomic<std::uint64_t> commands{0};
+    std::atomic<std::uint64_t> bytes_client_to_backend{0};
+    std::atomic<std::uint64_t> bytes_backend_to_client{0};
+
+    [[nodiscard]] std::string to_prometheus() const;
+};
+
+}  // namespace uniqgate::proxy

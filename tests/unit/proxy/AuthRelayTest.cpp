@@ -1,0 +1,192 @@
+// The authentication exchange on bytes: caching_sha2_password's fast path, full
+// authentication with and without the proxy doing the RSA exchange, and failures.
+#include "proxy/AuthRelay.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <memory>
+#include <string>
+
+namespace uniqgate::proxy {
+namespace {
+
+using protocol::Bytes;
+using Verdict = AuthRelay::Verdict;
+
+const std::string kScramble = "abcdefghij0123456789";  // 20 bytes, like a server's
+
+Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes more_data(std::string_view s) {
+    Bytes b{0x01};
+    b.insert(b.end(), s.begin(), s.end());
+    return b;
+}
+const Bytes kOk{0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00};
+const Bytes kErr = [] {
+    Bytes b{0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0'};
+    const std::string message = "Access denied";
+    b.insert(b.end(), message.begin(), message.end());
+    return b;
+}();
+
+struct RsaKey {
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{EVP_RSA_gen(2048), &EVP_PKEY_free};
+
+    std::string public_pem() const {
+        std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+        PEM_write_bio_PUBKEY(bio.get(), key.get());
+        char* data = nullptr;
+        const long length = BIO_get_mem_data(bio.get(), &data);
+        return std::string(data, static_cast<std::size_t>(length));
+    }
+
+    std::string decrypt(const Bytes& cipher) const {
+        std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key.get(), nullptr),
+                                                                         &EVP_PKEY_CTX_free);
+        EVP_PKEY_decrypt_init(ctx.get());
+        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING);
+        std::size_t length = 0;
+        EVP_PKEY_decrypt(ctx.get(), nullptr, &length, cipher.data(), cipher.size());
+        std::string plain(length, '\0');
+        if (EVP_PKEY_decrypt(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &length, cipher.data(),
+                             cipher.size()) <= 0) {
+            return "<decrypt failed>";
+        }
+        plain.resize(length);
+        return plain;
+    }
+};
+
+std::string unscramble(std::string plain, const std::string& scramble) {
+    for (std::size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>(plain[i] ^ scramble[i % scramble.size()]);
+    return plain;
+}
+
+AuthRelay relay_for(bool client_secure, bool backend_secure) {
+    return AuthRelay({client_secure, backend_secure, kScramble, AuthRelay::kCachingSha2});
+}
+
+TEST(AuthRelay, FastPathSuccessIsRelayedAndWaitsForTheOk) {
+    auto relay = relay_for(true, false);
+    auto step = relay.on_backend_packet(more_data("\x03"));
+    ASSERT_EQ(step.verdict, Verdict::read_backend);
+    ASSERT_EQ(step.send.size(), 1U);
+    EXPECT_TRUE(step.send[0].to_client);
+    EXPECT_EQ(step.send[0].payload, more_data("\x03"));
+    step = relay.on_backend_packet(kOk);
+    EXPECT_EQ(step.verdict, Verdict::authenticated);
+    EXPECT_EQ(step.send[0].payload, kOk);
+}
+
+TEST(AuthRelay, TlsClientPlainBackendFullAuthIsEncryptedByTheProxy) {
+    RsaKey server_key;
+    auto relay = relay_for(true, false);
+    auto step = relay.on_backend_packet(more_data("\x04"));
+    ASSERT_EQ(step.verdict, Verdict::read_client);
+    ASSERT_TRUE(step.send[0].to_client);
+
+    step = relay.on_client_packet(bytes(std::string("s3cret\0", 7)));
+    ASSERT_EQ(step.verdict, Verdict::read_backend);
+    ASSERT_EQ(step.send.size(), 1U);
+    EXPECT_FALSE(step.send[0].to_client);
+    EXPECT_EQ(step.send[0].payload, Bytes{0x02}) << "the proxy asks the server for its public key";
+
+    step = relay.on_backend_packet(more_data(server_key.public_pem()));
+    ASSERT_EQ(step.verdict, Verdict::read_backend);
+    ASSERT_EQ(step.send.size(), 1U) << "the key is not forwarded to the client";
+    EXPECT_FALSE(step.send[0].to_client);
+    EXPECT_EQ(step.send[0].payload.size(), 256U);  // one RSA-2048 block
+    EXPECT_EQ(unscramble(server_key.decrypt(step.send[0].payload), kScramble), std::string("s3cret\0", 7));
+
+    step = relay.on_backend_packet(kOk);
+    EXPECT_EQ(step.verdict, Verdict::authenticated);
+}
+
+TEST(AuthRelay, PlainClientDoesItsOwnRsaExchange) {
+    auto relay = relay_for(false, false);
+    relay.on_backend_packet(more_data("\x04"));
+    auto step = relay.on_client_packet(Bytes{0x02});
+    EXPECT_EQ(step.send[0].payload, Bytes{0x02});
+    EXPECT_FALSE(step.send[0].to_client);
+    step = relay.on_backend_packet(more_data("-----BEGIN PUBLIC KEY-----..."));
+    EXPECT_EQ(step.verdict, Verdict::read_client);
+    EXPECT_TRUE(step.send[0].to_client) << "the client encrypts itself";
+    step = relay.on_client_packet(Bytes(256, 0x5a));
+    EXPECT_EQ(step.send[0].payload, Bytes(256, 0x5a));
+    EXPECT_EQ(step.verdict, Verdict::read_backend);
+}
+
+TEST(AuthRelay, SecureOnBothLegsForwardsTheClearTextPassword) {
+    auto relay = relay_for(true, true);
+    relay.on_backend_packet(more_data("\x04"));
+    auto step = relay.on_client_packet(bytes(std::string("pw\0", 3)));
+    EXPECT_EQ(step.send[0].payload, bytes(std::string("pw\0", 3)));
+    EXPECT_FALSE(step.send[0].to_client);
+}
+
+TEST(AuthRelay, AuthSwitchToCachingSha2UsesTheNewScramble) {
+    RsaKey server_key;
+    AuthRelay relay({true, false, kScramble, "mysql_native_password"});
+    const std::string new_scramble = "ZYXWVUTSRQponmlkjihg";
+    Bytes switch_request{0xfe};
+    const std::string plugin = "caching_sha2_password";
+    switch_request.insert(switch_request.end(), plugin.begin(), plugin.end());
+    switch_request.push_back(0);
+    switch_request.insert(switch_request.end(), new_scramble.begin(), new_scramble.end());
+    switch_request.push_back(0);
+
+    auto step = relay.on_backend_packet(switch_request);
+    ASSERT_EQ(step.verdict, Verdict::read_client);
+    EXPECT_EQ(relay.plugin(), plugin);
+    step = relay.on_client_packet(Bytes(32, 0x11));  // the scrambled fast-path answer
+    EXPECT_EQ(step.send[0].payload, Bytes(32, 0x11));
+    relay.on_backend_packet(more_data("\x04"));
+    step = relay.on_client_packet(bytes(std::string("pw\0", 3)));
+    EXPECT_EQ(step.send[0].payload, Bytes{0x02});
+    step = relay.on_backend_packet(more_data(server_key.public_pem()));
+    EXPECT_EQ(unscramble(server_key.decrypt(step.send[0].payload), new_scramble), std::string("pw\0", 3));
+}
+
+TEST(AuthRelay, ServerRefusingThePublicKeyIsRejected) {
+    auto relay = relay_for(true, false);
+    relay.on_backend_packet(more_data("\x04"));
+    relay.on_client_packet(bytes(std::string("pw\0", 3)));
+    auto step = relay.on_backend_packet(kErr);
+    EXPECT_EQ(step.verdict, Verdict::rejected);
+    ASSERT_EQ(step.send.size(), 1U);
+    EXPECT_TRUE(step.send[0].to_client);
+}
+
+TEST(AuthRelay, GarbagePublicKeyFails) {
+    auto relay = relay_for(true, false);
+    relay.on_backend_packet(more_data("\x04"));
+    relay.on_client_packet(bytes(std::string("pw\0", 3)));
+    auto step = relay.on_backend_packet(more_data("not a key"));
+    EXPECT_EQ(step.verdict, Verdict::failed);
+    EXPECT_TRUE(step.send.empty());
+}
+
+TEST(AuthRelay, ErrEndsAuthentication) {
+    auto relay = relay_for(false, false);
+    auto step = relay.on_backend_packet(kErr);
+    EXPECT_EQ(step.verdict, Verdict::rejected);
+    EXPECT_EQ(step.send[0].payload, kErr);
+}
+
+TEST(AuthRelay, UnknownOrEmptyPacketsFail) {
+    auto relay = relay_for(false, false);
+    EXPECT_EQ(relay.on_backend_packet(Bytes{}).verdict, Verdict::failed);
+    EXPECT_EQ(relay.on_backend_packet(Bytes{0x42, 0x01}).verdict, Verdict::failed);
+}
+
+TEST(AuthRelay, EncryptPasswordRejectsBadInput) {
+    EXPECT_TRUE(encrypt_password_rsa("pw", "", RsaKey().public_pem()).empty());
+    EXPECT_TRUE(encrypt_password_rsa("pw", kScramble, "garbage").empty());
+}
+
+}  // namespace
+}  // namespace uniqgate::proxy
