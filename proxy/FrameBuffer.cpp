@@ -15,11 +15,12 @@ void FrameBuffer::make_room(std::size_t n) {
     if (data_.size() < n) data_.resize(n);
 }
 
-asio::awaitable<void> FrameBuffer::fill(Connection& from, std::size_t n, error_code& ec) {
+asio::awaitable<void> FrameBuffer::fill(Connection& from, std::size_t n, error_code& ec, bool exact) {
     if (size() >= n) co_return;
     if (data_.size() - begin_ < n) make_room(n);
     while (size() < n) {
-        const std::size_t got = co_await from.read_some(asio::buffer(data_.data() + end_, data_.size() - end_), ec);
+        const std::size_t room = exact ? n - size() : data_.size() - end_;
+        const std::size_t got = co_await from.read_some(asio::buffer(data_.data() + end_, room), ec);
         if (ec) co_return;
         end_ += got;
     }
@@ -32,17 +33,18 @@ asio::awaitable<void> FrameBuffer::read_more(Connection& from, error_code& ec) {
     end_ += got;
 }
 
-asio::awaitable<Packet> read_packet(Connection& from, FrameBuffer& buffer, std::size_t max_size, error_code& ec) {
+asio::awaitable<Packet> read_packet(Connection& from, FrameBuffer& buffer, std::size_t max_size, error_code& ec,
+                                    bool exact) {
     Packet packet;
     for (;;) {
-        co_await buffer.fill(from, kFrameHeaderSize, ec);
+        co_await buffer.fill(from, kFrameHeaderSize, ec, exact);
         if (ec) co_return packet;
         const auto header = protocol::decode_frame_header(buffer.data());
         if (packet.payload.size() + header.payload_length > max_size) {
             ec = make_error_code(boost::asio::error::message_size);
             co_return packet;
         }
-        co_await buffer.fill(from, kFrameHeaderSize + header.payload_length, ec);
+        co_await buffer.fill(from, kFrameHeaderSize + header.payload_length, ec, exact);
         if (ec) co_return packet;
         const auto* body = buffer.data() + kFrameHeaderSize;
         packet.payload.insert(packet.payload.end(), body, body + header.payload_length);

@@ -26,7 +26,9 @@ public:
     }
 
     // Reads until at least `n` bytes are buffered (growing the buffer if needed).
-    asio::awaitable<void> fill(Connection& from, std::size_t n, error_code& ec);
+    // With `exact`, never reads past `n`: bytes after a packet that switches the
+    // connection to TLS belong to the TLS engine, not to this buffer.
+    asio::awaitable<void> fill(Connection& from, std::size_t n, error_code& ec, bool exact = false);
     // One read of whatever is available (at least one byte), compacting first.
     asio::awaitable<void> read_more(Connection& from, error_code& ec);
 
@@ -43,8 +45,10 @@ struct Packet {
     std::uint8_t sequence_id = 0;  // of the last frame
 };
 
-// Reads one whole logical packet; fails with too_large past `max_size` bytes.
-asio::awaitable<Packet> read_packet(Connection& from, FrameBuffer& buffer, std::size_t max_size, error_code& ec);
+// Reads one whole logical packet; fails with message_size past `max_size` bytes.
+// `exact`: read no byte beyond the packet (see FrameBuffer::fill).
+asio::awaitable<Packet> read_packet(Connection& from, FrameBuffer& buffer, std::size_t max_size, error_code& ec,
+                                    bool exact = false);
 
 // Frames `payload` starting at `sequence_id` and writes it.
 asio::awaitable<void> write_packet(Connection& to, protocol::ByteView payload, std::uint8_t sequence_id,

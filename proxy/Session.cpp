@@ -2,6 +2,10 @@
 // forwarding bytes from the buffer they arrived in.
 #include "proxy/Session.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,7 +16,10 @@ using protocol::Command;
 using protocol::kFrameHeaderSize;
 using Next = protocol::ResponseTracker::Next;
 
+using namespace boost::asio::experimental::awaitable_operators;
+
 namespace {
+constexpr std::chrono::seconds kHandshakeTimeout{10};
 // Frames up to this size are buffered whole before the tracker looks at them;
 // larger ones (rows, blobs) are streamed and only their first bytes inspected,
 // which is all that is needed to tell a row from an OK/EOF/ERR.
@@ -34,7 +41,14 @@ Session::Session(ProxyContext& context, Connection::Socket client_socket, std::u
 asio::awaitable<void> Session::run() {
     context_.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     context_.metrics.connections_active.fetch_add(1, std::memory_order_relaxed);
-    const bool established = co_await establish();
+    // A client that connects and never finishes the handshake must not hold a
+    // backend connection forever.
+    asio::steady_timer deadline(co_await asio::this_coro::executor, kHandshakeTimeout);
+    auto outcome = co_await (establish() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    const bool established = outcome.index() == 0 && std::get<0>(outcome);
+    if (outcome.index() == 1) {
+        spdlog::info("session {}: handshake not completed within {} s; closing", id_, kHandshakeTimeout.count());
+    }
     if (established) {
         spdlog::debug("session {}: user '{}' authenticated{}", id_, username_,
                       client_.is_tls() ? " (" + client_.tls_description() + ")" : "");

@@ -24,11 +24,13 @@ constexpr auto kBackendConnectTimeout = 5s;
 // Capabilities the proxy does not carry through: it would have to implement
 // them on both legs (compression), or they change message formats the session
 // must understand (query attributes, optional metadata, MariaDB's metadata cache,
-// bulk execute, COM_MULTI, progress reports).
+// COM_MULTI, progress reports). MariaDB's bulk execute stays: drivers behave
+// differently without it (Connector/J's batch update counts), and its response
+// is an ordinary one.
 constexpr protocol::Capabilities kUnsupportedCaps =
     cap::compress | cap::zstd_compression | cap::query_attributes | cap::optional_resultset_metadata |
     cap::multi_factor_authentication | cap::mariadb_progress | cap::mariadb_com_multi |
-    cap::mariadb_stmt_bulk_operations | cap::mariadb_cache_metadata;
+    cap::mariadb_cache_metadata;
 }  // namespace
 
 asio::awaitable<void> Session::refuse_client(std::uint16_t code, const std::string& sql_state,
@@ -110,8 +112,15 @@ asio::awaitable<bool> Session::exchange_handshake() {
     co_await write_packet(client_, protocol::encode_initial_handshake(offered), 0, ec);
     if (ec) co_return false;
 
-    auto answer = co_await read_packet(client_, client_buffer_, kMaxHandshakePacket, ec);
-    if (ec) co_return false;
+    // Exact reads: a client may send its TLS ClientHello right behind the SSLRequest.
+    auto answer = co_await read_packet(client_, client_buffer_, kMaxHandshakePacket, ec, /*exact=*/true);
+    if (ec) {
+        if (ec == asio::error::message_size) {
+            context_.metrics.client_protocol_errors.fetch_add(1, std::memory_order_relaxed);
+            spdlog::warn("session {}: client sent an oversized or garbled handshake response; closing", id_);
+        }
+        co_return false;
+    }
     std::uint8_t client_seq = answer.sequence_id;
     if (protocol::is_ssl_request(answer.payload)) {
         if (!context_.client_tls) co_return false;  // asked for what was not offered

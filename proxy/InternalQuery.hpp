@@ -1,0 +1,33 @@
+#pragma once
+// The proxy's own statements on a session's backend connection (existence
+// checks, GET_LOCK, dedup-table writes, schema lookups). Their packets never
+// reach the client.
+
+#include "protocol/Constants.hpp"
+#include "protocol/Messages.hpp"
+#include "protocol/TextResultRow.hpp"
+#include "proxy/Connection.hpp"
+#include "proxy/FrameBuffer.hpp"
+
+#include <string_view>
+#include <vector>
+
+namespace uniqgate::proxy {
+
+// The outcome of one statement (a multi-statement string yields one per statement
+// up to and including the first error).
+struct StatementOutcome {
+    bool is_error = false;
+    protocol::ErrPacket error{};
+    protocol::OkPacket ok{};  // the OK, or a result set's terminator (status flags, warnings)
+    std::vector<protocol::TextRow> rows{};
+};
+
+// Sends `sql` as COM_QUERY and reads the whole response. `ec` is set when the
+// connection failed or the response could not be followed; the connection is
+// then unusable.
+asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& backend, FrameBuffer& buffer,
+                                                                 protocol::Capabilities caps, std::string_view sql,
+                                                                 error_code& ec);
+
+}  // namespace uniqgate::proxy
