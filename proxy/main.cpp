@@ -15,6 +15,11 @@ constexpr const char* kVersion = "0.1.0";
 
 int run_proxy(const std::string& config_path, unsigned threads) {
     const auto config = uniqgate::config::load_config_file(config_path);
+    if (!config.rules.empty()) {
+        spdlog::warn("{} rule(s) configured, but this version does not enforce rules yet: statements on rule "
+                     "tables are relayed untouched",
+                     config.rules.size());
+    }
     uniqgate::proxy::Server server(config, threads);
     server.run();
     return 0;
