@@ -98,6 +98,10 @@ Server::Server(const config::Config& config, unsigned threads) : impl_(std::make
 
 Server::~Server() = default;
 
+void Server::stop() {
+    for (auto& loop : impl_->loops) loop->stop();
+}
+
 void Server::run() {
     auto& main_loop = *impl_->loops.front();
     asio::signal_set signals(main_loop, SIGINT, SIGTERM);

@@ -21,8 +21,10 @@ public:
     Server(const config::Config& config, unsigned threads);
     ~Server();
 
-    // Serves until SIGINT or SIGTERM.
+    // Serves until SIGINT, SIGTERM or stop().
     void run();
+    // Thread-safe: makes run() return.
+    void stop();
 
 private:
     struct Impl;
