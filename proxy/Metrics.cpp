@@ -28,6 +28,13 @@ std::string Metrics::to_prometheus() const {
                   load(bytes_client_to_backend));
     append_metric(out, "uniqgate_bytes_backend_to_client_total", "counter", "Bytes relayed to clients.",
                   load(bytes_backend_to_client));
+    append_metric(out, "uniqgate_duplicates_refused_total", "counter",
+                  "Rows refused (1062) or skipped (on_duplicate: ignore) because their key is live.",
+                  load(duplicates_refused));
+    append_metric(out, "uniqgate_observed_duplicates_total", "counter",
+                  "Would-be duplicate rows let through by rules in observe mode.", load(observed_duplicates));
+    append_metric(out, "uniqgate_statements_refused_total", "counter",
+                  "Statements on rule tables refused because uniqgate cannot check them.", load(statements_refused));
     return out;
 }
 

@@ -17,6 +17,9 @@ struct Metrics {
     std::atomic<std::uint64_t> commands{0};
     std::atomic<std::uint64_t> bytes_client_to_backend{0};
     std::atomic<std::uint64_t> bytes_backend_to_client{0};
+    std::atomic<std::uint64_t> duplicates_refused{0};   // serialize: rows answered 1062 or skipped (ignore)
+    std::atomic<std::uint64_t> observed_duplicates{0};  // observe: would-be duplicates let through
+    std::atomic<std::uint64_t> statements_refused{0};   // rule statements uniqgate cannot check
 
     [[nodiscard]] std::string to_prometheus() const;
 };

@@ -36,6 +36,9 @@ struct Server::Impl {
     std::unique_ptr<asio::ssl::context> client_tls;
     std::unique_ptr<asio::ssl::context> backend_tls;
     Metrics metrics;
+    rules::RuleSet rule_set;
+    SchemaCache schemas;
+    LockManager locks;
     ProxyContext context;
     asio::ip::tcp::acceptor acceptor;
     std::unique_ptr<AdminServer> admin;
@@ -47,7 +50,9 @@ struct Server::Impl {
           loops(make_loops(threads)),
           client_tls(make_client_facing_tls(cfg.client_tls)),
           backend_tls(make_backend_tls(cfg.backend_tls)),
-          context{cfg, client_tls.get(), backend_tls.get(), metrics},
+          rule_set(cfg.rules),
+          locks(cfg.lock.timeout),
+          context{cfg, client_tls.get(), backend_tls.get(), metrics, rule_set, schemas, locks},
           acceptor(*loops.front()) {
         const auto endpoint = resolve_listen(cfg.listen, "listen");
         error_code ec;

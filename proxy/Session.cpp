@@ -50,12 +50,14 @@ asio::awaitable<void> Session::run() {
         spdlog::info("session {}: handshake not completed within {} s; closing", id_, kHandshakeTimeout.count());
     }
     if (established) {
+        charset_ = charset_from_collation_id(client_charset_id_);
         spdlog::debug("session {}: user '{}' authenticated{}", id_, username_,
                       client_.is_tls() ? " (" + client_.tls_description() + ")" : "");
         co_await command_loop();
     } else {
         context_.metrics.connections_failed.fetch_add(1, std::memory_order_relaxed);
     }
+    if (holds_local_locks_) context_.locks.release_all(id_);  // a client that disconnects frees its keys
     close_both();
     context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -86,15 +88,42 @@ asio::awaitable<void> Session::command_loop() {
             if (!changed) co_return;
             continue;
         }
-        const auto next = tracker_.on_command(
-            {client_buffer_.data() + kFrameHeaderSize, inspected_length(header.payload_length)});
-        const bool forwarded = co_await relay_command_packet(header.payload_length);
-        if (!forwarded) co_return;
-        if (command == Command::quit) co_return;
-        if (next == Next::done) continue;
-        const bool answered = co_await relay_response();
-        if (!answered) co_return;
+        if (command == Command::init_db) remember_init_db(header.payload_length);
+        const bool rules_active = !context_.rules.rules().empty();
+        bool alive = true;
+        if (rules_active && command == Command::query) {
+            alive = co_await intercept_query(header.payload_length);
+        } else if (rules_active && command == Command::stmt_prepare) {
+            alive = co_await intercept_prepare(header.payload_length);
+        } else {
+            alive = co_await relay_command(header.payload_length);
+        }
+        if (!alive || command == Command::quit) co_return;
+        if (database_change_pending_) {
+            if (!tracker_.ended_with_error()) current_database_ = std::move(pending_database_);
+            database_change_pending_ = false;
+        }
+        co_await release_keys_if_transaction_ended();
     }
+}
+
+// The plain relay: the command from the receive buffer, then its response.
+asio::awaitable<bool> Session::relay_command(std::uint32_t frame_length) {
+    const auto next = tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, inspected_length(frame_length)});
+    const bool forwarded = co_await relay_command_packet(frame_length);
+    if (!forwarded) co_return false;
+    if (next == Next::done) co_return true;
+    const bool answered = co_await relay_response();
+    co_return answered;
+}
+
+void Session::remember_init_db(std::uint32_t frame_length) {
+    // COM_INIT_DB: the rest of the packet is the name; it is current once the server says OK.
+    const std::size_t available = std::min<std::size_t>(client_buffer_.size() - kFrameHeaderSize, frame_length);
+    if (available < 1 || available != frame_length) return;
+    pending_database_.assign(reinterpret_cast<const char*>(client_buffer_.data()) + kFrameHeaderSize + 1,
+                             frame_length - 1);
+    database_change_pending_ = true;
 }
 
 // Forwards one client packet (all its frames) to the backend, streaming.

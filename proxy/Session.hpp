@@ -9,7 +9,11 @@
 #include "proxy/AuthRelay.hpp"
 #include "proxy/Connection.hpp"
 #include "proxy/FrameBuffer.hpp"
+#include "proxy/LockManager.hpp"
 #include "proxy/Metrics.hpp"
+#include "proxy/SchemaCache.hpp"
+#include "rules/Plan.hpp"
+#include "rules/RuleSet.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -18,12 +22,19 @@
 
 namespace uniqgate::proxy {
 
+// The character set a handshake's collation id names (what the lexer must know
+// about multibyte strings).
+rules::Charset charset_from_collation_id(std::uint8_t id) noexcept;
+
 // What every session shares; owned by the Server, read-only while sessions run.
 struct ProxyContext {
     const config::Config& config;
     asio::ssl::context* client_tls = nullptr;   // nullptr: client TLS disabled
     asio::ssl::context* backend_tls = nullptr;  // nullptr: backend TLS disabled
     Metrics& metrics;
+    const rules::RuleSet& rules;
+    SchemaCache& schemas;
+    LockManager& locks;
 };
 
 class Session {
@@ -43,13 +54,38 @@ private:
 
     // Command phase.
     asio::awaitable<void> command_loop();
+    asio::awaitable<bool> relay_command(std::uint32_t frame_length);
     asio::awaitable<bool> relay_command_packet(std::uint32_t first_frame_length);
+    void remember_init_db(std::uint32_t frame_length);
     asio::awaitable<bool> relay_response();
     asio::awaitable<bool> relay_infile_data();
     asio::awaitable<bool> change_user();
 
     void close_both() noexcept;
 
+    // Rule enforcement (SessionRules.cpp).
+    [[nodiscard]] rules::SessionContext rule_context() const noexcept;
+    asio::awaitable<bool> intercept_query(std::uint32_t frame_length);
+    asio::awaitable<bool> intercept_prepare(std::uint32_t frame_length);
+    enum class Verdict { relay, refuse, enforce_insert };
+    struct Decision {
+        Verdict verdict = Verdict::relay;
+        std::string reason;  // refuse: quotable in the error message
+        rules::WritePlan plan;
+    };
+    asio::awaitable<bool> enforce(std::string sql, const rules::Classification& classification);
+    [[nodiscard]] Decision decide(const std::string& sql, const rules::Classification& classification,
+                                  const rules::SessionContext& context, const rules::TableSchema* facts) const;
+    asio::awaitable<bool> enforce_insert(const std::string& sql, const rules::WritePlan& plan,
+                                         const rules::TableSchema& schema);
+    asio::awaitable<std::shared_ptr<const rules::TableSchema>> table_schema(const std::string& schema,
+                                                                           const std::string& table, error_code& ec);
+    asio::awaitable<bool> send_statement(std::string_view sql);
+    asio::awaitable<bool> send_error(std::uint16_t code, std::string_view sql_state, std::string message);
+    asio::awaitable<bool> send_ok(std::uint64_t affected_rows, std::uint64_t last_insert_id);
+    asio::awaitable<LockError> lock_keys(std::vector<std::string> keys);
+    asio::awaitable<void> release_keys_if_transaction_ended();
+    void after_response(bool ok);
     ProxyContext& context_;
     const std::uint64_t id_;
     Connection client_;
@@ -62,6 +98,13 @@ private:
     std::string username_;     // for log lines
     std::string scramble_;     // from the backend's handshake, which the client answered
     std::string auth_plugin_;  // the plugin authentication ended with
+    std::string current_database_;
+    std::string pending_database_;  // USE / COM_INIT_DB: current once the server says OK
+    bool database_change_pending_ = false;
+    rules::Charset charset_ = rules::Charset::utf8;
+    std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
+    bool holds_local_locks_ = false;
+    std::uint8_t client_charset_id_ = 0;
 };
 
 }  // namespace uniqgate::proxy

@@ -33,6 +33,17 @@ constexpr protocol::Capabilities kUnsupportedCaps =
     cap::mariadb_cache_metadata;
 }  // namespace
 
+rules::Charset charset_from_collation_id(std::uint8_t id) noexcept {
+    switch (id) {
+        case 1: case 84: return rules::Charset::big5;
+        case 13: case 88: return rules::Charset::sjis;
+        case 28: case 87: return rules::Charset::gbk;
+        case 63: return rules::Charset::binary;
+        case 5: case 8: case 15: case 31: case 47: case 48: case 49: case 94: return rules::Charset::latin1;
+        default: return rules::Charset::utf8;  // utf8mb3/utf8mb4 and the rest: ASCII-safe
+    }
+}
+
 asio::awaitable<void> Session::refuse_client(std::uint16_t code, const std::string& sql_state,
                                              const std::string& message, std::uint8_t sequence_id) {
     protocol::ErrPacket err{code, sql_state, message};
@@ -141,6 +152,8 @@ asio::awaitable<bool> Session::exchange_handshake() {
     }
     client_caps_ = response.value().capabilities & offered.capabilities;
     username_ = response.value().username;
+    current_database_ = response.value().database.value_or("");
+    client_charset_id_ = response.value().character_set;
     if (context_.config.client_tls.mode == config::ClientTlsMode::required && !client_.is_tls()) {
         co_await refuse_client(3159, "HY000",
                                "Connections using insecure transport are prohibited by uniqgate (client_tls: required)",

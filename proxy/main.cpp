@@ -15,10 +15,10 @@ constexpr const char* kVersion = "0.1.0";
 
 int run_proxy(const std::string& config_path, unsigned threads) {
     const auto config = uniqgate::config::load_config_file(config_path);
-    if (!config.rules.empty()) {
-        spdlog::warn("{} rule(s) configured, but this version does not enforce rules yet: statements on rule "
-                     "tables are relayed untouched",
-                     config.rules.size());
+    for (const auto& rule : config.rules) {
+        if (rule.mode == uniqgate::config::RuleMode::dedup) {
+            spdlog::warn("rule '{}': mode dedup is not implemented yet; writes that need it are refused", rule.name);
+        }
     }
     uniqgate::proxy::Server server(config, threads);
     server.run();

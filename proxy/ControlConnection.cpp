@@ -1,0 +1,203 @@
+#include "proxy/ControlConnection.hpp"
+
+#include <mysql.h>
+
+#include <memory>
+#include <mutex>
+#include <utility>
+
+namespace uniqgate::proxy {
+namespace {
+
+constexpr unsigned int connect_timeout_s = 5;
+
+// mysql_init() initialises the library on first use, but not thread-safely: do it once here.
+void init_library_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+}
+
+std::string endpoint_text(const config::BackendConfig& backend) {
+    if (!backend.unix_socket.empty()) return "unix socket " + backend.unix_socket;
+    return config::to_string(config::Endpoint{backend.host, backend.port});
+}
+
+std::string connect_error(const std::string& endpoint, const std::string& user, const std::string& reason) {
+    return "cannot connect to " + endpoint + " as '" + user + "': " + reason;
+}
+
+// libmariadb 3.3: MYSQL_OPT_SSL_ENFORCE only switches TLS on (use_ssl); a CA makes it verify
+// the server's certificate chain (the host name only with MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+// which we leave off, like the proxy's own backend leg). "TLS or fail" is checked after the
+// handshake in require_tls_if_configured().
+void set_tls_options(MYSQL* mysql, const config::BackendTlsConfig& tls) {
+    const my_bool use_tls = tls.mode != config::BackendTlsMode::disabled;
+    mysql_options(mysql, MYSQL_OPT_SSL_ENFORCE, &use_tls);
+    if (tls.mode == config::BackendTlsMode::verify_ca) mysql_options(mysql, MYSQL_OPT_SSL_CA, tls.ca.c_str());
+}
+
+bool tls_required(const config::BackendTlsConfig& tls) {
+    return tls.mode == config::BackendTlsMode::required || tls.mode == config::BackendTlsMode::verify_ca;
+}
+
+void set_connect_options(MYSQL* mysql, const config::Config& config) {
+    const unsigned int timeout = connect_timeout_s;
+    mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    // Explicit, so host "localhost" with a port still means TCP and a socket path means the socket.
+    const mysql_protocol_type protocol =
+        config.backend.unix_socket.empty() ? MYSQL_PROTOCOL_TCP : MYSQL_PROTOCOL_SOCKET;
+    mysql_options(mysql, MYSQL_OPT_PROTOCOL, &protocol);
+    set_tls_options(mysql, config.backend_tls);
+}
+
+MYSQL* real_connect(MYSQL* mysql, const config::Config& config) {
+    const auto& backend = config.backend;
+    const auto& control = config.control;
+    if (!backend.unix_socket.empty()) {
+        return mysql_real_connect(mysql, "localhost", control.user.c_str(), control.password.c_str(), nullptr, 0,
+                                  backend.unix_socket.c_str(), 0);
+    }
+    return mysql_real_connect(mysql, backend.host.c_str(), control.user.c_str(), control.password.c_str(), nullptr,
+                              backend.port, nullptr, 0);
+}
+
+QueryResult error_result(MYSQL* mysql) {
+    QueryResult result;
+    result.error_code = mysql_errno(mysql);
+    result.sqlstate = mysql_sqlstate(mysql);
+    result.message = mysql_error(mysql);
+    return result;
+}
+
+struct FreeResult {
+    void operator()(MYSQL_RES* res) const { mysql_free_result(res); }
+};
+
+std::vector<SqlRow> read_rows(MYSQL_RES* res) {
+    std::vector<SqlRow> rows;
+    const unsigned int fields = mysql_num_fields(res);
+    rows.reserve(mysql_num_rows(res));
+    while (MYSQL_ROW row = mysql_fetch_row(res)) {
+        const unsigned long* lengths = mysql_fetch_lengths(res);
+        SqlRow& out = rows.emplace_back();
+        out.reserve(fields);
+        for (unsigned int i = 0; i < fields; ++i) {
+            if (row[i] == nullptr) {
+                out.emplace_back(std::nullopt);
+            } else {
+                out.emplace_back(std::string(row[i], lengths[i]));
+            }
+        }
+    }
+    return rows;
+}
+
+}  // namespace
+
+std::string QueryResult::describe_error() const {
+    if (ok) return "ok";
+    return "ERROR " + std::to_string(error_code) + " (" + sqlstate + "): " + message;
+}
+
+ControlConnection ControlConnection::connect(const config::Config& config) {
+    init_library_once();
+    std::string endpoint = endpoint_text(config.backend);
+    MYSQL* mysql = mysql_init(nullptr);
+    if (mysql == nullptr) throw ControlConnectionError(connect_error(endpoint, config.control.user, "out of memory"));
+    set_connect_options(mysql, config);
+    if (real_connect(mysql, config) == nullptr) {
+        const std::string reason = std::string(mysql_error(mysql)) + " (" + std::to_string(mysql_errno(mysql)) + ")";
+        mysql_close(mysql);
+        throw ControlConnectionError(connect_error(endpoint, config.control.user, reason));
+    }
+    ControlConnection connection(mysql, std::move(endpoint));
+    if (tls_required(config.backend_tls) && connection.tls_cipher().empty()) {
+        throw ControlConnectionError(connect_error(connection.endpoint_, config.control.user,
+                                                   std::string("backend_tls.mode is ") +
+                                                       config::to_string(config.backend_tls.mode) +
+                                                       " but the server did not use TLS"));
+    }
+    return connection;
+}
+
+ControlConnection::ControlConnection(st_mysql* mysql, std::string endpoint)
+    : mysql_(mysql), endpoint_(std::move(endpoint)) {}
+
+ControlConnection::ControlConnection(ControlConnection&& other) noexcept
+    : mysql_(std::exchange(other.mysql_, nullptr)), endpoint_(std::move(other.endpoint_)) {}
+
+ControlConnection& ControlConnection::operator=(ControlConnection&& other) noexcept {
+    if (this != &other) {
+        if (mysql_ != nullptr) mysql_close(mysql_);
+        mysql_ = std::exchange(other.mysql_, nullptr);
+        endpoint_ = std::move(other.endpoint_);
+    }
+    return *this;
+}
+
+ControlConnection::~ControlConnection() {
+    if (mysql_ != nullptr) mysql_close(mysql_);
+}
+
+QueryResult ControlConnection::query(std::string_view sql) {
+    if (mysql_ == nullptr) {
+        QueryResult result;
+        result.error_code = 2006;  // CR_SERVER_GONE_ERROR: the closest client error for "no connection"
+        result.sqlstate = "HY000";
+        result.message = "control connection is not open (moved from)";
+        return result;
+    }
+    if (mysql_real_query(mysql_, sql.data(), static_cast<unsigned long>(sql.size())) != 0) return error_result(mysql_);
+    std::unique_ptr<MYSQL_RES, FreeResult> res(mysql_store_result(mysql_));
+    QueryResult result;
+    if (res == nullptr) {
+        // No result set: fine for statements without one, an error for a failed read.
+        if (mysql_field_count(mysql_) != 0) return error_result(mysql_);
+        result.affected_rows = mysql_affected_rows(mysql_);
+    } else {
+        result.rows = read_rows(res.get());
+    }
+    result.ok = true;
+    return result;
+}
+
+QueryResult ControlConnection::set_read_committed() {
+    return query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+}
+
+std::string ControlConnection::escape_string(std::string_view value) const {
+    std::string out(value.size() * 2 + 1, '\0');
+    const auto size = static_cast<unsigned long>(value.size());
+    // Without a connection (moved from) there is no character set or sql_mode to follow.
+    const unsigned long length = mysql_ == nullptr ? mysql_escape_string(out.data(), value.data(), size)
+                                                   : mysql_real_escape_string(mysql_, out.data(), value.data(), size);
+    out.resize(length);
+    return out;
+}
+
+std::string ControlConnection::quote_string(std::string_view value) const {
+    return "'" + escape_string(value) + "'";
+}
+
+std::string ControlConnection::quote_identifier(std::string_view name) {
+    std::string out = "`";
+    for (const char c : name) {
+        if (c == '`') out += '`';
+        out += c;
+    }
+    out += '`';
+    return out;
+}
+
+std::string ControlConnection::quote_table(const config::TableName& name) {
+    if (name.schema.empty()) return quote_identifier(name.table);
+    return quote_identifier(name.schema) + "." + quote_identifier(name.table);
+}
+
+std::string ControlConnection::tls_cipher() const {
+    const char* cipher = mysql_ == nullptr ? nullptr : mysql_get_ssl_cipher(mysql_);
+    return cipher == nullptr ? std::string() : std::string(cipher);
+}
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,257 @@
+// Rule enforcement in a Session: which statements concern a rule, and what
+// the session does before relaying them (serialize mode: per-key locks and an
+// existence check; see ../shared/DESIGN.md).
+#include "proxy/InternalQuery.hpp"
+#include "proxy/Session.hpp"
+#include "proxy/SqlText.hpp"
+#include "rules/Analyser.hpp"
+#include "rules/StatementSplitter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+namespace uniqgate::proxy {
+
+using protocol::Command;
+using protocol::kFrameHeaderSize;
+
+namespace {
+
+// MySQL's own errors, so applications handle them as they would without the proxy.
+constexpr std::uint16_t kErNotSupportedYet = 1235;
+
+// The USE statement's database, if `sql` is one.
+std::optional<std::string> use_target(std::string_view sql, const rules::LexOptions& options) {
+    rules::Lexer lexer(sql, options);
+    const rules::Token first = lexer.next();
+    if (!first.is_keyword("USE")) return std::nullopt;
+    const rules::Token name = lexer.next();
+    if (name.kind != rules::TokenKind::identifier && name.kind != rules::TokenKind::quoted_identifier) {
+        return std::nullopt;
+    }
+    return rules::identifier_value(name);
+}
+
+// Every rule that cannot check the statement allows it to pass unchecked.
+bool all_unsupported_pass_through(const rules::WritePlan& plan) {
+    for (const auto& rule : plan.rules) {
+        if (!rule.unsupported.empty() && rule.rule->unsupported != config::Unsupported::passthrough) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+rules::SessionContext Session::rule_context() const noexcept {
+    rules::SessionContext context;
+    context.current_database = current_database_;
+    context.no_backslash_escapes = (tracker_.status_flags() & protocol::status::no_backslash_escapes) != 0;
+    context.charset = charset_;
+    return context;
+}
+
+asio::awaitable<bool> Session::send_error(std::uint16_t code, std::string_view sql_state, std::string message) {
+    error_code ec;
+    protocol::ErrPacket err{code, std::string(sql_state), std::move(message)};
+    co_await write_packet(client_, protocol::encode_err(err, client_caps_), 1, ec);
+    co_return !ec;
+}
+
+asio::awaitable<bool> Session::send_ok(std::uint64_t affected_rows, std::uint64_t last_insert_id) {
+    error_code ec;
+    protocol::OkPacket ok;
+    ok.affected_rows = affected_rows;
+    ok.last_insert_id = last_insert_id;
+    ok.status_flags = tracker_.status_flags();
+    co_await write_packet(client_, protocol::encode_ok(ok, client_caps_), 1, ec);
+    co_return !ec;
+}
+
+// Sends a statement the proxy (re)built or assembled, and relays its response.
+asio::awaitable<bool> Session::send_statement(std::string_view sql) {
+    error_code ec;
+    const auto payload = protocol::encode_query(sql);
+    co_await write_packet(backend_, payload, 0, ec);
+    if (ec) co_return false;
+    const auto next = tracker_.on_command(payload);
+    if (next == protocol::ResponseTracker::Next::done) co_return true;
+    const bool relayed = co_await relay_response();
+    co_return relayed;
+}
+
+// COM_QUERY with rules configured. The whole statement is needed to classify it;
+// statements that concern no rule are still relayed from the receive buffer.
+asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
+    error_code ec;
+    std::string assembled;
+    std::string_view sql;
+    const bool multi_frame = frame_length == protocol::kMaxFramePayload;
+    if (multi_frame) {
+        auto packet = co_await read_packet(client_, client_buffer_, SIZE_MAX, ec);
+        if (ec) co_return false;
+        assembled.assign(packet.payload.begin() + 1, packet.payload.end());
+        sql = assembled;
+    } else {
+        co_await client_buffer_.fill(client_, kFrameHeaderSize + frame_length, ec);
+        if (ec) co_return false;
+        sql = std::string_view(reinterpret_cast<const char*>(client_buffer_.data()) + kFrameHeaderSize + 1,
+                               frame_length - 1);
+    }
+    const auto context = rule_context();
+    const auto classification = context_.rules.classify(sql, context);
+    if (classification.kind == rules::StatementKind::ddl) context_.schemas.clear();
+    if (classification.kind == rules::StatementKind::other) {
+        if (auto database = use_target(sql, context.lex_options())) {
+            pending_database_ = std::move(*database);
+            database_change_pending_ = true;
+        }
+    }
+    if (!classification.involves_rule()) {
+        if (multi_frame) {
+            const bool sent = co_await send_statement(sql);
+            co_return sent;
+        }
+        const auto next =
+            tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, static_cast<std::size_t>(frame_length)});
+        const bool forwarded = co_await relay_command_packet(frame_length);
+        if (!forwarded) co_return false;
+        if (next == protocol::ResponseTracker::Next::done) co_return true;
+        const bool relayed = co_await relay_response();
+        co_return relayed;
+    }
+    std::string statement(sql);
+    if (!multi_frame) client_buffer_.consume(kFrameHeaderSize + frame_length);
+    const bool enforced = co_await enforce(std::move(statement), classification);
+    co_return enforced;
+}
+
+// COM_STMT_PREPARE of a write to a rule table: the binary protocol is not
+// enforced yet, so it must not slip through unchecked.
+asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
+    error_code ec;
+    co_await client_buffer_.fill(client_, kFrameHeaderSize + frame_length, ec);
+    if (ec) co_return false;
+    const std::string_view sql(reinterpret_cast<const char*>(client_buffer_.data()) + kFrameHeaderSize + 1,
+                               frame_length - 1);
+    const auto classification = context_.rules.classify(sql, rule_context());
+    if (classification.involves_rule()) {
+        const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
+        const auto& rule = context_.rules.rules()[table.rule_indexes.front()];
+        if (rule.unsupported != config::Unsupported::passthrough) {
+            client_buffer_.consume(kFrameHeaderSize + frame_length);
+            const bool sent = co_await send_error(
+                kErNotSupportedYet, "42000",
+                "uniqgate: prepared statements that write table '" + table.name.table + "' of rule '" + rule.name +
+                    "' are not enforced yet; send the statement as text (or set unsupported: passthrough)");
+            co_return sent;
+        }
+    }
+    const auto next =
+        tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, static_cast<std::size_t>(frame_length)});
+    const bool forwarded = co_await relay_command_packet(frame_length);
+    if (!forwarded) co_return false;
+    if (next == protocol::ResponseTracker::Next::done) co_return true;
+    const bool relayed = co_await relay_response();
+    co_return relayed;
+}
+
+asio::awaitable<std::shared_ptr<const rules::TableSchema>> Session::table_schema(const std::string& schema,
+                                                                                 const std::string& table,
+                                                                                 error_code& ec) {
+    if (auto cached = context_.schemas.find(schema, table)) co_return cached;
+    const bool no_backslash = (tracker_.status_flags() & protocol::status::no_backslash_escapes) != 0;
+    auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_,
+                                                schema_query(schema, table, no_backslash), ec);
+    if (ec || outcomes.empty() || outcomes.front().is_error) co_return nullptr;
+    auto facts = parse_schema_rows(outcomes.front().rows);
+    if (!facts) co_return nullptr;
+    auto shared = std::make_shared<const rules::TableSchema>(std::move(*facts));
+    context_.schemas.store(schema, table, shared);
+    co_return shared;
+}
+
+asio::awaitable<bool> Session::enforce(std::string sql, const rules::Classification& classification) {
+    const auto context = rule_context();
+    const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
+    const std::string schema_name = table.name.schema.empty() ? current_database_ : table.name.schema;
+    std::shared_ptr<const rules::TableSchema> facts;
+    if (!schema_name.empty()) {
+        error_code ec;
+        facts = co_await table_schema(schema_name, table.name.table, ec);
+        if (ec) co_return false;
+    }
+    const auto decision = decide(sql, classification, context, facts.get());
+    bool done = false;
+    switch (decision.verdict) {
+        case Verdict::relay:
+            done = co_await send_statement(sql);
+            break;
+        case Verdict::refuse:
+            done = co_await send_error(kErNotSupportedYet, "42000", "uniqgate: " + decision.reason);
+            break;
+        case Verdict::enforce_insert:
+            done = co_await enforce_insert(sql, decision.plan, *facts);
+            break;
+    }
+    co_return done;
+}
+
+// What to do with a statement that involves a rule table, before any I/O.
+Session::Decision Session::decide(const std::string& sql, const rules::Classification& classification,
+                                  const rules::SessionContext& context, const rules::TableSchema* facts) const {
+    const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
+    const auto& first_rule = context_.rules.rules()[table.rule_indexes.front()];
+    const auto refuse_unless_passthrough = [&](std::string reason, bool passthrough) {
+        Decision decision;
+        decision.verdict = passthrough ? Verdict::relay : Verdict::refuse;
+        decision.reason = std::move(reason) + " (the rule's `unsupported: passthrough` relays such statements unchecked)";
+        return decision;
+    };
+    const bool passthrough = first_rule.unsupported == config::Unsupported::passthrough;
+    if (rules::split_statements(sql, context.lex_options()).statements.size() > 1) {
+        return refuse_unless_passthrough("a multi-statement string writing table '" + table.name.table +
+                                             "' cannot be checked for rule '" + first_rule.name + "'",
+                                         passthrough);
+    }
+    if (context.current_database.empty() && table.name.schema.empty()) {
+        return refuse_unless_passthrough("no database selected for table '" + table.name.table + "' of rule '" +
+                                             first_rule.name + "'",
+                                         passthrough);
+    }
+    Decision decision;
+    decision.plan = rules::analyse_write(sql, classification, context_.rules, context, facts);
+    const auto reason = decision.plan.unsupported_reason();
+    if (!reason.empty()) {
+        auto refusal = refuse_unless_passthrough(std::string(reason), all_unsupported_pass_through(decision.plan));
+        refusal.plan = std::move(decision.plan);
+        return refusal;
+    }
+    if (!decision.plan.needs_action()) {
+        decision.verdict = Verdict::relay;
+        return decision;
+    }
+    for (const auto& rule : decision.plan.rules) {
+        if (rule.rule->mode == config::RuleMode::dedup && rule.actions.any()) {
+            decision.verdict = Verdict::refuse;
+            decision.reason = "mode: dedup (rule '" + rule.rule->name + "') is not implemented yet";
+            return decision;
+        }
+        if (rule.rule->on_duplicate == config::OnDuplicate::update && rule.actions.any()) {
+            decision.verdict = Verdict::refuse;
+            decision.reason = "on_duplicate: update (rule '" + rule.rule->name + "') is not implemented yet";
+            return decision;
+        }
+    }
+    if (decision.plan.kind != rules::StatementKind::insert) {
+        decision.verdict = Verdict::refuse;
+        decision.reason = std::string(rules::to_string(decision.plan.kind)) + " that changes the live keys of table '" +
+                          table.name.table + "' (rule '" + first_rule.name + "') is not enforced yet";
+        return decision;
+    }
+    decision.verdict = Verdict::enforce_insert;
+    return decision;
+}
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,226 @@
+// mode: serialize (and observe) for INSERT: per-key locks held until the
+// client's transaction ends, then an existence check that sees every committed
+// live row, then the statement itself (or MySQL's 1062).
+#include "proxy/InternalQuery.hpp"
+#include "proxy/Session.hpp"
+#include "proxy/SqlText.hpp"
+
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace uniqgate::proxy {
+
+namespace {
+
+constexpr std::uint16_t kErDupEntry = 1062;
+constexpr std::uint16_t kErLockWaitTimeout = 1205;
+constexpr std::uint16_t kErLockDeadlock = 1213;
+
+// A GET_LOCK name: lock names are case-insensitive-or-not depending on the server
+// (MariaDB compares them as given), so they are built from a hash of the
+// normalised key, which is exact. 64 characters is the server's limit.
+std::string backend_lock_name(std::string_view key) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(key.data(), key.size(), digest, &length, EVP_sha256(), nullptr);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string name = "uniqgate:";
+    for (unsigned int i = 0; i < length && name.size() < 64; ++i) {
+        name += kHex[digest[i] >> 4];
+        name += kHex[digest[i] & 0xf];
+    }
+    return name;
+}
+
+// Which of a rule's rows would collide: the statement's own earlier rows, or a
+// live row already in the table.
+struct RuleCheck {
+    const rules::RulePlan* rule = nullptr;
+    std::vector<std::size_t> rows_to_check;  // first row of each distinct key
+    std::vector<bool> duplicate;             // per statement row
+};
+
+std::vector<RuleCheck> rows_to_check(const rules::WritePlan& plan, std::vector<std::string>& lock_names) {
+    std::vector<RuleCheck> checks;
+    for (const auto& rule : plan.rules) {
+        if (!rule.actions.check_live) continue;
+        RuleCheck check{&rule, {}, std::vector<bool>(rule.rows.size(), false)};
+        std::map<std::string_view, std::size_t> first_row_of_key;
+        for (std::size_t row = 0; row < rule.rows.size(); ++row) {
+            if (rule.rows[row].status != rules::KeyStatus::known) continue;
+            const auto identity = rule.identity(row);
+            if (!first_row_of_key.emplace(identity, row).second) {
+                check.duplicate[row] = true;  // a batch that duplicates itself
+                continue;
+            }
+            check.rows_to_check.push_back(row);
+            if (rule.actions.lock_keys) lock_names.push_back(rule.rule->name + '\x1f' + std::string(identity));
+        }
+        checks.push_back(std::move(check));
+    }
+    return checks;
+}
+
+std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
+                                 const std::vector<bool>& drop) {
+    std::string out = sql.substr(0, insert.values.begin);
+    bool first = true;
+    for (std::size_t row = 0; row < insert.rows.size(); ++row) {
+        if (drop[row]) continue;
+        if (!first) out += ", ";
+        out += insert.rows[row].in(sql);
+        first = false;
+    }
+    out += sql.substr(insert.values.end);
+    return out;
+}
+
+}  // namespace
+
+asio::awaitable<LockError> Session::lock_keys(std::vector<std::string> keys) {
+    if (context_.config.lock.backend == config::LockBackend::local) {
+        holds_local_locks_ = true;
+        const auto result = co_await context_.locks.acquire(id_, std::move(keys));
+        co_return result;
+    }
+    // GET_LOCK on the session's own backend connection: several uniqgate
+    // instances in front of one server serialize together.
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    const double timeout_s = static_cast<double>(context_.config.lock.timeout.count()) / 1000.0;
+    std::vector<std::string> taken;
+    for (const auto& key : keys) {
+        const std::string name = backend_lock_name(key);
+        if (std::find(held_lock_names_.begin(), held_lock_names_.end(), name) != held_lock_names_.end()) continue;
+        error_code ec;
+        const auto sql = "SELECT GET_LOCK('" + name + "', " + std::to_string(timeout_s) + ")";
+        auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+        if (ec || outcomes.empty()) co_return LockError::cancelled;
+        const auto& outcome = outcomes.front();
+        LockError failure = LockError::none;
+        if (outcome.is_error) {
+            failure = outcome.error.error_code == kErLockDeadlock ? LockError::deadlock : LockError::timeout;
+        } else if (outcome.rows.empty() || outcome.rows.front().empty() || outcome.rows.front().front() != "1") {
+            failure = LockError::timeout;
+        }
+        if (failure != LockError::none) {
+            for (const auto& release : taken) {
+                co_await run_internal_query(backend_, backend_buffer_, client_caps_,
+                                            "SELECT RELEASE_LOCK('" + release + "')", ec);
+                std::erase(held_lock_names_, release);
+            }
+            co_return failure;
+        }
+        taken.push_back(name);
+        held_lock_names_.push_back(name);
+    }
+    co_return LockError::none;
+}
+
+// Locks live as long as the client's transaction: the server's status flags say
+// when it ended (COMMIT, ROLLBACK, an implicit commit, autocommit, a reset).
+asio::awaitable<void> Session::release_keys_if_transaction_ended() {
+    if (tracker_.status_flags() & protocol::status::in_trans) co_return;
+    if (holds_local_locks_) {
+        context_.locks.release_all(id_);
+        holds_local_locks_ = false;
+    }
+    if (held_lock_names_.empty()) co_return;
+    std::string sql = "SELECT ";
+    for (std::size_t i = 0; i < held_lock_names_.size(); ++i) {
+        if (i > 0) sql += ", ";
+        sql += "RELEASE_LOCK('" + held_lock_names_[i] + "')";
+    }
+    held_lock_names_.clear();
+    error_code ec;
+    co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+}
+
+asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rules::WritePlan& plan,
+                                              const rules::TableSchema& schema) {
+    const auto context = rule_context();
+    std::vector<std::string> lock_names;
+    auto checks = rows_to_check(plan, lock_names);
+
+    if (!lock_names.empty()) {
+        const LockError locked = co_await lock_keys(std::move(lock_names));
+        if (locked == LockError::cancelled) co_return false;
+        if (locked == LockError::timeout) {
+            const bool sent = co_await send_error(kErLockWaitTimeout, "HY000",
+                                                  "Lock wait timeout exceeded; try restarting transaction");
+            co_return sent;
+        }
+        if (locked == LockError::deadlock) {
+            // InnoDB rolls the whole transaction back on 1213; so does the proxy.
+            error_code ec;
+            co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
+            tracker_.set_status_flags(tracker_.status_flags() & ~protocol::status::in_trans);
+            co_await release_keys_if_transaction_ended();
+            const bool sent = co_await send_error(kErLockDeadlock, "40001",
+                                                  "Deadlock found when trying to get lock; try restarting transaction");
+            co_return sent;
+        }
+    }
+
+    const bool in_transaction = (tracker_.status_flags() & protocol::status::in_trans) != 0;
+    for (auto& check : checks) {
+        if (check.rows_to_check.empty()) continue;
+        // Outside a transaction the check's read view is made now, after the locks
+        // were taken: it sees every committed live row. Inside one, the read view may
+        // be older (REPEATABLE READ), so the check must read the latest rows.
+        const std::string query =
+            tagged_live_rows_query(*check.rule, check.rows_to_check, sql, schema, plan.schema, plan.table,
+                                   context.no_backslash_escapes, in_transaction ? " LOCK IN SHARE MODE" : " LIMIT 1");
+        error_code ec;
+        auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, query, ec);
+        if (ec || outcomes.empty()) co_return false;
+        if (outcomes.front().is_error) {
+            const auto& err = outcomes.front().error;
+            const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
+            co_return sent;
+        }
+        for (const auto& row : outcomes.front().rows) {
+            if (row.empty() || !row.front()) continue;
+            const auto index = static_cast<std::size_t>(std::stoul(*row.front()));
+            if (index < check.rows_to_check.size()) check.duplicate[check.rows_to_check[index]] = true;
+        }
+    }
+
+    // What the rules decide, row by row.
+    const std::size_t row_count = plan.insert.rows.size();
+    std::vector<bool> drop(row_count, false);
+    for (const auto& check : checks) {
+        const auto& rule = *check.rule;
+        for (std::size_t row = 0; row < check.duplicate.size() && row < row_count; ++row) {
+            if (!check.duplicate[row]) continue;
+            const std::string entry = duplicate_entry_text(rule, row, sql, schema, context);
+            if (rule.actions.report_only) {
+                context_.metrics.observed_duplicates.fetch_add(1, std::memory_order_relaxed);
+                spdlog::warn("session {}: observe: duplicate entry '{}' for key '{}' on {}.{} (not blocked)", id_,
+                             entry, rule.rule->name, plan.schema, plan.table);
+                continue;
+            }
+            context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
+            if (rule.rule->on_duplicate == config::OnDuplicate::error) {
+                const bool sent = co_await send_error(kErDupEntry, "23000",
+                                                      "Duplicate entry '" + entry + "' for key '" + rule.rule->name + "'");
+                co_return sent;
+            }
+            drop[row] = true;  // on_duplicate: ignore
+        }
+    }
+    if (std::find(drop.begin(), drop.end(), true) == drop.end()) {
+        const bool sent = co_await send_statement(sql);
+        co_return sent;
+    }
+    if (std::find(drop.begin(), drop.end(), false) == drop.end()) {
+        const bool sent = co_await send_ok(0, 0);  // every row was a duplicate
+        co_return sent;
+    }
+    const bool sent = co_await send_statement(rebuild_without_rows(sql, plan.insert, drop));
+    co_return sent;
+}
+
+}  // namespace uniqgate::proxy

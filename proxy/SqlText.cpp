@@ -1,0 +1,137 @@
+#include "proxy/SqlText.hpp"
+
+#include "rules/Literal.hpp"
+
+#include <algorithm>
+
+namespace uniqgate::proxy {
+
+namespace {
+bool is_plain_number(std::string_view text) {
+    std::size_t i = (!text.empty() && text[0] == '-') ? 1 : 0;
+    bool digits = false;
+    bool dot = false;
+    for (; i < text.size(); ++i) {
+        if (text[i] >= '0' && text[i] <= '9') {
+            digits = true;
+        } else if (text[i] == '.' && !dot) {
+            dot = true;
+        } else {
+            return false;
+        }
+    }
+    return digits;
+}
+}  // namespace
+
+std::string quote_identifier(std::string_view name) {
+    std::string out = "`";
+    for (char c : name) {
+        if (c == '`') out += '`';
+        out += c;
+    }
+    out += '`';
+    return out;
+}
+
+std::string quote_table(std::string_view schema, std::string_view table) {
+    if (schema.empty()) return quote_identifier(table);
+    return quote_identifier(schema) + "." + quote_identifier(table);
+}
+
+std::string quote_string(std::string_view value, bool no_backslash_escapes) {
+    std::string out = "'";
+    for (char c : value) {
+        if (c == '\'') out += '\'';
+        if (c == '\\' && !no_backslash_escapes) out += '\\';
+        out += c;
+    }
+    out += '\'';
+    return out;
+}
+
+std::string live_condition(const config::SoftDelete& soft_delete, bool no_backslash_escapes) {
+    const std::string column = quote_identifier(soft_delete.column);
+    if (!soft_delete.live) return column + " IS NULL";
+    const std::string& value = *soft_delete.live;
+    return column + " = " + (is_plain_number(value) ? value : quote_string(value, no_backslash_escapes));
+}
+
+std::string_view key_value_text(const rules::ValueRef& value, std::string_view sql, const rules::ColumnInfo& column) {
+    switch (value.kind) {
+        case rules::ValueKind::literal:
+            return value.text.in(sql);
+        case rules::ValueKind::column_default:
+            return column.default_value.literal;
+        default:
+            return {};
+    }
+}
+
+std::string key_tuple(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                      const rules::TableSchema& schema) {
+    const auto values = rule.row_key_values(row);
+    std::string out = values.size() > 1 ? "(" : "";
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (k > 0) out += ", ";
+        const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+        out += key_value_text(values[k], sql, column);
+    }
+    if (values.size() > 1) out += ")";
+    return out;
+}
+
+std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                                 const rules::TableSchema& schema, const rules::SessionContext& session) {
+    const auto values = rule.row_key_values(row);
+    std::string out;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (k > 0) out += '-';
+        const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+        const auto literal = rules::read_literal_text(key_value_text(values[k], sql, column), session.lex_options());
+        out += literal.kind == rules::LiteralKind::not_literal ? std::string(key_value_text(values[k], sql, column))
+                                                               : literal.value;
+    }
+    return out;
+}
+
+std::string key_column_list(const config::Rule& rule) {
+    std::string out;
+    for (std::size_t k = 0; k < rule.key.size(); ++k) {
+        if (k > 0) out += ", ";
+        out += quote_identifier(rule.key[k]);
+    }
+    return out;
+}
+
+std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                       const rules::TableSchema& schema) {
+    const auto values = rule.row_key_values(row);
+    std::string out;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (k > 0) out += " AND ";
+        const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+        out += quote_identifier(rule.rule->key[k]) + " = " + std::string(key_value_text(values[k], sql, column));
+    }
+    return out;
+}
+
+std::string tagged_live_rows_query(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
+                                   std::string_view sql, const rules::TableSchema& schema,
+                                   std::string_view schema_name, std::string_view table, bool no_backslash_escapes,
+                                   std::string_view suffix) {
+    std::string pk_list;
+    for (const auto& column : schema.primary_key) pk_list += ", " + quote_identifier(column);
+    const std::string from = " FROM " + quote_table(schema_name, table) + " WHERE " +
+                             live_condition(rule.rule->soft_delete, no_backslash_escapes) + " AND ";
+    std::string out;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (i > 0) out += " UNION ALL ";
+        out += "(SELECT " + std::to_string(i) + pk_list + from + key_equals(rule, rows[i], sql, schema);
+        out += suffix;
+        out += ")";
+    }
+    return out;
+}
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,53 @@
+#pragma once
+// SQL text the proxy builds for its own statements. Values are never pasted as
+// raw client bytes: literals are copied verbatim from tokens the lexer read as
+// complete literals, or quoted here with the escaping the session's sql_mode needs.
+
+#include "config/Config.hpp"
+#include "rules/Plan.hpp"
+#include "rules/SessionContext.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uniqgate::proxy {
+
+// `name` with backticks, inner backticks doubled.
+std::string quote_identifier(std::string_view name);
+// `schema`.`table`, or `table` when schema is empty.
+std::string quote_table(std::string_view schema, std::string_view table);
+// 'value' with quotes doubled, and backslashes doubled unless NO_BACKSLASH_ESCAPES.
+std::string quote_string(std::string_view value, bool no_backslash_escapes);
+// The rule's "row is live" condition, e.g. `delete_status` = 0 or `deleted_at` IS NULL.
+std::string live_condition(const config::SoftDelete& soft_delete, bool no_backslash_escapes);
+
+// The SQL text of one key value of an INSERT row: the literal as written, or the
+// column's default literal. Empty when it has none (expression, parameter).
+std::string_view key_value_text(const rules::ValueRef& value, std::string_view sql, const rules::ColumnInfo& column);
+
+// "(v1, v2)" for a row's key (or "v1" for a one-column key).
+std::string key_tuple(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                      const rules::TableSchema& schema);
+
+// The duplicate-entry text MySQL shows: key values joined by '-', e.g. 'Widget-X1'.
+std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                                 const rules::TableSchema& schema, const rules::SessionContext& session);
+
+// One condition per key: `k1` = <v1> AND `k2` = <v2>, with the row's literals on the
+// right so the server compares under the column's collation and type.
+std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                       const rules::TableSchema& schema);
+
+// (SELECT <i>, <pk...> FROM t WHERE <live> AND <key_equals row i>) UNION ALL ... for the
+// given rows, each part tagged with its position i in `rows`. `suffix` ends each part
+// (e.g. " LIMIT 1"). Rows come back as [i, pk columns...].
+std::string tagged_live_rows_query(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
+                                   std::string_view sql, const rules::TableSchema& schema,
+                                   std::string_view schema_name, std::string_view table, bool no_backslash_escapes,
+                                   std::string_view suffix);
+
+// "`k1`, `k2`" and "(`k1`, `k2`)".
+std::string key_column_list(const config::Rule& rule);
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,218 @@
+// Key values, liveness and lock identities of each row an INSERT / REPLACE writes.
+
+#include "rules/KeyIdentity.hpp"
+#include "rules/TokenCursor.hpp"
+
+namespace uniqgate::rules::detail {
+namespace {
+
+constexpr std::size_t max_quoted_expression = 60;
+
+std::string quote_for_message(std::string_view text) {
+    if (text.size() > max_quoted_expression) return std::string(text.substr(0, max_quoted_expression)) + "...";
+    return std::string(text);
+}
+
+// Position of the column in each row, or -1 when the row leaves it out.
+int position_in_row(const InsertSyntax& syntax, const TableSchema& schema, int schema_index) {
+    if (schema_index < 0) return -1;
+    if (!syntax.has_column_list) return schema_index;  // the rows hold every column in table order
+    const std::string& name = schema.columns[static_cast<std::size_t>(schema_index)].name;
+    for (std::size_t i = 0; i < syntax.column_names.size(); ++i) {
+        if (identifier_equals(*syntax.column_names[i], name, true)) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+// The value a column gets when the row omits it or writes DEFAULT.
+ValueRef default_value(const ColumnInfo& column, LexOptions options, Span text, Literal& literal, std::string& reason) {
+    ValueRef out{ValueKind::expression, text};
+    if (column.auto_increment) {
+        reason = "column '" + column.name + "' is AUTO_INCREMENT";
+        return out;
+    }
+    switch (column.default_value.kind) {
+    case DefaultKind::null:
+        return ValueRef{ValueKind::null, text};
+    case DefaultKind::literal:
+        literal = read_literal_text(column.default_value.literal, options);
+        if (literal.kind == LiteralKind::null) return ValueRef{ValueKind::null, text};
+        if (literal.kind == LiteralKind::string || literal.kind == LiteralKind::number || literal.kind == LiteralKind::bytes) {
+            return ValueRef{ValueKind::column_default, text};
+        }
+        reason = "column '" + column.name + "' has a default that is not a constant";
+        return out;
+    case DefaultKind::expression:
+        reason = "column '" + column.name + "' has an expression default";
+        return out;
+    case DefaultKind::none:
+        if (column.nullable) return ValueRef{ValueKind::null, text};
+        reason = "column '" + column.name + "' has no default value";
+        return out;
+    }
+    return out;
+}
+
+struct ColumnValue {
+    ValueRef ref;
+    Literal literal;
+    std::string reason;  // set for expression values
+};
+
+ColumnValue value_for(const TokenCursor& cursor, const InsertSyntax& syntax, std::size_t row, int position,
+                      const ColumnInfo& column, LexOptions options) {
+    ColumnValue out;
+    if (position < 0) {
+        out.ref = default_value(column, options, Span{}, out.literal, out.reason);
+        return out;
+    }
+    const TokenRange range = syntax.values[row * syntax.row_width + static_cast<std::size_t>(position)];
+    out.ref = classify_value(cursor, range, options, out.literal);
+    if (out.ref.kind == ValueKind::column_default) {
+        out.ref = default_value(column, options, out.ref.text, out.literal, out.reason);
+    } else if (out.ref.kind == ValueKind::expression) {
+        out.reason = "column '" + column.name + "' is an expression: " + quote_for_message(out.ref.text.in(cursor.sql()));
+    }
+    return out;
+}
+
+// Decides one row's key status from its key values and liveness; builds the identity.
+void decide_row(RulePlan& rule, const std::vector<ColumnValue>& keys, Liveness liveness, std::string_view liveness_reason,
+                const TableSchema& schema, const std::vector<CollationTraits>& traits) {
+    RowKey row;
+    bool null_key = false;
+    bool parameters = liveness == Liveness::needs_parameters;
+    const ColumnValue* unknown_key = nullptr;
+    for (const ColumnValue& key : keys) {
+        null_key |= key.ref.kind == ValueKind::null;
+        parameters |= key.ref.kind == ValueKind::parameter;
+        if (key.ref.kind == ValueKind::expression && unknown_key == nullptr) unknown_key = &key;
+    }
+    if (liveness == Liveness::not_live) {
+        row.status = KeyStatus::not_live;
+    } else if (null_key) {
+        row.status = KeyStatus::has_null;
+    } else if (unknown_key != nullptr) {
+        row.reason = "key " + unknown_key->reason;
+    } else if (liveness == Liveness::unknown) {
+        row.reason = "soft-delete ";
+        row.reason += liveness_reason;
+    } else if (parameters) {
+        row.status = KeyStatus::needs_parameters;
+    } else {
+        row.identity_begin = static_cast<std::uint32_t>(rule.identities.size());
+        row.status = KeyStatus::known;
+        for (std::size_t k = 0; k < keys.size() && row.status == KeyStatus::known; ++k) {
+            const ColumnInfo& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+            if (!append_key_identity(rule.identities, keys[k].literal, column, traits[k], row.reason)) row.status = KeyStatus::unknown;
+        }
+        if (row.status != KeyStatus::known) rule.identities.resize(row.identity_begin);
+        row.identity_end = static_cast<std::uint32_t>(rule.identities.size());
+    }
+    rule.rows.push_back(std::move(row));
+}
+
+}  // namespace
+
+ValueRef classify_value(const TokenCursor& cursor, TokenRange range, LexOptions options, Literal& literal) {
+    const auto& tokens = cursor.tokens();
+    literal = read_literal(std::span<const Token>(tokens).subspan(range.begin, range.end - range.begin), options);
+    ValueRef out{ValueKind::expression, cursor.span(range)};
+    switch (literal.kind) {
+    case LiteralKind::placeholder:
+        out.kind = ValueKind::parameter;
+        out.parameter = cursor.placeholder_ordinal(range.begin);
+        break;
+    case LiteralKind::null: out.kind = ValueKind::null; break;
+    case LiteralKind::default_word: out.kind = ValueKind::column_default; break;
+    case LiteralKind::string:
+    case LiteralKind::number:
+    case LiteralKind::bytes: out.kind = ValueKind::literal; break;
+    case LiteralKind::not_literal: break;
+    }
+    return out;
+}
+
+Liveness liveness_of(ValueKind kind, const Literal& literal, const ColumnInfo& column, const config::SoftDelete& soft_delete) {
+    switch (kind) {
+    case ValueKind::null:
+        return soft_delete.live ? Liveness::not_live : Liveness::live;
+    case ValueKind::literal:
+    case ValueKind::column_default: {
+        if (!soft_delete.live) return Liveness::not_live;
+        // Scratch buffers: this runs once per inserted row, and must not allocate each time.
+        thread_local std::string value;
+        thread_local std::string live;
+        thread_local std::string reason;
+        value.clear();
+        live.clear();
+        const Literal live_literal{LiteralKind::string, *soft_delete.live, Charset::utf8};
+        if (!append_key_identity(value, literal, column, reason) || !append_key_identity(live, live_literal, column, reason)) {
+            return Liveness::unknown;
+        }
+        return value == live ? Liveness::live : Liveness::not_live;
+    }
+    case ValueKind::parameter: return Liveness::needs_parameters;
+    case ValueKind::not_assigned: return Liveness::unchanged;
+    case ValueKind::expression: return Liveness::unknown;
+    }
+    return Liveness::unknown;
+}
+
+void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, const TableSchema& schema,
+                      const SessionContext& session, RulePlan& rule) {
+    if (!syntax.has_column_list && syntax.row_width != schema.columns.size()) {
+        rule.unsupported = "cannot check rule '" + rule.rule->name + "': the rows do not hold every column of the table";
+        return;
+    }
+    if (syntax.has_column_list && syntax.row_width != syntax.column_names.size()) {
+        // The server refuses this too ("Column count doesn't match value count").
+        rule.unsupported = "cannot check rule '" + rule.rule->name + "': the rows and the column list differ in length";
+        return;
+    }
+    const std::size_t width = rule.key_columns.size();
+    std::vector<int> key_positions;
+    for (const int column : rule.key_columns) key_positions.push_back(position_in_row(syntax, schema, column));
+    const int soft_delete_position = position_in_row(syntax, schema, rule.soft_delete_column);
+    const ColumnInfo& soft_delete = schema.columns[static_cast<std::size_t>(rule.soft_delete_column)];
+    const LexOptions options = session.lex_options();
+    // Omitted columns get the same default in every row: read those once.
+    std::vector<ColumnValue> omitted(width);
+    std::vector<CollationTraits> traits(width);
+    for (std::size_t k = 0; k < width; ++k) {
+        traits[k] = collation_traits(schema.columns[static_cast<std::size_t>(rule.key_columns[k])].collation);
+        if (key_positions[k] < 0) omitted[k] = value_for(cursor, syntax, 0, -1, schema.columns[static_cast<std::size_t>(rule.key_columns[k])], options);
+    }
+    ColumnValue omitted_live;
+    Liveness omitted_liveness = Liveness::unknown;
+    if (soft_delete_position < 0) {
+        omitted_live = value_for(cursor, syntax, 0, -1, soft_delete, options);
+        omitted_liveness = liveness_of(omitted_live.ref.kind, omitted_live.literal, soft_delete, rule.rule->soft_delete);
+    }
+    rule.rows.reserve(syntax.row_count);
+    rule.key_values.reserve(syntax.row_count * width);
+    rule.soft_delete_values.reserve(syntax.row_count);
+    std::vector<ColumnValue> keys(width);
+    ColumnValue live;
+    for (std::size_t row = 0; row < syntax.row_count; ++row) {
+        for (std::size_t k = 0; k < width; ++k) {
+            const ColumnInfo& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+            keys[k] = key_positions[k] < 0 ? omitted[k] : value_for(cursor, syntax, row, key_positions[k], column, options);
+            rule.key_values.push_back(keys[k].ref);
+        }
+        Liveness liveness = omitted_liveness;
+        if (soft_delete_position >= 0) {
+            live = value_for(cursor, syntax, row, soft_delete_position, soft_delete, options);
+            liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
+        }
+        const ColumnValue& live_value = soft_delete_position >= 0 ? live : omitted_live;
+        rule.soft_delete_values.push_back(live_value.ref);
+        decide_row(rule, keys, liveness, live_value.reason, schema, traits);
+        if (rule.rows.back().status == KeyStatus::unknown && rule.unsupported.empty()) {
+            rule.unsupported = "cannot check rule '" + rule.rule->name + "': row " + std::to_string(row + 1) + ": " +
+                               rule.rows.back().reason;
+        }
+    }
+}
+
+}  // namespace uniqgate::rules::detail

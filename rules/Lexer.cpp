@@ -1,0 +1,254 @@
+#include "rules/Lexer.hpp"
+
+namespace uniqgate::rules {
+namespace {
+
+constexpr bool is_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_hex_digit(char c) noexcept {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+// Unquoted identifiers may hold any byte >= 0x80 (the manual allows U+0080 .. U+FFFF).
+constexpr bool is_word_char(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '$' || u >= 0x80;
+}
+constexpr bool in_range(unsigned char c, unsigned lo, unsigned hi) noexcept { return c >= lo && c <= hi; }
+
+}  // namespace
+
+Charset charset_from_name(std::string_view name) noexcept {
+    if (iequals_upper(name, "UTF8MB4") || iequals_upper(name, "UTF8") || iequals_upper(name, "UTF8MB3")) {
+        return Charset::utf8;
+    }
+    if (iequals_upper(name, "LATIN1")) return Charset::latin1;
+    if (iequals_upper(name, "BINARY")) return Charset::binary;
+    if (iequals_upper(name, "GBK")) return Charset::gbk;
+    if (iequals_upper(name, "GB18030")) return Charset::gb18030;
+    if (iequals_upper(name, "SJIS") || iequals_upper(name, "CP932")) return Charset::sjis;
+    if (iequals_upper(name, "BIG5")) return Charset::big5;
+    return Charset::other_single_byte;
+}
+
+std::size_t multibyte_char_length(std::string_view text, std::size_t at, Charset charset) noexcept {
+    const auto lead = static_cast<unsigned char>(text[at]);
+    if (lead < 0x80 || at + 1 >= text.size()) return 1;
+    const auto trail = static_cast<unsigned char>(text[at + 1]);
+    switch (charset) {
+    case Charset::gbk:
+        return in_range(lead, 0x81, 0xFE) && in_range(trail, 0x40, 0xFE) && trail != 0x7F ? 2 : 1;
+    case Charset::gb18030:
+        if (!in_range(lead, 0x81, 0xFE)) return 1;
+        if (in_range(trail, 0x30, 0x39)) return at + 3 < text.size() ? 4 : 1;
+        return in_range(trail, 0x40, 0xFE) && trail != 0x7F ? 2 : 1;
+    case Charset::sjis:
+        return (in_range(lead, 0x81, 0x9F) || in_range(lead, 0xE0, 0xFC)) &&
+                       (in_range(trail, 0x40, 0x7E) || in_range(trail, 0x80, 0xFC))
+                   ? 2
+                   : 1;
+    case Charset::big5:
+        return in_range(lead, 0xA1, 0xF9) && (in_range(trail, 0x40, 0x7E) || in_range(trail, 0xA1, 0xFE)) ? 2 : 1;
+    default:
+        return 1;  // UTF-8 continuation bytes are all >= 0x80: byte-wise lexing is exact
+    }
+}
+
+Token Lexer::make(TokenKind kind, std::size_t begin) noexcept {
+    return Token{kind, text_.substr(begin, pos_ - begin)};
+}
+
+Token Lexer::fail(TokenKind kind) noexcept {
+    failed_ = true;
+    Token token{kind, text_.substr(pos_)};
+    pos_ = text_.size();
+    return token;
+}
+
+bool Lexer::skip_space_and_comments() noexcept {
+    while (pos_ < text_.size()) {
+        const char c = text_[pos_];
+        if (is_space(c)) {
+            ++pos_;
+        } else if (c == '#' || (c == '-' && peek(1) == '-' &&
+                                (pos_ + 2 >= text_.size() || static_cast<unsigned char>(peek(2)) <= ' '))) {
+            // "--" starts a comment only when followed by whitespace or a control character.
+            const auto newline = text_.find('\n', pos_);
+            pos_ = newline == std::string_view::npos ? text_.size() : newline + 1;
+        } else if (c == '/' && peek(1) == '*') {
+            const bool mariadb_executable = peek(2) == 'M' && peek(3) == '!';
+            if (!in_executable_comment_ && (peek(2) == '!' || mariadb_executable)) {
+                // The server executes the body (when its version is at least the one given);
+                // reading it as code is the safe choice for a proxy that must see every write.
+                pos_ += mariadb_executable ? 4 : 3;
+                for (int digits = 0; digits < 6 && is_digit(peek()); ++digits) ++pos_;
+                in_executable_comment_ = true;
+                continue;
+            }
+            const auto close = text_.find("*/", pos_ + 2);
+            if (close == std::string_view::npos) return false;
+            pos_ = close + 2;
+        } else if (c == '*' && peek(1) == '/' && in_executable_comment_) {
+            pos_ += 2;
+            in_executable_comment_ = false;
+        } else {
+            return true;
+        }
+    }
+    return !in_executable_comment_;
+}
+
+Token Lexer::next() noexcept {
+    if (failed_) return Token{TokenKind::end, text_.substr(text_.size())};
+    if (!skip_space_and_comments()) return fail(TokenKind::unterminated_comment);
+    if (pos_ >= text_.size()) return Token{TokenKind::end, text_.substr(text_.size())};
+    const char c = text_[pos_];
+    const char next_char = peek(1);
+    switch (c) {
+    case '\'':
+    case '"':
+        return lex_quoted(0, c, TokenKind::string);
+    case '`':
+        return lex_backticked();
+    case '@':
+        return lex_variable();
+    case '?':
+        ++pos_;
+        return make(TokenKind::placeholder, pos_ - 1);
+    case 'n':
+    case 'N':
+        if (next_char == '\'') return lex_quoted(1, '\'', TokenKind::national_string);
+        return lex_word();
+    case 'x':
+    case 'X':
+        if (next_char == '\'') return lex_quoted(1, '\'', TokenKind::hex_string);
+        return lex_word();
+    case 'b':
+    case 'B':
+        if (next_char == '\'') return lex_quoted(1, '\'', TokenKind::bit_string);
+        return lex_word();
+    case '.':
+        if (is_digit(next_char)) return lex_number();
+        return lex_punctuation();
+    default:
+        if (is_digit(c)) return lex_number();
+        if (is_word_char(c)) return lex_word();
+        return lex_punctuation();
+    }
+}
+
+Token Lexer::lex_word() noexcept {
+    const std::size_t begin = pos_;
+    while (pos_ < text_.size() && is_word_char(text_[pos_])) pos_ += char_length(pos_);
+    if (pos_ > text_.size()) pos_ = text_.size();
+    return make(TokenKind::identifier, begin);
+}
+
+Token Lexer::lex_number() noexcept {
+    const std::size_t begin = pos_;
+    if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'b')) {
+        const bool hex = peek(1) == 'x';
+        std::size_t end = pos_ + 2;
+        while (end < text_.size() && (hex ? is_hex_digit(text_[end]) : (text_[end] == '0' || text_[end] == '1'))) ++end;
+        if (end > pos_ + 2 && (end == text_.size() || !is_word_char(text_[end]))) {
+            pos_ = end;
+            return make(hex ? TokenKind::hex_number : TokenKind::bit_number, begin);
+        }
+        return lex_word();  // 0xyz is an identifier
+    }
+    bool fractional = false;
+    while (is_digit(peek())) ++pos_;
+    if (peek() == '.') {
+        fractional = true;
+        ++pos_;
+        while (is_digit(peek())) ++pos_;
+    }
+    if ((peek() == 'e' || peek() == 'E') &&
+        (is_digit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && is_digit(peek(2))))) {
+        pos_ += 2;
+        while (is_digit(peek())) ++pos_;
+    }
+    if (!fractional && pos_ < text_.size() && is_word_char(text_[pos_])) {
+        pos_ = begin;  // identifiers may start with digits: 1st_quarter
+        return lex_word();
+    }
+    return make(TokenKind::number, begin);
+}
+
+Token Lexer::lex_quoted(std::size_t prefix, char quote, TokenKind kind) noexcept {
+    const std::size_t begin = pos_;
+    const bool escapes = !options_.no_backslash_escapes && (kind == TokenKind::string || kind == TokenKind::national_string);
+    std::size_t i = pos_ + prefix + 1;
+    while (i < text_.size()) {
+        const char c = text_[i];
+        if (c == '\\' && escapes) {
+            i += 2;
+        } else if (c == quote) {
+            if (i + 1 < text_.size() && text_[i + 1] == quote) {
+                i += 2;  // a doubled quote stands for one
+                continue;
+            }
+            pos_ = i + 1;
+            return make(kind, begin);
+        } else {
+            i += char_length(i);
+        }
+    }
+    return fail(TokenKind::unterminated_string);
+}
+
+Token Lexer::lex_backticked() noexcept {
+    const std::size_t begin = pos_;
+    std::size_t i = pos_ + 1;
+    while (i < text_.size()) {
+        if (text_[i] == '`') {
+            if (i + 1 < text_.size() && text_[i + 1] == '`') {
+                i += 2;
+                continue;
+            }
+            pos_ = i + 1;
+            return make(TokenKind::quoted_identifier, begin);
+        }
+        i += char_length(i);
+    }
+    return fail(TokenKind::unterminated_identifier);
+}
+
+Token Lexer::lex_variable() noexcept {
+    const std::size_t begin = pos_;
+    ++pos_;
+    if (peek() == '@') ++pos_;
+    const char c = peek();
+    if (c == '\'' || c == '"' || c == '`') {
+        Token quoted = c == '`' ? lex_backticked() : lex_quoted(0, c, TokenKind::string);
+        if (is_error(quoted.kind)) return quoted;
+        return make(TokenKind::variable, begin);
+    }
+    while (pos_ < text_.size() && (is_word_char(text_[pos_]) || text_[pos_] == '.')) pos_ += char_length(pos_);
+    if (pos_ > text_.size()) pos_ = text_.size();
+    return make(TokenKind::variable, begin);
+}
+
+Token Lexer::lex_punctuation() noexcept {
+    static constexpr std::string_view three_byte[] = {"<=>", "->>"};
+    static constexpr std::string_view two_byte[] = {"<=", ">=", "<>", "!=", ":=", "||", "&&", "<<", ">>", "->"};
+    const std::size_t begin = pos_;
+    const std::string_view rest = text_.substr(pos_);
+    for (const auto op : three_byte) {
+        if (rest.starts_with(op)) {
+            pos_ += 3;
+            return make(TokenKind::punctuation, begin);
+        }
+    }
+    for (const auto op : two_byte) {
+        if (rest.starts_with(op)) {
+            pos_ += 2;
+            return make(TokenKind::punctuation, begin);
+        }
+    }
+    ++pos_;
+    return make(TokenKind::punctuation, begin);
+}
+
+}  // namespace uniqgate::rules
