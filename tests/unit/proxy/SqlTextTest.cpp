@@ -1,0 +1,90 @@
+// SQL the proxy builds for its own statements: quoting, and the existence-check
+// query built from an INSERT's plan (literals copied verbatim).
+#include "proxy/SchemaCache.hpp"
+#include "proxy/SqlText.hpp"
+#include "rules/Analyser.hpp"
+
+#include <gtest/gtest.h>
+
+namespace uniqgate::proxy {
+namespace {
+
+TEST(SqlText, QuotesIdentifiersAndStrings) {
+    EXPECT_EQ(quote_identifier("name"), "`name`");
+    EXPECT_EQ(quote_identifier("we`ird"), "`we``ird`");
+    EXPECT_EQ(quote_table("shop", "product"), "`shop`.`product`");
+    EXPECT_EQ(quote_table("", "product"), "`product`");
+    EXPECT_EQ(quote_string("it's", false), "'it''s'");
+    EXPECT_EQ(quote_string("a\\b", false), "'a\\\\b'");
+    EXPECT_EQ(quote_string("a\\b", true), "'a\\b'") << "NO_BACKSLASH_ESCAPES: a backslash is itself";
+}
+
+TEST(SqlText, LiveConditionForFlagsAndTimestamps) {
+    EXPECT_EQ(live_condition({"delete_status", std::string("0")}, false), "`delete_status` = 0");
+    EXPECT_EQ(live_condition({"deleted_at", std::nullopt}, false), "`deleted_at` IS NULL");
+    EXPECT_EQ(live_condition({"state", std::string("live")}, false), "`state` = 'live'");
+    EXPECT_EQ(live_condition({"state", std::string("-1.5")}, false), "`state` = -1.5");
+}
+
+rules::TableSchema product_schema() {
+    std::vector<protocol::TextRow> rows = {
+        {"id", "bigint", std::nullopt, "0", "NO", "auto_increment", std::nullopt, "PRI"},
+        {"name", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", std::nullopt, "MUL"},
+        {"model", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", "'std'", ""},
+        {"delete_status", "tinyint", std::nullopt, "0", "NO", "", "0", ""},
+    };
+    return parse_schema_rows(rows).value();
+}
+
+TEST(SchemaCache, ParsesInformationSchemaRows) {
+    const auto schema = product_schema();
+    ASSERT_EQ(schema.columns.size(), 4U);
+    EXPECT_EQ(schema.primary_key, std::vector<std::string>{"id"});
+    EXPECT_TRUE(schema.columns[0].auto_increment);
+    EXPECT_EQ(schema.columns[1].type, rules::ColumnType::text);
+    EXPECT_EQ(schema.columns[1].collation, "utf8mb4_general_ci");
+    EXPECT_EQ(schema.columns[2].default_value.kind, rules::DefaultKind::literal);
+    EXPECT_EQ(schema.columns[2].default_value.literal, "'std'");
+    EXPECT_EQ(schema.columns[3].default_value.kind, rules::DefaultKind::literal);
+    EXPECT_EQ(schema.columns[1].default_value.kind, rules::DefaultKind::none);
+    EXPECT_FALSE(parse_schema_rows({}).has_value()) << "no rows: the table does not exist";
+}
+
+TEST(SchemaCache, ClearForgetsEveryTable) {
+    SchemaCache cache;
+    cache.store("shop", "product", std::make_shared<const rules::TableSchema>(product_schema()));
+    EXPECT_NE(cache.find("shop", "product"), nullptr);
+    EXPECT_EQ(cache.find("shop", "other"), nullptr);
+    cache.clear();
+    EXPECT_EQ(cache.find("shop", "product"), nullptr);
+}
+
+TEST(SqlText, CheckQueryCopiesLiteralsVerbatimAndTagsRows) {
+    config::Rule rule;
+    rule.name = "product_name_model";
+    rule.table = {"shop", "product"};
+    rule.key = {"name", "model"};
+    rule.soft_delete = {"delete_status", std::string("0")};
+    rules::RuleSet rule_set({rule});
+    const auto schema = product_schema();
+    rules::SessionContext session;
+    session.current_database = "shop";
+    const std::string sql = "INSERT INTO product (name, model) VALUES ('it''s', 'X\\'1'), ('b', DEFAULT)";
+    const auto classification = rule_set.classify(sql, session);
+    ASSERT_TRUE(classification.involves_rule());
+    const auto plan = rules::analyse_write(sql, classification, rule_set, session, &schema);
+    ASSERT_EQ(plan.rules.size(), 1U);
+    const auto& rule_plan = plan.rules.front();
+    ASSERT_TRUE(rule_plan.unsupported.empty()) << rule_plan.unsupported;
+    EXPECT_EQ(key_equals(rule_plan, 0, sql, schema), "`name` = 'it''s' AND `model` = 'X\\'1'");
+    EXPECT_EQ(key_equals(rule_plan, 1, sql, schema), "`name` = 'b' AND `model` = 'std'")
+        << "DEFAULT takes the column's default literal";
+    EXPECT_EQ(tagged_live_rows_query(rule_plan, {0, 1}, sql, schema, "shop", "product", false, " LIMIT 1"),
+              "(SELECT 0, `id` FROM `shop`.`product` WHERE `delete_status` = 0 AND `name` = 'it''s' AND "
+              "`model` = 'X\\'1' LIMIT 1) UNION ALL (SELECT 1, `id` FROM `shop`.`product` WHERE "
+              "`delete_status` = 0 AND `name` = 'b' AND `model` = 'std' LIMIT 1)");
+    EXPECT_EQ(duplicate_entry_text(rule_plan, 0, sql, schema, session), "it's-X'1");
+}
+
+}  // namespace
+}  // namespace uniqgate::proxy
