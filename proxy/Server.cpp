@@ -1,6 +1,7 @@
 #include "proxy/Server.hpp"
 
 #include "proxy/AdminServer.hpp"
+#include "proxy/ControlPool.hpp"
 #include "proxy/Session.hpp"
 #include "proxy/TlsContexts.hpp"
 
@@ -26,6 +27,22 @@ asio::ip::tcp::endpoint resolve_listen(const config::Endpoint& where, const char
     if (ec) throw std::runtime_error(std::string(what) + ": '" + where.host + "' is not an IP address");
     return {address, where.port};
 }
+// Serialize checks inside transactions read committed rows on the control user's
+// connections; without a password configured they fall back to locking reads.
+bool needs_control_pool(const config::Config& cfg) {
+    for (const auto& rule : cfg.rules) {
+        if (rule.mode != config::RuleMode::dedup) {
+            if (cfg.control.password.empty()) {
+                spdlog::warn("no control password configured: serialize checks inside transactions use locking reads, "
+                             "which can deadlock inserts of different keys under REPEATABLE READ");
+                return false;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
 // The coroutine owns its session: parameters live in the coroutine frame.
 asio::awaitable<void> run_session(std::unique_ptr<Session> session) { co_await session->run(); }
 }  // namespace
@@ -39,6 +56,7 @@ struct Server::Impl {
     rules::RuleSet rule_set;
     SchemaCache schemas;
     LockManager locks;
+    std::unique_ptr<ControlPool> control;
     ProxyContext context;
     asio::ip::tcp::acceptor acceptor;
     std::unique_ptr<AdminServer> admin;
@@ -52,7 +70,8 @@ struct Server::Impl {
           backend_tls(make_backend_tls(cfg.backend_tls)),
           rule_set(cfg.rules),
           locks(cfg.lock.timeout),
-          context{cfg, client_tls.get(), backend_tls.get(), metrics, rule_set, schemas, locks},
+          control(needs_control_pool(cfg) ? std::make_unique<ControlPool>(cfg) : nullptr),
+          context{cfg, client_tls.get(), backend_tls.get(), metrics, rule_set, schemas, locks, control.get()},
           acceptor(*loops.front()) {
         const auto endpoint = resolve_listen(cfg.listen, "listen");
         error_code ec;

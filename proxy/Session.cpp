@@ -51,6 +51,7 @@ asio::awaitable<void> Session::run() {
     }
     if (established) {
         charset_ = charset_from_collation_id(client_charset_id_);
+        charset_name_ = charset_name_from_collation_id(client_charset_id_);
         spdlog::debug("session {}: user '{}' authenticated{}", id_, username_,
                       client_.is_tls() ? " (" + client_.tls_description() + ")" : "");
         co_await command_loop();

@@ -9,6 +9,7 @@
 #include "proxy/AuthRelay.hpp"
 #include "proxy/Connection.hpp"
 #include "proxy/FrameBuffer.hpp"
+#include "proxy/ControlPool.hpp"
 #include "proxy/LockManager.hpp"
 #include "proxy/Metrics.hpp"
 #include "proxy/SchemaCache.hpp"
@@ -25,6 +26,7 @@ namespace uniqgate::proxy {
 // The character set a handshake's collation id names (what the lexer must know
 // about multibyte strings).
 rules::Charset charset_from_collation_id(std::uint8_t id) noexcept;
+const char* charset_name_from_collation_id(std::uint8_t id) noexcept;
 
 // What every session shares; owned by the Server, read-only while sessions run.
 struct ProxyContext {
@@ -35,6 +37,7 @@ struct ProxyContext {
     const rules::RuleSet& rules;
     SchemaCache& schemas;
     LockManager& locks;
+    ControlPool* control = nullptr;  // nullptr: no control user configured
 };
 
 class Session {
@@ -73,7 +76,7 @@ private:
         std::string reason;  // refuse: quotable in the error message
         rules::WritePlan plan;
     };
-    asio::awaitable<bool> enforce(std::string sql, const rules::Classification& classification);
+    asio::awaitable<bool> enforce(const std::string& sql, const rules::Classification& classification);
     [[nodiscard]] Decision decide(const std::string& sql, const rules::Classification& classification,
                                   const rules::SessionContext& context, const rules::TableSchema* facts) const;
     asio::awaitable<bool> enforce_insert(const std::string& sql, const rules::WritePlan& plan,
@@ -81,8 +84,16 @@ private:
     asio::awaitable<std::shared_ptr<const rules::TableSchema>> table_schema(const std::string& schema,
                                                                            const std::string& table, error_code& ec);
     asio::awaitable<bool> send_statement(std::string_view sql);
-    asio::awaitable<bool> send_error(std::uint16_t code, std::string_view sql_state, std::string message);
+    asio::awaitable<bool> send_error(std::uint16_t code, std::string_view sql_state, const std::string& message);
     asio::awaitable<bool> send_ok(std::uint64_t affected_rows, std::uint64_t last_insert_id);
+    asio::awaitable<bool> find_live_outside_transaction(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
+                                                        std::vector<bool>& duplicate, const std::string& sql,
+                                                        const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                                        protocol::ErrPacket& failure);
+    asio::awaitable<bool> find_live_in_transaction(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
+                                                   std::vector<bool>& duplicate, const std::string& sql,
+                                                   const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                                   protocol::ErrPacket& failure);
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys);
     asio::awaitable<void> release_keys_if_transaction_ended();
     void after_response(bool ok);
@@ -105,6 +116,7 @@ private:
     std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
     bool holds_local_locks_ = false;
     std::uint8_t client_charset_id_ = 0;
+    const char* charset_name_ = "utf8mb4";  // for the proxy's own connections to read the client's literals alike
 };
 
 }  // namespace uniqgate::proxy

@@ -44,6 +44,18 @@ rules::Charset charset_from_collation_id(std::uint8_t id) noexcept {
     }
 }
 
+const char* charset_name_from_collation_id(std::uint8_t id) noexcept {
+    switch (charset_from_collation_id(id)) {
+        case rules::Charset::big5: return "big5";
+        case rules::Charset::sjis: return "sjis";
+        case rules::Charset::gbk: return "gbk";
+        case rules::Charset::binary: return "binary";
+        case rules::Charset::latin1: return "latin1";
+        default: break;
+    }
+    return (id == 33 || id == 83 || (id >= 192 && id <= 215)) ? "utf8mb3" : "utf8mb4";
+}
+
 asio::awaitable<void> Session::refuse_client(std::uint16_t code, const std::string& sql_state,
                                              const std::string& message, std::uint8_t sequence_id) {
     protocol::ErrPacket err{code, sql_state, message};

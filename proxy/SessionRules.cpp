@@ -52,9 +52,9 @@ rules::SessionContext Session::rule_context() const noexcept {
     return context;
 }
 
-asio::awaitable<bool> Session::send_error(std::uint16_t code, std::string_view sql_state, std::string message) {
+asio::awaitable<bool> Session::send_error(std::uint16_t code, std::string_view sql_state, const std::string& message) {
     error_code ec;
-    protocol::ErrPacket err{code, std::string(sql_state), std::move(message)};
+    protocol::ErrPacket err{code, std::string(sql_state), message};
     co_await write_packet(client_, protocol::encode_err(err, client_caps_), 1, ec);
     co_return !ec;
 }
@@ -123,7 +123,7 @@ asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
     }
     std::string statement(sql);
     if (!multi_frame) client_buffer_.consume(kFrameHeaderSize + frame_length);
-    const bool enforced = co_await enforce(std::move(statement), classification);
+    const bool enforced = co_await enforce(statement, classification);
     co_return enforced;
 }
 
@@ -172,7 +172,7 @@ asio::awaitable<std::shared_ptr<const rules::TableSchema>> Session::table_schema
     co_return shared;
 }
 
-asio::awaitable<bool> Session::enforce(std::string sql, const rules::Classification& classification) {
+asio::awaitable<bool> Session::enforce(const std::string& sql, const rules::Classification& classification) {
     const auto context = rule_context();
     const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
     const std::string schema_name = table.name.schema.empty() ? current_database_ : table.name.schema;

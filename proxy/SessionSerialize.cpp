@@ -1,6 +1,7 @@
 // mode: serialize (and observe) for INSERT: per-key locks held until the
 // client's transaction ends, then an existence check that sees every committed
 // live row, then the statement itself (or MySQL's 1062).
+#include "proxy/ControlPool.hpp"
 #include "proxy/InternalQuery.hpp"
 #include "proxy/Session.hpp"
 #include "proxy/SqlText.hpp"
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <set>
 
 namespace uniqgate::proxy {
 
@@ -138,6 +140,131 @@ asio::awaitable<void> Session::release_keys_if_transaction_ended() {
     co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
 }
 
+namespace {
+
+// Marks the rows whose tag ([i, ...] rows of a tagged_live_rows_query) came back.
+void mark_tagged(const std::vector<protocol::TextRow>& found, const std::vector<std::size_t>& rows,
+                 std::vector<bool>& duplicate) {
+    for (const auto& row : found) {
+        if (row.empty() || !row.front()) continue;
+        const auto index = static_cast<std::size_t>(std::stoul(*row.front()));
+        if (index < rows.size()) duplicate[rows[index]] = true;
+    }
+}
+
+using PrimaryKey = std::vector<std::optional<std::string>>;
+
+void collect_candidates(const std::vector<std::vector<std::optional<std::string>>>& found,
+                        std::map<PrimaryKey, std::size_t>& candidates) {
+    for (const auto& row : found) {
+        if (row.size() < 2 || !row.front()) continue;
+        candidates.emplace(PrimaryKey(row.begin() + 1, row.end()), std::stoul(*row.front()));
+    }
+}
+
+}  // namespace
+
+// Outside a transaction the check's read view is made now, after the locks were
+// taken, so a plain read sees every committed live row.
+asio::awaitable<bool> Session::find_live_outside_transaction(const rules::RulePlan& rule,
+                                                             const std::vector<std::size_t>& rows,
+                                                             std::vector<bool>& duplicate, const std::string& sql,
+                                                             const rules::WritePlan& plan,
+                                                             const rules::TableSchema& schema,
+                                                             protocol::ErrPacket& failure) {
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const auto query =
+        tagged_live_rows_query(rule, rows, sql, schema, plan.schema, plan.table, no_backslash, " LIMIT 1");
+    error_code ec;
+    auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, query, ec);
+    if (ec || outcomes.empty()) co_return false;
+    if (outcomes.front().is_error) {
+        failure = outcomes.front().error;
+        co_return true;
+    }
+    mark_tagged(outcomes.front().rows, rows, duplicate);
+    co_return true;
+}
+
+// Inside a transaction the session's own read view may be old (REPEATABLE READ),
+// and a locking read of an absent key takes gap locks that deadlock unrelated
+// inserts. So: candidates are the live rows with the keys that a READ COMMITTED
+// connection of the proxy sees (latest committed) plus those the session's own
+// view sees (its own uncommitted rows); a locking read by primary key of just
+// those rows then gives their current state, taking record locks only.
+asio::awaitable<bool> Session::find_live_in_transaction(const rules::RulePlan& rule,
+                                                        const std::vector<std::size_t>& rows,
+                                                        std::vector<bool>& duplicate, const std::string& sql,
+                                                        const rules::WritePlan& plan,
+                                                        const rules::TableSchema& schema,
+                                                        protocol::ErrPacket& failure) {
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const auto by_key = tagged_live_rows_query(rule, rows, sql, schema, plan.schema, plan.table, no_backslash, "");
+    std::optional<QueryResult> committed;
+    if (context_.control && !schema.primary_key.empty()) {
+        committed = co_await context_.control->read_committed(by_key, Dialect{charset_name_, no_backslash});
+    }
+    error_code ec;
+    if (!committed) {
+        // No control connection (or no primary key): a locking read by key, which
+        // sees the latest rows but may take gap locks.
+        auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_,
+                                                    by_key + " LOCK IN SHARE MODE", ec);
+        if (ec || outcomes.empty()) co_return false;
+        if (outcomes.front().is_error) {
+            failure = outcomes.front().error;
+            co_return true;
+        }
+        mark_tagged(outcomes.front().rows, rows, duplicate);
+        co_return true;
+    }
+    if (!committed->ok) {
+        failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
+        co_return true;
+    }
+    auto own = co_await run_internal_query(backend_, backend_buffer_, client_caps_, by_key, ec);
+    if (ec || own.empty()) co_return false;
+    if (own.front().is_error) {
+        failure = own.front().error;
+        co_return true;
+    }
+    std::map<PrimaryKey, std::size_t> candidates;
+    collect_candidates(committed->rows, candidates);
+    collect_candidates(own.front().rows, candidates);
+    if (candidates.empty()) co_return true;
+
+    std::string pk_columns;
+    for (const auto& column : schema.primary_key) pk_columns += (pk_columns.empty() ? "" : ", ") + quote_identifier(column);
+    std::string pk_tuples;
+    std::string key_conditions;
+    std::set<std::size_t> tags;
+    for (const auto& [pk, tag] : candidates) {
+        pk_tuples += pk_tuples.empty() ? "(" : ", (";
+        for (std::size_t i = 0; i < pk.size(); ++i) {
+            pk_tuples += (i > 0 ? ", " : "") + (pk[i] ? quote_string(*pk[i], no_backslash) : std::string("NULL"));
+        }
+        pk_tuples += ")";
+        if (tags.insert(tag).second && tag < rows.size()) {
+            key_conditions += (key_conditions.empty() ? "(" : " OR (") + key_equals(rule, rows[tag], sql, schema) + ")";
+        }
+    }
+    const std::string locking = "SELECT " + pk_columns + " FROM " + quote_table(plan.schema, plan.table) + " WHERE (" +
+                                pk_columns + ") IN (" + pk_tuples + ") AND " +
+                                live_condition(rule.rule->soft_delete, no_backslash) + " AND (" + key_conditions +
+                                ") LOCK IN SHARE MODE";
+    auto current = co_await run_internal_query(backend_, backend_buffer_, client_caps_, locking, ec);
+    if (ec || current.empty()) co_return false;
+    if (current.front().is_error) {
+        failure = current.front().error;
+        co_return true;
+    }
+    for (const auto& row : current.front().rows) {
+        auto it = candidates.find(PrimaryKey(row.begin(), row.end()));
+        if (it != candidates.end() && it->second < rows.size()) duplicate[rows[it->second]] = true;
+    }
+    co_return true;
+}
+
 asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rules::WritePlan& plan,
                                               const rules::TableSchema& schema) {
     const auto context = rule_context();
@@ -167,24 +294,19 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
     const bool in_transaction = (tracker_.status_flags() & protocol::status::in_trans) != 0;
     for (auto& check : checks) {
         if (check.rows_to_check.empty()) continue;
-        // Outside a transaction the check's read view is made now, after the locks
-        // were taken: it sees every committed live row. Inside one, the read view may
-        // be older (REPEATABLE READ), so the check must read the latest rows.
-        const std::string query =
-            tagged_live_rows_query(*check.rule, check.rows_to_check, sql, schema, plan.schema, plan.table,
-                                   context.no_backslash_escapes, in_transaction ? " LOCK IN SHARE MODE" : " LIMIT 1");
-        error_code ec;
-        auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, query, ec);
-        if (ec || outcomes.empty()) co_return false;
-        if (outcomes.front().is_error) {
-            const auto& err = outcomes.front().error;
-            const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
-            co_return sent;
+        protocol::ErrPacket failure{};  // error_code 0: none
+        bool alive = true;
+        if (in_transaction) {
+            alive = co_await find_live_in_transaction(*check.rule, check.rows_to_check, check.duplicate, sql, plan,
+                                                      schema, failure);
+        } else {
+            alive = co_await find_live_outside_transaction(*check.rule, check.rows_to_check, check.duplicate, sql,
+                                                           plan, schema, failure);
         }
-        for (const auto& row : outcomes.front().rows) {
-            if (row.empty() || !row.front()) continue;
-            const auto index = static_cast<std::size_t>(std::stoul(*row.front()));
-            if (index < check.rows_to_check.size()) check.duplicate[check.rows_to_check[index]] = true;
+        if (!alive) co_return false;
+        if (failure.error_code != 0) {
+            const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
+            co_return sent;
         }
     }
 

@@ -1,0 +1,1070 @@
+#!/usr/bin/python3
+"""End-to-end tests of `mode: serialize`: many concurrent clients through uniqgate in front of a
+real MariaDB, the database counted afterwards. One sub-command = one scenario = one CTest test.
+
+    serialize_test.py SCENARIO          (see README.md; `serialize_test.py list` lists them)
+
+Needs the MariaDB fixture (UG_IT_STATE/mariadb/env) and UG_PROXY_BIN; UG_SERIALIZE_TARGET picks
+uniqgate (default), reference or direct (see serial_lib.py). Exit 0 = pass, 1 = fail, 77 = skip.
+"""
+import collections
+import random
+import sys
+import threading
+import time
+import traceback
+
+from serial_lib import (ALLOWED_CONTENTION, LOCK_TIMEOUT_MS, RULE, TARGET, Scenario, Step, Table,
+                        Tally, abort_socket, close_quietly, connect, dup_error_problem, err_code,
+                        err_text, fold, rule_yaml, scalar, try_execute)
+
+LOST = {2006, 2013}  # client-side "server has gone away" / "lost connection"
+
+
+# ------------------------------------------------------------------ statement builders
+
+def insert_forms(t: Table):
+    """Ways an application spells a single-row INSERT; each returns (sql, args) for (n, m, price)."""
+    tail = t.positional_tail() + (", DEFAULT" if TARGET == "reference" else "")
+    return [
+        lambda n, m, p: (f"INSERT INTO {t.name} (name, model, price) VALUES (%s, %s, %s)", (n, m, p)),
+        lambda n, m, p: (f"INSERT INTO {t.qualified} (model, name, price) VALUES (%s, %s, %s)", (m, n, p)),
+        lambda n, m, p: (f"insert into `shop`.`{t.name}` set name = %s, model = %s, price = %s", (n, m, p)),
+        lambda n, m, p: (f"INSERT INTO {t.name} VALUES (NULL, %s, %s, %s, {tail})", (n, m, p)),
+        lambda n, m, p: (f"/* app */ INSERT INTO {t.name}(name,model,price) VALUES(%s,%s,%s)", (n, m, p)),
+    ]
+
+
+def insert_sql(t: Table, n, m, price=1):
+    return f"INSERT INTO {t.name} (name, model, price) VALUES (%s, %s, %s)", (n, m, price)
+
+
+def batch_sql(t: Table, rows, on_duplicate="error"):
+    """A multi-row INSERT of (name, model, price, note) rows. For the reference target the
+    rule's on_duplicate is spelled out in SQL (INSERT IGNORE / ON DUPLICATE KEY UPDATE)."""
+    verb = "INSERT IGNORE" if (TARGET == "reference" and on_duplicate == "ignore") else "INSERT"
+    sql = (f"{verb} INTO {t.name} (name, model, price, note) VALUES "
+           + ", ".join(["(%s, %s, %s, %s)"] * len(rows)))
+    if TARGET == "reference" and on_duplicate == "update":
+        sql += " ON DUPLICATE KEY UPDATE price = VALUES(price), note = VALUES(note)"
+    args = [v for row in rows for v in (tuple(row) + (None,) * (4 - len(row)))]
+    return sql, args
+
+
+def keyspace(prefix, count, models=7):
+    return [(f"{prefix}{i:03d}", f"m{i % models}") for i in range(count)]
+
+
+def record_error(tally, e, what, name=None, model=None, exact=True):
+    """Counts an error; a 1062 must be MySQL's duplicate error for (name, model)."""
+    tally.stmt(False, err_code(e))
+    if err_code(e) == 1062 and name is not None:
+        problem = dup_error_problem(e, name, model, exact=exact)
+        if problem:
+            tally.problem(f"{what}: {problem}")
+
+
+# ------------------------------------------------------------------ 1. autocommit
+
+def autocommit_load(s: Scenario, t: Table, ports, clients, keys, budget, label="", rounds=1):
+    """rounds: the load repeated on fresh keys (more chances to hit a race); keys are per round."""
+    all_keys = []
+    for r in range(rounds):
+        round_keys = [(f"{n}r{r}", m) for n, m in keys] if rounds > 1 else keys
+        all_keys += round_keys
+        autocommit_round(s, t, ports, clients, round_keys, budget / rounds, f"{label} round {r + 1}/{rounds}")
+    s.check_table(t, expect_keys=all_keys, expect_live=len(all_keys), label=label)
+
+
+def autocommit_round(s: Scenario, t: Table, ports, clients, keys, budget, label):
+    tally, lock = Tally(), threading.Lock()
+    answered_ok = collections.Counter()
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(ports[i % len(ports)])
+        order = keys[:]
+        rnd.shuffle(order)
+        forms = insert_forms(t)
+        barrier.wait()
+        try:
+            for n, m in order:
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                sql, args = rnd.choice(forms)(n, m, i)
+                res, e = try_execute(conn, sql, args)
+                if e is None:
+                    tally.stmt()
+                    with lock:
+                        answered_ok[(n, m)] += 1
+                    if res[0] != 1:
+                        tally.problem(f"INSERT {n}-{m}: affected rows {res[0]}, expected 1")
+                    continue
+                record_error(tally, e, f"INSERT {n!r}-{m!r} ({sql[:40]}...)", n, m)
+                if err_code(e) in LOST:
+                    return
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(clients, worker, budget, label)
+    s.check_tally(tally, {1062}, label)
+    twice = [k for k, c in answered_ok.items() if c > 1]
+    s.check(not twice, f"{label}: {len(twice)} key(s) answered OK more than once, e.g. {twice[:3]}")
+    dups = t.live_duplicates(s.admin)
+    s.check(not dups, f"{label}: {len(dups)} live duplicate key(s), e.g. {dups[:3]}")
+    print(f"[{s.name}] {label}: duplicated live keys so far: {len(dups)}")
+    s.check(tally.ok == len(keys), f"{label}: {tally.ok} inserts answered OK for {len(keys)} keys")
+
+
+def scenario_autocommit(s: Scenario):
+    """32 clients insert the same 200 keys in random order, autocommit, single-row INSERTs."""
+    t = s.table("t")
+    ports = s.start(rule_yaml(t))
+    autocommit_load(s, t, ports, clients=32, keys=keyspace("ac", 200), budget=45, label="autocommit", rounds=3)
+
+
+def scenario_autocommit_deleted_at(s: Scenario):
+    """Scenario 1 on a table soft-deleted by `deleted_at` (live: null), with dead rows present."""
+    t = s.table("t", soft="deleted_at")
+    keys = keyspace("da", 120)
+    with s.admin.cursor() as c:  # dead rows with the same keys must not block anything
+        c.executemany(f"INSERT INTO {t.qualified} (name, model, price, deleted_at) VALUES (%s, %s, 0, NOW())",
+                      [(f"{n}r{r}", m) for r in range(2) for n, m in keys[::2]])
+    ports = s.start(rule_yaml(t))
+    autocommit_load(s, t, ports, clients=24, keys=keys, budget=45, label="deleted_at", rounds=2)
+
+
+# ------------------------------------------------------------------ 2. explicit transactions
+
+def transactions(s: Scenario, isolation: str):
+    t = s.table("t")
+    ports = s.start(rule_yaml(t))
+    keys = keyspace("tx", 250)
+    tally, lock = Tally(), threading.Lock()
+    committed = []
+    txn_count = collections.Counter()
+    expect_iso = isolation.replace(" ", "-")
+
+    def q(conn, sql):
+        res, e = try_execute(conn, sql)
+        if e is None:
+            tally.stmt()
+        else:
+            tally.stmt(False, err_code(e))
+        return e
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(ports[i % len(ports)], isolation=isolation)
+        iso = scalar(conn, "SELECT @@tx_isolation")
+        if iso != expect_iso:
+            tally.problem(f"client {i}: session isolation {iso}, expected {expect_iso}")
+        order = keys[:]
+        rnd.shuffle(order)
+        barrier.wait()
+        try:
+            for n, m in order:
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                batch = [(n, m)]
+                if rnd.random() < 0.15:  # two keys in one transaction, in no particular order
+                    batch.append(rnd.choice(keys))
+                if q(conn, "BEGIN"):
+                    return
+                if rnd.random() < 0.5:  # the application's own check: takes the RR snapshot
+                    q(conn, f"SELECT COUNT(*) FROM {t.name} WHERE name = '{n}' AND model = '{m}' "
+                            "AND delete_status = 0")
+                inserted, aborted = [], False
+                for bn, bm in batch:
+                    sql, args = insert_sql(t, bn, bm, i)
+                    res, e = try_execute(conn, sql, args)
+                    if e is None:
+                        tally.stmt()
+                        inserted.append((bn, bm))
+                    else:
+                        record_error(tally, e, f"INSERT {bn!r}-{bm!r} in a transaction", bn, bm)
+                        if err_code(e) in LOST:
+                            return
+                        if err_code(e) != 1062:  # 1205/1213: the application gives up
+                            aborted = True
+                            break
+                if aborted or rnd.random() < 0.3:
+                    if q(conn, "ROLLBACK"):
+                        return
+                    txn_count["rolled back"] += 1
+                else:
+                    e = q(conn, "COMMIT")
+                    if e is None:
+                        with lock:
+                            committed.extend(inserted)
+                        txn_count["committed"] += 1
+                    else:
+                        tally.problem(f"COMMIT failed: {err_code(e)} {err_text(e)}")
+                        return
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(32, worker, 45, isolation)
+    s.note(f"transactions: {dict(txn_count)}, {len(committed)} committed inserts")
+    s.check_tally(tally, ALLOWED_CONTENTION, isolation)
+    s.check_table(t, expect_keys=committed, expect_live=len(committed), label=isolation)
+
+
+def scenario_transactions_repeatable_read(s):
+    """BEGIN; [SELECT]; INSERT (1-2 keys); COMMIT or ROLLBACK at random, REPEATABLE READ."""
+    transactions(s, "REPEATABLE READ")
+
+
+def scenario_transactions_read_committed(s):
+    """The same under READ COMMITTED."""
+    transactions(s, "READ COMMITTED")
+
+
+# ------------------------------------------------------------------ 3. rolled-back inserts
+
+def expect_ok(s, what, res_err, affected=1):
+    res, e = res_err
+    if e is not None:
+        s.check(False, f"{what}: error {err_code(e)} {err_text(e)}")
+        return False
+    return s.check(affected is None or res[0] == affected, f"{what}: affected rows {res[0]}, expected {affected}")
+
+
+def expect_dup(s, what, res_err, name, model, exact=True, rule=RULE):
+    res, e = res_err
+    if e is None:
+        return s.check(False, f"{what}: succeeded (affected {res[0]}), expected 1062 duplicate")
+    problem = dup_error_problem(e, name, model, rule=rule, exact=exact)
+    return s.check(problem is None, f"{what}: {problem}")
+
+
+def blocked_then(s, holder, waiter_conn, t, key, finish_sql, expect, label):
+    """holder has inserted key in an open transaction; waiter_conn inserts it too. The waiter must
+    wait (a unique index would), then after finish_sql on holder get `expect` ('ok' or 'dup')."""
+    step = Step(waiter_conn, *insert_sql(t, *key))
+    waited = not step.wait(0.7)
+    s.check(waited, f"{label}: the second INSERT of {key} did not wait for the open transaction "
+                    f"(answered {step.error or step.result})")
+    fin = try_execute(holder, finish_sql)
+    expect_ok(s, f"{label}: {finish_sql}", fin, affected=None)
+    if not s.check(step.wait(LOCK_TIMEOUT_MS / 1000 + 3), f"{label}: the waiting INSERT never returned"):
+        return
+    if expect == "ok":
+        expect_ok(s, f"{label}: the waiting INSERT after {finish_sql}", (step.result, step.error))
+    else:
+        expect_dup(s, f"{label}: the waiting INSERT after {finish_sql}", (step.result, step.error), *key)
+    s.note(f"{label}: waiter answered after {step.elapsed:.2f} s")
+
+
+def scenario_rollback_does_not_block(s: Scenario):
+    """A rolled-back insert never blocks a later insert of the same key."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    c1, c2 = connect(port), connect(port)
+    try:
+        # sequential: rollback on one connection, insert on another and on the same one
+        k = ("rb1", "m")
+        expect_ok(s, "BEGIN", try_execute(c1, "BEGIN"), affected=None)
+        expect_ok(s, "c1 INSERT rb1 in a transaction", try_execute(c1, *insert_sql(t, *k)))
+        expect_ok(s, "c1 ROLLBACK", try_execute(c1, "ROLLBACK"), affected=None)
+        t0 = time.monotonic()
+        expect_ok(s, "c2 INSERT rb1 after c1's rollback", try_execute(c2, *insert_sql(t, *k)))
+        s.check(time.monotonic() - t0 < 2, "c2 INSERT after rollback took more than 2 s")
+        expect_dup(s, "c1 INSERT rb1 again (now committed by c2)", try_execute(c1, *insert_sql(t, *k)), *k)
+
+        k = ("rb2", "m")
+        try_execute(c1, "BEGIN")
+        expect_ok(s, "c1 INSERT rb2", try_execute(c1, *insert_sql(t, *k)))
+        try_execute(c1, "ROLLBACK")
+        expect_ok(s, "c1 INSERT rb2 again after its own rollback", try_execute(c1, *insert_sql(t, *k)))
+
+        # concurrent: the second writer waits, then succeeds (rollback) or gets 1062 (commit)
+        try_execute(c1, "BEGIN")
+        expect_ok(s, "c1 INSERT rb3", try_execute(c1, *insert_sql(t, "rb3", "m")))
+        blocked_then(s, c1, c2, t, ("rb3", "m"), "ROLLBACK", "ok", "rollback releases the waiter")
+        try_execute(c1, "BEGIN")
+        expect_ok(s, "c1 INSERT rb4", try_execute(c1, *insert_sql(t, "rb4", "m")))
+        blocked_then(s, c1, c2, t, ("rb4", "m"), "COMMIT", "dup", "commit makes the waiter a duplicate")
+
+        # autocommit=0: the transaction starts implicitly, the lock lives until ROLLBACK
+        try_execute(c1, "SET autocommit = 0")
+        expect_ok(s, "c1 INSERT rb5 with autocommit=0", try_execute(c1, *insert_sql(t, "rb5", "m")))
+        blocked_then(s, c1, c2, t, ("rb5", "m"), "ROLLBACK", "ok", "autocommit=0 rollback")
+        try_execute(c1, "SET autocommit = 1")
+    finally:
+        close_quietly(c1)
+        close_quietly(c2)
+
+    # many clients insert one key and roll back, over and over; every insert must succeed
+    tally = Tally()
+    hot = ("rbhot", "m")
+
+    def worker(i, barrier, deadline):
+        conn = connect(port)
+        barrier.wait()
+        try:
+            for _ in range(25):
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                for sql, args in (("BEGIN", None), insert_sql(t, *hot), ("ROLLBACK", None)):
+                    res, e = try_execute(conn, sql, args)
+                    if e is None:
+                        tally.stmt()
+                    else:
+                        record_error(tally, e, f"{sql[:20]} of a rolled-back hot key", *hot)
+                        if err_code(e) in LOST:
+                            return
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(12, worker, 40, "hot rollback")
+    s.check_tally(tally, {1205, 1213}, "hot rollback")  # a 1062 here would be a rolled-back row blocking
+    live = t.live_count(s.admin)
+    s.check(live == 5, f"after the hot rollbacks: {live} live rows, expected 5 (rb1..rb5)")
+    c3 = connect(port)
+    expect_ok(s, "INSERT of the hot key after everything rolled back", try_execute(c3, *insert_sql(t, *hot)))
+    close_quietly(c3)
+    s.check_table(t, expect_keys=[(f"rb{i}", "m") for i in range(1, 6)] + [hot], expect_live=6)
+
+
+# ------------------------------------------------------------------ 4. soft delete then re-insert
+
+def soft_delete_reinsert(s: Scenario, soft: str):
+    t = s.table("t", soft=soft)
+    port = s.start(rule_yaml(t))[0]
+    c1, c2 = connect(port), connect(port)
+    k = ("sd1", "m")
+    delete = (f"UPDATE {t.name} SET {t.dead_set_sql} WHERE name = %s AND model = %s AND {t.live_sql}", k)
+    try:
+        expect_ok(s, "INSERT sd1", try_execute(c1, *insert_sql(t, *k)))
+        expect_dup(s, "INSERT sd1 again", try_execute(c2, *insert_sql(t, *k)), *k)
+        expect_ok(s, "soft delete sd1", try_execute(c1, *delete))
+        expect_ok(s, "INSERT sd1 after the soft delete", try_execute(c2, *insert_sql(t, *k)))
+        expect_dup(s, "INSERT sd1 a third time", try_execute(c1, *insert_sql(t, *k)), *k)
+
+        # soft delete and re-insert in one transaction
+        for c in (c1, c2):
+            c.cursor().execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        expect_ok(s, "BEGIN", try_execute(c1, "BEGIN"), affected=None)
+        expect_ok(s, "soft delete sd1 in a transaction", try_execute(c1, *delete))
+        expect_ok(s, "re-insert sd1 in the same transaction", try_execute(c1, *insert_sql(t, *k)))
+        expect_ok(s, "COMMIT", try_execute(c1, "COMMIT"), affected=None)
+
+        # ... with the REPEATABLE READ snapshot taken before the delete (an old snapshot sees the row)
+        expect_ok(s, "BEGIN", try_execute(c1, "BEGIN"), affected=None)
+        try_execute(c1, f"SELECT COUNT(*) FROM {t.name} WHERE {t.live_sql}")
+        expect_ok(s, "soft delete sd1 after a snapshot", try_execute(c1, *delete))
+        expect_ok(s, "re-insert sd1 after a snapshot", try_execute(c1, *insert_sql(t, *k)))
+        expect_ok(s, "COMMIT", try_execute(c1, "COMMIT"), affected=None)
+
+        # a rolled-back soft delete leaves the row live
+        expect_ok(s, "BEGIN", try_execute(c1, "BEGIN"), affected=None)
+        expect_ok(s, "soft delete sd1 (to be rolled back)", try_execute(c1, *delete))
+        expect_ok(s, "ROLLBACK", try_execute(c1, "ROLLBACK"), affected=None)
+        expect_dup(s, "INSERT sd1 after the rolled-back soft delete", try_execute(c2, *insert_sql(t, *k)), *k)
+
+        # a snapshot older than another session's insert must not let a duplicate in (RR trap)
+        k2 = ("sd2", "m")
+        expect_ok(s, "BEGIN", try_execute(c1, "BEGIN"), affected=None)
+        try_execute(c1, f"SELECT COUNT(*) FROM {t.name} WHERE name = 'sd2'")
+        expect_ok(s, "c2 INSERT sd2 (after c1's snapshot)", try_execute(c2, *insert_sql(t, *k2)))
+        expect_dup(s, "c1 INSERT sd2 with an older snapshot", try_execute(c1, *insert_sql(t, *k2)), *k2)
+        try_execute(c1, "COMMIT")
+    finally:
+        close_quietly(c1)
+        close_quietly(c2)
+    s.check_table(t, expect_keys=[k, k2], expect_live=2)
+    total = t.total_count(s.admin)
+    s.check(total == 5, f"{total} rows in all, expected 5 (4 of sd1, 3 of them soft-deleted, and sd2)")
+
+    # many clients: soft delete the live row and re-insert the key, each in one transaction
+    tally = Tally()
+
+    def worker(i, barrier, deadline):
+        conn = connect(port)
+        barrier.wait()
+        try:
+            for _ in range(20):
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                steps = [("BEGIN", None), delete, insert_sql(t, *k), ("COMMIT", None)]
+                for sql, args in steps:
+                    res, e = try_execute(conn, sql, args)
+                    if e is None:
+                        tally.stmt()
+                        continue
+                    record_error(tally, e, f"{sql[:30]}", *k)
+                    if err_code(e) in LOST:
+                        return
+                    if err_code(e) != 1062:
+                        try_execute(conn, "ROLLBACK")
+                        break
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(8, worker, 40, "concurrent delete+reinsert")
+    s.check_tally(tally, ALLOWED_CONTENTION, "concurrent delete+reinsert")
+    s.check_table(t, expect_keys=[k, k2], expect_live=2, label="after concurrent delete+reinsert")
+
+    # the everyday spellings of a soft delete: never a duplicate, must not be refused
+    c = connect(port)
+    try:
+        spelled = (f"UPDATE {t.name} SET deleted_at = NOW() WHERE name = 'sd2' AND deleted_at IS NULL"
+                   if soft == "deleted_at" else
+                   f"UPDATE {t.name} SET delete_status = 1, price = price + 1 WHERE name = 'sd2' AND delete_status = 0")
+        what = "SET deleted_at = NOW()" if soft == "deleted_at" else "SET delete_status = 1, price = price + 1"
+        expect_ok(s, f"soft delete with {what}", try_execute(c, spelled))
+        expect_ok(s, "INSERT sd2 after it", try_execute(c, *insert_sql(t, *k2)))
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_keys=[k, k2], expect_live=2, label="after the everyday soft delete")
+
+
+def scenario_soft_delete_reinsert(s):
+    """delete_status = 1, then INSERT of the same key; also inside one transaction."""
+    soft_delete_reinsert(s, "status")
+
+
+def scenario_soft_delete_reinsert_deleted_at(s):
+    """The same with `deleted_at` (live: null)."""
+    soft_delete_reinsert(s, "deleted_at")
+
+
+def scenario_undelete_or_rekey_is_duplicate(s: Scenario):
+    """Un-deleting a row, or changing a key to one already live, is a duplicate (UPDATE)."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    c = connect(port)
+    try:
+        expect_ok(s, "INSERT ud1", try_execute(c, *insert_sql(t, "ud1", "m")))
+        old_id = scalar(s.admin, f"SELECT id FROM {t.qualified} WHERE name = 'ud1'")
+        expect_ok(s, "soft delete ud1", try_execute(c, f"UPDATE {t.name} SET delete_status = 1 WHERE id = {old_id}"))
+        expect_ok(s, "INSERT ud1 again", try_execute(c, *insert_sql(t, "ud1", "m")))
+        expect_dup(s, "un-delete the old ud1 while a new one is live",
+                   try_execute(c, f"UPDATE {t.name} SET delete_status = 0 WHERE id = {old_id}"), "ud1", "m",
+                   exact=False)
+        expect_ok(s, "INSERT ud2", try_execute(c, *insert_sql(t, "ud2", "m")))
+        expect_dup(s, "change ud2's name to the live ud1",
+                   try_execute(c, f"UPDATE {t.name} SET name = 'UD1' WHERE name = 'ud2'"), "UD1", "m", exact=False)
+        expect_ok(s, "UPDATE of a non-key column", try_execute(c, f"UPDATE {t.name} SET price = 7 WHERE name = 'ud2'"))
+        expect_ok(s, "soft delete the live ud1", try_execute(c, f"UPDATE {t.name} SET delete_status = 1 "
+                                                                "WHERE name = 'ud1' AND delete_status = 0"))
+        expect_ok(s, "un-delete the old ud1 (no live one now)",
+                  try_execute(c, f"UPDATE {t.name} SET delete_status = 0 WHERE id = {old_id}"))
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_keys=[("ud1", "m"), ("ud2", "m")], expect_live=2)
+
+
+# ------------------------------------------------------------------ 5. collation variants
+
+def variants_of(name, rnd):
+    """A spelling of name that utf8mb4_general_ci calls equal: case, trailing spaces, e/é."""
+    out = "".join(ch.upper() if rnd.random() < 0.5 else ch for ch in name)
+    out = "".join(("é" if rnd.random() < 0.5 else "É") if ch in "eE" and rnd.random() < 0.5 else ch for ch in out)
+    return out + " " * rnd.randrange(3)
+
+
+def scenario_collation_variants(s: Scenario):
+    """'ABC', 'abc', 'abc  ' (and 'é'/'e') collide under utf8mb4_general_ci; a _bin column keeps case."""
+    t = s.table("t")
+    tb = s.table("bin", model_collation="utf8mb4_bin", rule="product_bin")
+    rules = rule_yaml(t) + rule_yaml(tb)
+    port = s.start(rules)[0]
+    c = connect(port)
+    try:
+        expect_ok(s, "INSERT 'ABC'", try_execute(c, *insert_sql(t, "ABC", "m1")))
+        for v in ("abc", "abc  ", "Abc ", "ABC"):
+            expect_dup(s, f"INSERT {v!r} after 'ABC'", try_execute(c, *insert_sql(t, v, "m1")), v, "m1")
+        expect_dup(s, "INSERT ('abc', 'M1') (model is _ci too)", try_execute(c, *insert_sql(t, "abc", "M1")),
+                   "abc", "M1")
+        expect_ok(s, "INSERT 'Cafe'", try_execute(c, *insert_sql(t, "Cafe", "m1")))
+        expect_dup(s, "INSERT 'café' after 'Cafe'", try_execute(c, *insert_sql(t, "café", "m1")), "café", "m1")
+        expect_ok(s, "INSERT ' abc' (leading space is a different key)", try_execute(c, *insert_sql(t, " abc", "m1")))
+        expect_ok(s, "INSERT 'abcd'", try_execute(c, *insert_sql(t, "abcd", "m1")))
+
+        # model COLLATE utf8mb4_bin: case differs = different key; trailing space still PAD SPACE
+        expect_ok(s, "bin: INSERT ('x', 'M1')", try_execute(c, *insert_sql(tb, "x", "M1")))
+        expect_ok(s, "bin: INSERT ('x', 'm1') (a different key under _bin)", try_execute(c, *insert_sql(tb, "x", "m1")))
+        res = try_execute(c, *insert_sql(tb, "X ", "m1 "))
+        if res[1] is None:
+            s.check(False, "bin: INSERT ('X ', 'm1 ') succeeded, expected 1062")
+        else:
+            p = dup_error_problem(res[1], "X ", "m1 ", rule="product_bin", exact=True)
+            s.check(p is None, f"bin: INSERT ('X ', 'm1 '): {p}")
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_live=4, label="sequential")
+    s.check_table(tb, expect_live=2, label="sequential _bin")
+
+    # concurrently: every client inserts its own random spelling of each of 60 names
+    names = [f"Case{i:02d}e" for i in range(60)]
+    tally = Tally()
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(port)
+        order = names[:]
+        rnd.shuffle(order)
+        barrier.wait()
+        try:
+            for n in order:
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                v = variants_of(n, rnd)
+                res, e = try_execute(conn, *insert_sql(t, v, "cc"))
+                if e is None:
+                    tally.stmt()
+                else:
+                    record_error(tally, e, f"INSERT {v!r}", v, "cc", exact=False)
+                    if err_code(e) in LOST:
+                        return
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(16, worker, 40, "variants")
+    s.check_tally(tally, {1062}, "variants")
+    s.check_table(t, expect_keys=[(n, "cc") for n in names], expect_live=4 + len(names), label="variants")
+    s.check(tally.ok == len(names), f"{tally.ok} variant inserts answered OK for {len(names)} names")
+
+
+# ------------------------------------------------------------------ 6. multi-row batches
+
+def scenario_multirow_batches(s: Scenario):
+    """16 clients x 12 batches of 20 rows from 300 keys; batches that duplicate themselves."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    keys = keyspace("mb", 300, models=5)
+    tally, lock = Tally(), threading.Lock()
+    ok_batches = []
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(port)
+        barrier.wait()
+        try:
+            for _ in range(12):
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                rows = rnd.sample(keys, 20)
+                res, e = try_execute(conn, *batch_sql(t, [(n, m, i) for n, m in rows]))
+                if e is None:
+                    tally.stmt()
+                    with lock:
+                        ok_batches.append(rows)
+                    if res[0] != 20:
+                        tally.problem(f"batch: affected rows {res[0]}, expected 20")
+                    continue
+                tally.stmt(False, err_code(e))
+                if err_code(e) == 1062:
+                    problems = [dup_error_problem(e, n, m, exact=False) for n, m in rows]
+                    if all(problems):
+                        tally.problem(f"batch 1062 names no key of the batch: {problems[0]}")
+                if err_code(e) in LOST:
+                    return
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(16, worker, 45, "batches")
+    s.check_tally(tally, ALLOWED_CONTENTION, "batches")
+    inserted = [k for rows in ok_batches for k in rows]
+    s.note(f"batches: {len(ok_batches)} of {tally.statements} inserted")
+    s.check(len(inserted) == len(set(inserted)), "two successful batches share a key")
+    s.check_table(t, expect_keys=inserted, expect_live=len(inserted), label="batches")
+
+    c = connect(port)
+    try:
+        before = t.total_count(s.admin)
+        expect_dup(s, "a batch that duplicates itself",
+                   try_execute(c, *batch_sql(t, [("self1", "m", 1), ("self2", "m", 1), ("SELF1 ", "m", 1)])),
+                   "SELF1 ", "m", exact=False)
+        expect_dup(s, "a batch that duplicates itself (exact spelling)",
+                   try_execute(c, *batch_sql(t, [("self3", "m", 1), ("self3", "m", 2)])), "self3", "m")
+        expect_ok(s, "INSERT self4", try_execute(c, *insert_sql(t, "self4", "m")))
+        expect_dup(s, "a batch with one existing key", try_execute(c, *batch_sql(t, [("self5", "m", 1), ("self4", "m", 1)])),
+                   "self4", "m")
+        after = t.total_count(s.admin)
+        s.check(after == before + 1, f"the failed batches inserted {after - before - 1} row(s), expected none")
+        try_execute(c, "BEGIN")
+        expect_dup(s, "a self-duplicating batch in a transaction",
+                   try_execute(c, *batch_sql(t, [("self6", "m", 1), ("self6", "m", 1)])), "self6", "m")
+        expect_ok(s, "INSERT self7 in the same transaction", try_execute(c, *insert_sql(t, "self7", "m")))
+        try_execute(c, "COMMIT")
+        s.check(not t.live_rows(s.admin, "self6", "m"), "self6 inserted by a failed batch")
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_keys=inserted + [("self4", "m"), ("self7", "m")], expect_live=len(inserted) + 2)
+
+
+# ------------------------------------------------------------------ 7. REPEATABLE READ gaps
+
+def scenario_rr_gap_no_deadlock(s: Scenario):
+    """T1 and T2 insert different new keys into the same index gap, interleaved: both succeed."""
+    t = s.table("t")
+    with s.admin.cursor() as cur:
+        cur.executemany(f"INSERT INTO {t.qualified} (name, model, price) VALUES (%s, %s, 0)",
+                        [("gap", "m10"), ("gap", "m50"), ("gap2", "m10")])
+    port = s.start(rule_yaml(t))[0]
+    rounds = [
+        ("inner gap", ("gap", "m20"), ("gap", "m30"), False),
+        ("inner gap, snapshots first", ("gap", "m21"), ("gap", "m31"), True),
+        ("gap before the first row", ("a", "x1"), ("a", "x2"), True),
+        ("gap after the last row", ("zzz", "m1"), ("zzz", "m2"), False),
+        ("same name, other gap", ("gap2", "m11"), ("gap2", "m12"), True),
+    ]
+    for label, k1, k2, snapshot in rounds:
+        c1, c2 = connect(port, isolation="REPEATABLE READ"), connect(port, isolation="REPEATABLE READ")
+        try:
+            try_execute(c1, "BEGIN")
+            try_execute(c2, "BEGIN")
+            if snapshot:
+                try_execute(c1, f"SELECT COUNT(*) FROM {t.name} WHERE name = %s", (k1[0],))
+                try_execute(c2, f"SELECT COUNT(*) FROM {t.name} WHERE name = %s", (k2[0],))
+            steps = [(c1, insert_sql(t, *k1), "T1 INSERT"), (c2, insert_sql(t, *k2), "T2 INSERT"),
+                     (c1, ("COMMIT", None), "T1 COMMIT"), (c2, ("COMMIT", None), "T2 COMMIT")]
+            pending = {}  # connection -> (what, step) still running
+            for conn, (sql, args), what in steps + [(c1, (None, None), None), (c2, (None, None), None)]:
+                if id(conn) in pending:  # a blocked statement must end before the next on its connection
+                    pwhat, pstep = pending.pop(id(conn))
+                    if s.check(pstep.wait(LOCK_TIMEOUT_MS / 1000 + 5), f"{label}: {pwhat} never returned"):
+                        expect_ok(s, f"{label}: {pwhat} (after waiting)", (pstep.result, pstep.error), affected=None)
+                    else:
+                        break
+                if what is None:
+                    continue
+                step = Step(conn, sql, args)
+                if not step.wait(3):
+                    s.check(False, f"{label}: {what} waits for the other transaction (a unique index would "
+                                   "not; an application that commits T1 after this would hang)")
+                    pending[id(conn)] = (what, step)
+                    continue
+                expect_ok(s, f"{label}: {what}", (step.result, step.error), affected=None)
+        finally:
+            close_quietly(c1)
+            close_quietly(c2)
+    expected = [r[1] for r in rounds] + [r[2] for r in rounds]
+    s.check_table(t, expect_keys=expected, expect_live=3 + len(expected), label="gap rounds")
+
+    # many RR transactions, each inserting 3 distinct new keys into shared gaps: no errors at all
+    tally = Tally()
+    n_clients, n_txn = 16, 15
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(port, isolation="REPEATABLE READ")
+        mine = [(f"g{rnd.randrange(4)}", f"c{i:02d}t{j:02d}k{x}") for j in range(n_txn) for x in range(3)]
+        barrier.wait()
+        try:
+            for j in range(n_txn):
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                batch = mine[3 * j:3 * j + 3]
+                rnd.shuffle(batch)
+                stmts = [("BEGIN", None), (f"SELECT COUNT(*) FROM {t.name} WHERE name = 'g1'", None)]
+                stmts += [insert_sql(t, *k) for k in batch] + [("COMMIT", None)]
+                for sql, args in stmts:
+                    res, e = try_execute(conn, sql, args)
+                    if e is None:
+                        tally.stmt()
+                        continue
+                    record_error(tally, e, sql[:30])
+                    try_execute(conn, "ROLLBACK")
+                    break
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(n_clients, worker, 40, "distinct keys")
+    s.check_tally(tally, set(), "distinct keys")
+    s.check_table(t, expect_live=3 + len(expected) + n_clients * n_txn * 3, label="distinct keys")
+
+
+# ------------------------------------------------------------------ 8. killed clients
+
+def scenario_killed_client_releases_locks(s: Scenario):
+    """A client that vanishes mid-transaction (socket closed, or KILL) releases its key locks."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    limit = LOCK_TIMEOUT_MS / 1000 + 1
+
+    def after_vanish(label, key, vanish, also_waiter=False):
+        """also_waiter: a second client already sent the same INSERT and waits; like a statement
+        in flight on MySQL it may still complete after its client left, so 1062 is fine then."""
+        holder, other = connect(port), connect(port)
+        try:
+            try_execute(holder, "BEGIN")
+            expect_ok(s, f"{label}: holder INSERT {key}", try_execute(holder, *insert_sql(t, *key)))
+            waiter_conn = connect(port) if also_waiter else None
+            waiter = Step(waiter_conn, *insert_sql(t, *key)) if also_waiter else None
+            if waiter:
+                waiter.wait(0.7)
+            vanish(holder, waiter_conn)
+            t0 = time.monotonic()
+            step = Step(other, *insert_sql(t, *key))
+            if s.check(step.wait(limit + 5), f"{label}: INSERT of {key} after the client vanished never returned"):
+                if also_waiter and step.error is not None and err_code(step.error) == 1062:
+                    expect_dup(s, f"{label}: INSERT of {key}", (step.result, step.error), *key)
+                else:
+                    expect_ok(s, f"{label}: INSERT of {key} after the client vanished", (step.result, step.error))
+                s.check(time.monotonic() - t0 <= limit,
+                        f"{label}: the INSERT took {time.monotonic() - t0:.1f} s (> lock timeout)")
+                s.note(f"{label}: the next INSERT of {key} answered after {time.monotonic() - t0:.2f} s")
+            if waiter_conn:
+                close_quietly(waiter_conn)
+        finally:
+            close_quietly(other)
+            close_quietly(holder)
+
+    def close_socket(holder, _):
+        abort_socket(holder)
+
+    def kill_connection(holder, _):
+        cid = scalar(holder, "SELECT CONNECTION_ID()")
+        with s.admin.cursor() as c:
+            c.execute(f"KILL CONNECTION {int(cid)}")
+
+    def close_waiter_then_holder(holder, waiter_conn):
+        abort_socket(waiter_conn)  # the client waiting for the lock disappears first
+        time.sleep(0.2)
+        abort_socket(holder)
+
+    after_vanish("socket closed", ("kc1", "m"), close_socket)
+    after_vanish("KILL CONNECTION", ("kc2", "m"), kill_connection)
+    after_vanish("waiter and holder vanish", ("kc3", "m"), close_waiter_then_holder, also_waiter=True)
+
+    # autocommit=0 client that vanishes
+    holder, other = connect(port), connect(port)
+    try:
+        try_execute(holder, "SET autocommit = 0")
+        expect_ok(s, "autocommit=0 holder INSERT kc4", try_execute(holder, *insert_sql(t, "kc4", "m")))
+        abort_socket(holder)
+        t0 = time.monotonic()
+        expect_ok(s, "INSERT kc4 after the autocommit=0 client vanished", try_execute(other, *insert_sql(t, "kc4", "m")))
+        s.check(time.monotonic() - t0 <= limit, "INSERT kc4 took longer than the lock timeout")
+    finally:
+        close_quietly(other)
+    s.check_table(t, expect_keys=[("kc1", "m"), ("kc2", "m"), ("kc3", "m"), ("kc4", "m")], expect_live=4)
+    c = connect(port)
+    expect_ok(s, "the proxy still serves new clients", try_execute(c, "SELECT 1"), affected=None)
+    close_quietly(c)
+
+
+# ------------------------------------------------------------------ 9. on_duplicate, LAST_INSERT_ID
+
+def scenario_on_duplicate_ignore(s: Scenario):
+    """on_duplicate: ignore - duplicate rows skipped, affected rows = inserted rows only."""
+    t = s.table("t", rule="product_ignore")
+    port = s.start(rule_yaml(t, on_duplicate="ignore"))[0]
+    c = connect(port)
+    B = lambda rows: batch_sql(t, rows, "ignore")  # noqa: E731
+    try:
+        expect_ok(s, "ignore: 2 new rows", try_execute(c, *B([("ia", "m", 1), ("ib", "m", 1)])), affected=2)
+        expect_ok(s, "ignore: 1 existing + 1 new", try_execute(c, *B([("ia", "m", 2), ("ic", "m", 2)])), affected=1)
+        expect_ok(s, "ignore: case variant + self-duplicate", try_execute(c, *B([("IA ", "m", 3), ("id", "m", 3),
+                                                                                ("ID", "m", 3)])), affected=1)
+        expect_ok(s, "ignore: only duplicates", try_execute(c, *B([("ib", "m", 4)])), affected=0)
+        s.check([r[3] for r in t.live_rows(s.admin, "ia", "m")] == [1], "ignore: the existing row 'ia' was changed")
+        res, e = try_execute(c, *B([("ia", "m", 5), ("ie", "m", 5), ("if", "m", 5)]))
+        if expect_ok(s, "ignore: LAST_INSERT_ID batch", (res, e), affected=2):
+            lid = scalar(c, "SELECT LAST_INSERT_ID()")
+            first = t.live_rows(s.admin, "ie", "m")
+            s.check(res[1] == lid, f"ignore: OK packet insert id {res[1]} != LAST_INSERT_ID() {lid}")
+            s.check(first and first[0][0] == lid, f"ignore: LAST_INSERT_ID() {lid} is not the id of 'ie' {first}")
+    finally:
+        close_quietly(c)
+    sequential = [("ia", "m"), ("ib", "m"), ("ic", "m"), ("id", "m"), ("ie", "m"), ("if", "m")]
+    s.check_table(t, expect_keys=sequential, expect_live=6, label="sequential")
+
+    keys = keyspace("ig", 100)
+    tally, lock, affected = Tally(), threading.Lock(), [0]
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(port)
+        order = keys[:]
+        rnd.shuffle(order)
+        barrier.wait()
+        try:
+            while order:
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                take = rnd.randint(1, 4)
+                rows, order = order[:take], order[take:]
+                res, e = try_execute(conn, *B([(n, m, i) for n, m in rows]))
+                if e is None:
+                    tally.stmt()
+                    with lock:
+                        affected[0] += res[0]
+                else:
+                    record_error(tally, e, "INSERT (ignore)")
+                    if err_code(e) in LOST:
+                        return
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(16, worker, 40, "concurrent ignore")
+    s.check_tally(tally, {1205, 1213}, "concurrent ignore")
+    live_new = t.live_count(s.admin) - 6
+    s.check(affected[0] == live_new, f"concurrent ignore: affected rows add up to {affected[0]}, "
+                                     f"but {live_new} rows were inserted")
+    # every key was offered by 16 clients: it is there unless all 16 statements failed
+    s.check_table(t, expect_keys=keys if not tally.errors else None, expect_live=6 + len(keys),
+                  label="concurrent ignore")
+
+
+def scenario_on_duplicate_update(s: Scenario):
+    """on_duplicate: update - ODKU over live rows: affected 1 per insert, 2 per update."""
+    t = s.table("t", rule="product_upsert")
+    port = s.start(rule_yaml(t, on_duplicate="update"))[0]
+    c = connect(port)
+    B = lambda rows: batch_sql(t, rows, "update")  # noqa: E731
+    try:
+        expect_ok(s, "update: new row", try_execute(c, *B([("ua", "m", 1, "n1")])), affected=1)
+        expect_ok(s, "update: same key", try_execute(c, *B([("ua", "m", 2, "n2")])), affected=2)
+        expect_ok(s, "update: existing + new", try_execute(c, *B([("ua", "m", 3, "n3"), ("ub", "m", 1, "b1")])),
+                  affected=3)
+        expect_ok(s, "update: case/space variant of an existing key", try_execute(c, *B([("UA  ", "m", 4, "n4")])),
+                  affected=2)
+        rows = t.live_rows(s.admin, "ua", "m")
+        s.check(len(rows) == 1 and rows[0][1:] == ("ua", "m", 4, "n4"),
+                f"update: 'ua' should be one live row ('ua', 'm', 4, 'n4') (key columns unchanged), got {rows}")
+        # a soft-deleted row is not a duplicate: a new live row is inserted, the dead one untouched
+        with s.admin.cursor() as cur:
+            cur.execute(f"UPDATE {t.qualified} SET delete_status = 1 WHERE name = 'ub'")
+        expect_ok(s, "update: key whose row is soft-deleted", try_execute(c, *B([("ub", "m", 9, "b9")])), affected=1)
+        dead = scalar(s.admin, f"SELECT price FROM {t.qualified} WHERE name = 'ub' AND delete_status = 1")
+        s.check(dead == 1, f"update: the soft-deleted 'ub' row was changed (price {dead})")
+        # inserting a dead row never conflicts
+        expect_ok(s, "update: INSERT a row that is born deleted",
+                  try_execute(c, f"INSERT INTO {t.name} (name, model, price, delete_status) VALUES ('ua', 'm', 7, 1)"
+                              + (" ON DUPLICATE KEY UPDATE price = VALUES(price)" if TARGET == "reference" else "")),
+                  affected=1)
+        s.check([r[3] for r in t.live_rows(s.admin, "ua", "m")] == [4], "update: a dead insert changed the live 'ua'")
+        expect_ok(s, "update: batch with a key twice", try_execute(c, *B([("uc", "m", 1, "c1"), ("uc", "m", 2, "c2")])),
+                  affected=3)
+        s.check([r[3:] for r in t.live_rows(s.admin, "uc", "m")] == [(2, "c2")], "update: 'uc' should end (2, 'c2')")
+        res, e = try_execute(c, *B([("ud", "m", 1, "d")]))
+        if expect_ok(s, "update: LAST_INSERT_ID insert", (res, e), affected=1):
+            lid = scalar(c, "SELECT LAST_INSERT_ID()")
+            s.check(res[1] == lid, f"update: OK packet insert id {res[1]} != LAST_INSERT_ID() {lid}")
+            s.check(t.live_rows(s.admin, "ud", "m")[0][0] == lid, "update: LAST_INSERT_ID() is not the new row's id")
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_keys=[("ua", "m"), ("ub", "m"), ("uc", "m"), ("ud", "m")], expect_live=4, label="sequential")
+
+    keys = keyspace("up", 50)
+    tally, lock = Tally(), threading.Lock()
+    affected, counter = [0], iter(range(1000, 10 ** 6))
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(port)
+        order = keys[:]
+        rnd.shuffle(order)
+        barrier.wait()
+        try:
+            for n, m in order:
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                with lock:
+                    price = next(counter)  # always a new value, so every update counts 2
+                res, e = try_execute(conn, *B([(n, m, price, f"c{i}")]))
+                if e is None:
+                    tally.stmt()
+                    with lock:
+                        affected[0] += res[0]
+                else:
+                    record_error(tally, e, "upsert")
+                    if err_code(e) in LOST:
+                        return
+        finally:
+            close_quietly(conn)
+
+    clients = 16
+    s.run_clients(clients, worker, 40, "concurrent upsert")
+    s.check_tally(tally, {1205, 1213}, "concurrent upsert")
+    expect_aff = len(keys) + 2 * (tally.ok - len(keys))
+    s.check(affected[0] == expect_aff, f"concurrent upsert: affected rows add up to {affected[0]}, expected "
+                                       f"{expect_aff} (1 per insert, 2 per update)")
+    s.check_table(t, expect_keys=keys, expect_live=4 + len(keys), label="concurrent upsert")
+
+
+def scenario_last_insert_id(s: Scenario):
+    """OK packet insert id == LAST_INSERT_ID() == the new row's id, through the proxy."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    c = connect(port)
+
+    def check_id(label, res_err, first_key):
+        res, e = res_err
+        if not expect_ok(s, label, res_err, affected=None):
+            return None
+        lid = scalar(c, "SELECT LAST_INSERT_ID()")
+        rows = t.live_rows(s.admin, *first_key)
+        s.check(res[1] == lid, f"{label}: OK packet insert id {res[1]} != LAST_INSERT_ID() {lid}")
+        s.check(rows and rows[0][0] == lid, f"{label}: LAST_INSERT_ID() {lid} != id of {first_key} {rows}")
+        return lid
+
+    try:
+        check_id("single INSERT", try_execute(c, *insert_sql(t, "li1", "m")), ("li1", "m"))
+        lid = check_id("3-row INSERT", try_execute(c, *batch_sql(t, [("li2", "m", 1), ("li3", "m", 1), ("li4", "m", 1)])),
+                       ("li2", "m"))
+        expect_dup(s, "duplicate INSERT", try_execute(c, *insert_sql(t, "li3", "m")), "li3", "m")
+        after = scalar(c, "SELECT LAST_INSERT_ID()")
+        s.check(after == lid, f"LAST_INSERT_ID() changed from {lid} to {after} by a refused INSERT")
+        try_execute(c, "BEGIN")
+        res, e = try_execute(c, *insert_sql(t, "li5", "m"))
+        in_txn = scalar(c, "SELECT LAST_INSERT_ID()")
+        try_execute(c, "COMMIT")
+        if expect_ok(s, "INSERT in a transaction", (res, e)):
+            rows = t.live_rows(s.admin, "li5", "m")
+            s.check(res[1] == in_txn, f"in a transaction: OK packet insert id {res[1]} != LAST_INSERT_ID() {in_txn}")
+            s.check(rows and rows[0][0] == in_txn, f"in a transaction: LAST_INSERT_ID() {in_txn} != id {rows}")
+        expect_ok(s, "INSERT with an explicit id", try_execute(c, f"INSERT INTO {t.name} (id, name, model) "
+                                                                  "VALUES (1000, 'li6', 'm')"))
+        check_id("INSERT after an explicit id", try_execute(c, *insert_sql(t, "li7", "m")), ("li7", "m"))
+        s.check(t.live_rows(s.admin, "li7", "m")[0][0] == 1001, "AUTO_INCREMENT did not continue after 1000")
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_live=7)
+
+
+# ------------------------------------------------------------------ 10. observe
+
+def scenario_observe_mode(s: Scenario):
+    """mode: observe - nothing is blocked, would-be duplicates are logged with the rule and key."""
+    s.skip_unless_uniqgate("observe mode is a uniqgate feature")
+    t = s.table("t")
+    port = s.start(rule_yaml(t, mode="observe"))[0]
+    keys = keyspace("obs", 20)
+    tally = Tally()
+
+    def worker(i, barrier, deadline):
+        conn = connect(port)
+        barrier.wait()
+        try:
+            for n, m in keys:
+                res, e = try_execute(conn, *insert_sql(t, n, m, i))
+                if e is None:
+                    tally.stmt()
+                else:
+                    record_error(tally, e, "observe INSERT")
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(8, worker, 30, "observe")
+    s.check_tally(tally, set(), "observe")
+    live = t.live_count(s.admin)
+    s.check(live == 8 * len(keys), f"observe: {live} rows, expected all {8 * len(keys)} inserts to pass")
+    log = ""
+    for _ in range(30):  # the log may be flushed a little later
+        log = s.proxies[0].log_text()
+        if RULE in log and "obs0" in log:
+            break
+        time.sleep(0.1)
+    hits = [line for line in log.splitlines() if RULE in line and "obs0" in line]
+    s.check(hits, f"observe: the proxy log has no line naming the rule {RULE!r} and a key 'obs0..'")
+    if hits:
+        s.note(f"observe log line: {hits[0][:200]}")
+
+
+# ------------------------------------------------------------------ 11. three proxies, mysql locks
+
+def scenario_three_proxies_mysql_locks(s: Scenario):
+    """Three uniqgate instances (lock.backend: mysql) in front of one database, clients spread."""
+    t = s.table("t")
+    ports = s.start(rule_yaml(t), lock_backend="mysql", count=3)
+    autocommit_load(s, t, ports, clients=24, keys=keyspace("tp", 150), budget=45, label="3 proxies", rounds=3)
+
+
+# ------------------------------------------------------------------ 12. unsupported statements
+
+def scenario_insert_select_rejected(s: Scenario):
+    """INSERT ... SELECT into a rule table: a clear error naming the rule (or passthrough)."""
+    s.skip_unless_uniqgate("the error is uniqgate's")
+    t = s.table("t")
+    tp = s.table("pass", rule="product_passthrough")
+    src = s.table("src", rule="unused")
+    with s.admin.cursor() as cur:
+        cur.executemany(f"INSERT INTO {src.qualified} (name, model, price) VALUES (%s, %s, 1)",
+                        [("is1", "m"), ("is2", "m")])
+    port = s.start(rule_yaml(t) + rule_yaml(tp, unsupported="passthrough"))[0]
+    c = connect(port)
+    try:
+        for label, sql in [
+            ("INSERT ... SELECT", f"INSERT INTO {t.name} (name, model, price) SELECT name, model, price FROM {src.name}"),
+            ("INSERT ... SELECT constants", f"INSERT INTO {t.name} (name, model, price) SELECT 'is3', 'm', 1"),
+            ("key from a subquery", f"INSERT INTO {t.name} (name, model, price) VALUES ((SELECT 'is4'), 'm', 1)"),
+        ]:
+            res, e = try_execute(c, sql)
+            if e is None:
+                s.check(False, f"{label}: passed through (affected {res[0]}), expected an error naming {RULE!r}")
+            else:
+                s.note(f"{label}: {err_code(e)} ({getattr(e, 'sqlstate', None)}) {err_text(e)}")
+                s.check(RULE in err_text(e), f"{label}: error {err_code(e)} {err_text(e)!r} does not name the rule")
+                s.check(err_code(e) != 1062, f"{label}: answered as a duplicate (1062)")
+        s.check(t.total_count(s.admin) == 0, f"rejected statements inserted {t.total_count(s.admin)} row(s)")
+        expect_ok(s, "INSERT ... SELECT with unsupported: passthrough",
+                  try_execute(c, f"INSERT INTO {tp.name} (name, model, price) SELECT name, model, price FROM {src.name}"),
+                  affected=2)
+        expect_ok(s, "normal INSERTs still work", try_execute(c, *insert_sql(t, "is1", "m")))
+        expect_dup(s, "and are still protected", try_execute(c, *insert_sql(t, "IS1", "m")), "IS1", "m")
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_keys=[("is1", "m")], expect_live=1)
+
+
+# ------------------------------------------------------------------ main
+
+SCENARIOS = {
+    "autocommit": scenario_autocommit,
+    "autocommit_deleted_at": scenario_autocommit_deleted_at,
+    "transactions_repeatable_read": scenario_transactions_repeatable_read,
+    "transactions_read_committed": scenario_transactions_read_committed,
+    "rollback_does_not_block": scenario_rollback_does_not_block,
+    "soft_delete_reinsert": scenario_soft_delete_reinsert,
+    "soft_delete_reinsert_deleted_at": scenario_soft_delete_reinsert_deleted_at,
+    "undelete_or_rekey_is_duplicate": scenario_undelete_or_rekey_is_duplicate,
+    "collation_variants": scenario_collation_variants,
+    "multirow_batches": scenario_multirow_batches,
+    "rr_gap_no_deadlock": scenario_rr_gap_no_deadlock,
+    "killed_client_releases_locks": scenario_killed_client_releases_locks,
+    "on_duplicate_ignore": scenario_on_duplicate_ignore,
+    "on_duplicate_update": scenario_on_duplicate_update,
+    "last_insert_id": scenario_last_insert_id,
+    "observe_mode": scenario_observe_mode,
+    "three_proxies_mysql_locks": scenario_three_proxies_mysql_locks,
+    "insert_select_rejected": scenario_insert_select_rejected,
+}
+
+
+def main() -> int:
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS and sys.argv[1] != "list":
+        print(__doc__ + "\nscenarios: " + " ".join(SCENARIOS), file=sys.stderr)
+        return 2
+    if sys.argv[1] == "list":
+        for name, fn in SCENARIOS.items():
+            print(f"{name}: {fn.__doc__.strip()}")
+        return 0
+    s = Scenario(sys.argv[1])
+    try:
+        SCENARIOS[sys.argv[1]](s)
+    except SystemExit:
+        for p in s.proxies:
+            p.stop()
+        raise
+    except Exception:  # noqa: BLE001 - a crash of the test itself is a failure with its traceback
+        s.failures.append("the test crashed:\n" + traceback.format_exc())
+    return s.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
