@@ -71,7 +71,13 @@ void Session::close_both() noexcept {
 asio::awaitable<void> Session::command_loop() {
     error_code ec;
     for (;;) {
-        co_await client_buffer_.fill(client_, kFrameHeaderSize, ec);
+        const bool backend_alive = co_await wait_for_command(ec);
+        if (!backend_alive) {
+            spdlog::info("session {}: the backend connection ended during a transaction holding key locks; "
+                         "releasing them and closing the client",
+                         id_);
+            co_return;
+        }
         if (ec) co_return;  // the client went away: close the backend too
         const auto header = protocol::decode_frame_header(client_buffer_.data());
         if (header.sequence_id != 0 || header.payload_length == 0) {
@@ -106,6 +112,24 @@ asio::awaitable<void> Session::command_loop() {
         }
         co_await release_keys_if_transaction_ended();
     }
+}
+
+// Waits for the client's next command header. While the session holds key locks
+// it also watches the backend: a transaction killed there (KILL, a restart) must
+// not keep its keys locked until the client happens to speak again. Returns
+// false if the backend connection ended first.
+asio::awaitable<bool> Session::wait_for_command(error_code& ec) {
+    if (!holds_local_locks_ && held_lock_names_.empty()) {
+        co_await client_buffer_.fill(client_, kFrameHeaderSize, ec);
+        co_return true;
+    }
+    auto first = co_await (client_buffer_.fill(client_, kFrameHeaderSize, ec) || watch_backend());
+    co_return first.index() == 0;
+}
+
+asio::awaitable<void> Session::watch_backend() {
+    error_code ec;
+    co_await backend_buffer_.read_more(backend_, ec);  // anything, even EOF: the server is done with us
 }
 
 // The plain relay: the command from the receive buffer, then its response.

@@ -57,6 +57,8 @@ private:
 
     // Command phase.
     asio::awaitable<void> command_loop();
+    asio::awaitable<bool> wait_for_command(error_code& ec);
+    asio::awaitable<void> watch_backend();
     asio::awaitable<bool> relay_command(std::uint32_t frame_length);
     asio::awaitable<bool> relay_command_packet(std::uint32_t first_frame_length);
     void remember_init_db(std::uint32_t frame_length);
