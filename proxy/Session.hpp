@@ -72,7 +72,7 @@ private:
     [[nodiscard]] rules::SessionContext rule_context() const noexcept;
     asio::awaitable<bool> intercept_query(std::uint32_t frame_length);
     asio::awaitable<bool> intercept_prepare(std::uint32_t frame_length);
-    enum class Verdict { relay, refuse, enforce_insert };
+    enum class Verdict { relay, refuse, enforce_insert, enforce_update };
     struct Decision {
         Verdict verdict = Verdict::relay;
         std::string reason;  // refuse: quotable in the error message
@@ -88,14 +88,24 @@ private:
     asio::awaitable<bool> send_statement(std::string_view sql);
     asio::awaitable<bool> send_error(std::uint16_t code, std::string_view sql_state, const std::string& message);
     asio::awaitable<bool> send_ok(std::uint64_t affected_rows, std::uint64_t last_insert_id);
-    asio::awaitable<bool> find_live_outside_transaction(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
-                                                        std::vector<bool>& duplicate, const std::string& sql,
-                                                        const rules::WritePlan& plan, const rules::TableSchema& schema,
-                                                        protocol::ErrPacket& failure);
-    asio::awaitable<bool> find_live_in_transaction(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
-                                                   std::vector<bool>& duplicate, const std::string& sql,
-                                                   const rules::WritePlan& plan, const rules::TableSchema& schema,
-                                                   protocol::ErrPacket& failure);
+    // Which keys (one SQL condition each) already have a live row, other than the
+    // rows in `exclude` (primary keys as text). `found` gets one flag per condition.
+    struct KeyCheck {
+        const config::Rule* rule = nullptr;
+        std::vector<std::string> conditions;
+        std::vector<std::vector<std::optional<std::string>>> exclude;
+        std::vector<bool> found;
+    };
+    asio::awaitable<bool> find_live_outside_transaction(KeyCheck& check, const rules::WritePlan& plan,
+                                                        const rules::TableSchema& schema, protocol::ErrPacket& failure);
+    asio::awaitable<bool> find_live_in_transaction(KeyCheck& check, const rules::WritePlan& plan,
+                                                   const rules::TableSchema& schema, protocol::ErrPacket& failure);
+    asio::awaitable<bool> find_live(KeyCheck& check, const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                    protocol::ErrPacket& failure);
+    asio::awaitable<bool> enforce_update(const std::string& sql, const rules::WritePlan& plan,
+                                         const rules::TableSchema& schema);
+    asio::awaitable<bool> refuse_key_change(bool own_transaction, std::uint16_t code, std::string_view sql_state,
+                                            const std::string& message);
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys);
     asio::awaitable<void> release_keys_if_transaction_ended();
     void after_response(bool ok);

@@ -194,6 +194,9 @@ asio::awaitable<bool> Session::enforce(const std::string& sql, const rules::Clas
         case Verdict::enforce_insert:
             done = co_await enforce_insert(sql, decision.plan, *facts);
             break;
+        case Verdict::enforce_update:
+            done = co_await enforce_update(sql, decision.plan, *facts);
+            break;
     }
     co_return done;
 }
@@ -243,6 +246,16 @@ Session::Decision Session::decide(const std::string& sql, const rules::Classific
             decision.reason = "on_duplicate: update (rule '" + rule.rule->name + "') is not implemented yet";
             return decision;
         }
+    }
+    if (decision.plan.kind == rules::StatementKind::update) {
+        if (facts == nullptr || facts->primary_key.empty()) {
+            decision.verdict = Verdict::refuse;
+            decision.reason = "an UPDATE that changes live keys of table '" + table.name.table + "' (rule '" +
+                              first_rule.name + "') needs a primary key on the table to be checked";
+            return decision;
+        }
+        decision.verdict = Verdict::enforce_update;
+        return decision;
     }
     if (decision.plan.kind != rules::StatementKind::insert) {
         decision.verdict = Verdict::refuse;

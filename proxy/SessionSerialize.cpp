@@ -142,39 +142,53 @@ asio::awaitable<void> Session::release_keys_if_transaction_ended() {
 
 namespace {
 
-// Marks the rows whose tag ([i, ...] rows of a tagged_live_rows_query) came back.
-void mark_tagged(const std::vector<protocol::TextRow>& found, const std::vector<std::size_t>& rows,
-                 std::vector<bool>& duplicate) {
+// Marks the conditions whose tag ([i, pk...] rows of a tagged_live_rows_query) came
+// back, unless the row is one of those the statement itself rewrites.
+using PrimaryKey = std::vector<std::optional<std::string>>;
+
+void mark_tagged(const std::vector<protocol::TextRow>& found, const std::vector<PrimaryKey>& exclude,
+                 std::vector<bool>& flags) {
     for (const auto& row : found) {
         if (row.empty() || !row.front()) continue;
+        const PrimaryKey pk(row.begin() + 1, row.end());
+        if (std::find(exclude.begin(), exclude.end(), pk) != exclude.end()) continue;
         const auto index = static_cast<std::size_t>(std::stoul(*row.front()));
-        if (index < rows.size()) duplicate[rows[index]] = true;
+        if (index < flags.size()) flags[index] = true;
     }
 }
 
-using PrimaryKey = std::vector<std::optional<std::string>>;
-
-void collect_candidates(const std::vector<std::vector<std::optional<std::string>>>& found,
+void collect_candidates(const std::vector<protocol::TextRow>& found, const std::vector<PrimaryKey>& exclude,
                         std::map<PrimaryKey, std::size_t>& candidates) {
     for (const auto& row : found) {
         if (row.size() < 2 || !row.front()) continue;
-        candidates.emplace(PrimaryKey(row.begin() + 1, row.end()), std::stoul(*row.front()));
+        PrimaryKey pk(row.begin() + 1, row.end());
+        if (std::find(exclude.begin(), exclude.end(), pk) != exclude.end()) continue;
+        candidates.emplace(std::move(pk), std::stoul(*row.front()));
     }
 }
 
 }  // namespace
 
+asio::awaitable<bool> Session::find_live(KeyCheck& check, const rules::WritePlan& plan,
+                                         const rules::TableSchema& schema, protocol::ErrPacket& failure) {
+    bool alive = false;
+    if (tracker_.status_flags() & protocol::status::in_trans) {
+        alive = co_await find_live_in_transaction(check, plan, schema, failure);
+    } else {
+        alive = co_await find_live_outside_transaction(check, plan, schema, failure);
+    }
+    co_return alive;
+}
+
 // Outside a transaction the check's read view is made now, after the locks were
 // taken, so a plain read sees every committed live row.
-asio::awaitable<bool> Session::find_live_outside_transaction(const rules::RulePlan& rule,
-                                                             const std::vector<std::size_t>& rows,
-                                                             std::vector<bool>& duplicate, const std::string& sql,
-                                                             const rules::WritePlan& plan,
+asio::awaitable<bool> Session::find_live_outside_transaction(KeyCheck& check, const rules::WritePlan& plan,
                                                              const rules::TableSchema& schema,
                                                              protocol::ErrPacket& failure) {
     const bool no_backslash = rule_context().no_backslash_escapes;
+    const std::string_view limit = check.exclude.empty() ? " LIMIT 1" : "";
     const auto query =
-        tagged_live_rows_query(rule, rows, sql, schema, plan.schema, plan.table, no_backslash, " LIMIT 1");
+        tagged_live_rows_query(*check.rule, check.conditions, schema, plan.schema, plan.table, no_backslash, limit);
     error_code ec;
     auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, query, ec);
     if (ec || outcomes.empty()) co_return false;
@@ -182,7 +196,7 @@ asio::awaitable<bool> Session::find_live_outside_transaction(const rules::RulePl
         failure = outcomes.front().error;
         co_return true;
     }
-    mark_tagged(outcomes.front().rows, rows, duplicate);
+    mark_tagged(outcomes.front().rows, check.exclude, check.found);
     co_return true;
 }
 
@@ -192,14 +206,12 @@ asio::awaitable<bool> Session::find_live_outside_transaction(const rules::RulePl
 // connection of the proxy sees (latest committed) plus those the session's own
 // view sees (its own uncommitted rows); a locking read by primary key of just
 // those rows then gives their current state, taking record locks only.
-asio::awaitable<bool> Session::find_live_in_transaction(const rules::RulePlan& rule,
-                                                        const std::vector<std::size_t>& rows,
-                                                        std::vector<bool>& duplicate, const std::string& sql,
-                                                        const rules::WritePlan& plan,
+asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const rules::WritePlan& plan,
                                                         const rules::TableSchema& schema,
                                                         protocol::ErrPacket& failure) {
     const bool no_backslash = rule_context().no_backslash_escapes;
-    const auto by_key = tagged_live_rows_query(rule, rows, sql, schema, plan.schema, plan.table, no_backslash, "");
+    const auto by_key =
+        tagged_live_rows_query(*check.rule, check.conditions, schema, plan.schema, plan.table, no_backslash, "");
     std::optional<QueryResult> committed;
     if (context_.control && !schema.primary_key.empty()) {
         committed = co_await context_.control->read_committed(by_key, Dialect{charset_name_, no_backslash});
@@ -215,7 +227,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(const rules::RulePlan& r
             failure = outcomes.front().error;
             co_return true;
         }
-        mark_tagged(outcomes.front().rows, rows, duplicate);
+        mark_tagged(outcomes.front().rows, check.exclude, check.found);
         co_return true;
     }
     if (!committed->ok) {
@@ -229,8 +241,8 @@ asio::awaitable<bool> Session::find_live_in_transaction(const rules::RulePlan& r
         co_return true;
     }
     std::map<PrimaryKey, std::size_t> candidates;
-    collect_candidates(committed->rows, candidates);
-    collect_candidates(own.front().rows, candidates);
+    collect_candidates(committed->rows, check.exclude, candidates);
+    collect_candidates(own.front().rows, check.exclude, candidates);
     if (candidates.empty()) co_return true;
 
     std::string pk_columns;
@@ -244,13 +256,13 @@ asio::awaitable<bool> Session::find_live_in_transaction(const rules::RulePlan& r
             pk_tuples += (i > 0 ? ", " : "") + (pk[i] ? quote_string(*pk[i], no_backslash) : std::string("NULL"));
         }
         pk_tuples += ")";
-        if (tags.insert(tag).second && tag < rows.size()) {
-            key_conditions += (key_conditions.empty() ? "(" : " OR (") + key_equals(rule, rows[tag], sql, schema) + ")";
+        if (tags.insert(tag).second && tag < check.conditions.size()) {
+            key_conditions += (key_conditions.empty() ? "(" : " OR (") + check.conditions[tag] + ")";
         }
     }
     const std::string locking = "SELECT " + pk_columns + " FROM " + quote_table(plan.schema, plan.table) + " WHERE (" +
                                 pk_columns + ") IN (" + pk_tuples + ") AND " +
-                                live_condition(rule.rule->soft_delete, no_backslash) + " AND (" + key_conditions +
+                                live_condition(check.rule->soft_delete, no_backslash) + " AND (" + key_conditions +
                                 ") LOCK IN SHARE MODE";
     auto current = co_await run_internal_query(backend_, backend_buffer_, client_caps_, locking, ec);
     if (ec || current.empty()) co_return false;
@@ -260,7 +272,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(const rules::RulePlan& r
     }
     for (const auto& row : current.front().rows) {
         auto it = candidates.find(PrimaryKey(row.begin(), row.end()));
-        if (it != candidates.end() && it->second < rows.size()) duplicate[rows[it->second]] = true;
+        if (it != candidates.end() && it->second < check.found.size()) check.found[it->second] = true;
     }
     co_return true;
 }
@@ -291,22 +303,19 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
         }
     }
 
-    const bool in_transaction = (tracker_.status_flags() & protocol::status::in_trans) != 0;
     for (auto& check : checks) {
         if (check.rows_to_check.empty()) continue;
+        KeyCheck keys{check.rule->rule, {}, {}, std::vector<bool>(check.rows_to_check.size(), false)};
+        for (const std::size_t row : check.rows_to_check) keys.conditions.push_back(key_equals(*check.rule, row, sql, schema));
         protocol::ErrPacket failure{};  // error_code 0: none
-        bool alive = true;
-        if (in_transaction) {
-            alive = co_await find_live_in_transaction(*check.rule, check.rows_to_check, check.duplicate, sql, plan,
-                                                      schema, failure);
-        } else {
-            alive = co_await find_live_outside_transaction(*check.rule, check.rows_to_check, check.duplicate, sql,
-                                                           plan, schema, failure);
-        }
+        const bool alive = co_await find_live(keys, plan, schema, failure);
         if (!alive) co_return false;
         if (failure.error_code != 0) {
             const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
             co_return sent;
+        }
+        for (std::size_t i = 0; i < keys.found.size(); ++i) {
+            if (keys.found[i]) check.duplicate[check.rows_to_check[i]] = true;
         }
     }
 

@@ -116,18 +116,17 @@ std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string
     return out;
 }
 
-std::string tagged_live_rows_query(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
-                                   std::string_view sql, const rules::TableSchema& schema,
-                                   std::string_view schema_name, std::string_view table, bool no_backslash_escapes,
-                                   std::string_view suffix) {
+std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<std::string>& conditions,
+                                   const rules::TableSchema& schema, std::string_view schema_name,
+                                   std::string_view table, bool no_backslash_escapes, std::string_view suffix) {
     std::string pk_list;
     for (const auto& column : schema.primary_key) pk_list += ", " + quote_identifier(column);
     const std::string from = " FROM " + quote_table(schema_name, table) + " WHERE " +
-                             live_condition(rule.rule->soft_delete, no_backslash_escapes) + " AND ";
+                             live_condition(rule.soft_delete, no_backslash_escapes) + " AND ";
     std::string out;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (std::size_t i = 0; i < conditions.size(); ++i) {
         if (i > 0) out += " UNION ALL ";
-        out += "(SELECT " + std::to_string(i) + pk_list + from + key_equals(rule, rows[i], sql, schema);
+        out += "(SELECT " + std::to_string(i) + pk_list + from + conditions[i];
         out += suffix;
         out += ")";
     }

@@ -39,13 +39,12 @@ std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, s
 std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                        const rules::TableSchema& schema);
 
-// (SELECT <i>, <pk...> FROM t WHERE <live> AND <key_equals row i>) UNION ALL ... for the
-// given rows, each part tagged with its position i in `rows`. `suffix` ends each part
-// (e.g. " LIMIT 1"). Rows come back as [i, pk columns...].
-std::string tagged_live_rows_query(const rules::RulePlan& rule, const std::vector<std::size_t>& rows,
-                                   std::string_view sql, const rules::TableSchema& schema,
-                                   std::string_view schema_name, std::string_view table, bool no_backslash_escapes,
-                                   std::string_view suffix);
+// (SELECT <i>, <pk...> FROM t WHERE <live> AND <conditions[i]>) UNION ALL ..., each part
+// tagged with its position i. `suffix` ends each part (e.g. " LIMIT 1"). Rows come
+// back as [i, pk columns...].
+std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<std::string>& conditions,
+                                   const rules::TableSchema& schema, std::string_view schema_name,
+                                   std::string_view table, bool no_backslash_escapes, std::string_view suffix);
 
 // "`k1`, `k2`" and "(`k1`, `k2`)".
 std::string key_column_list(const config::Rule& rule);

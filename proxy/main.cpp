@@ -1,6 +1,7 @@
 // uniqgate: a MySQL wire-protocol proxy that keeps business keys unique among
 // the live rows of soft-deleted tables. See README.md and docs/.
 #include "config/ConfigLoader.hpp"
+#include "proxy/CheckCommand.hpp"
 #include "proxy/Server.hpp"
 
 #include <CLI/CLI.hpp>
@@ -52,12 +53,17 @@ int main(int argc, char** argv) {
     auto* validate = app.add_subcommand("validate", "Parse and validate the configuration, print the effective one");
     validate->add_option("-c,--config", config_path, "YAML configuration file")->required();
 
+    auto* check = app.add_subcommand(
+        "check", "Report live duplicates per rule (and dedup-table drift); exit 0 clean, 1 found, 2 error");
+    check->add_option("-c,--config", config_path, "YAML configuration file")->required();
+
     CLI11_PARSE(app, argc, argv);
     spdlog::set_level(spdlog::level::from_str(log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
     try {
         if (*validate) return run_validate(config_path);
+        if (*check) return uniqgate::proxy::run_check(uniqgate::config::load_config_file(config_path), std::cout);
         if (config_path.empty()) {
             std::cerr << "uniqgate: --config is required\n" << app.help();
             return 2;

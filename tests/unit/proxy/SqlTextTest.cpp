@@ -79,7 +79,9 @@ TEST(SqlText, CheckQueryCopiesLiteralsVerbatimAndTagsRows) {
     EXPECT_EQ(key_equals(rule_plan, 0, sql, schema), "`name` = 'it''s' AND `model` = 'X\\'1'");
     EXPECT_EQ(key_equals(rule_plan, 1, sql, schema), "`name` = 'b' AND `model` = 'std'")
         << "DEFAULT takes the column's default literal";
-    EXPECT_EQ(tagged_live_rows_query(rule_plan, {0, 1}, sql, schema, "shop", "product", false, " LIMIT 1"),
+    const std::vector<std::string> conditions = {key_equals(rule_plan, 0, sql, schema),
+                                                 key_equals(rule_plan, 1, sql, schema)};
+    EXPECT_EQ(tagged_live_rows_query(rule, conditions, schema, "shop", "product", false, " LIMIT 1"),
               "(SELECT 0, `id` FROM `shop`.`product` WHERE `delete_status` = 0 AND `name` = 'it''s' AND "
               "`model` = 'X\\'1' LIMIT 1) UNION ALL (SELECT 1, `id` FROM `shop`.`product` WHERE "
               "`delete_status` = 0 AND `name` = 'b' AND `model` = 'std' LIMIT 1)");

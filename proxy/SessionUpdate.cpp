@@ -1,0 +1,233 @@
+// mode: serialize (and observe) for UPDATEs that write a key column or the
+// soft-delete column: an un-delete or a rename must not make two live rows share
+// a key. The rows the UPDATE will change are read (and locked) first, their new
+// keys computed, locked and checked against every other live row.
+#include "proxy/ControlPool.hpp"
+#include "proxy/InternalQuery.hpp"
+#include "proxy/Session.hpp"
+#include "proxy/SqlText.hpp"
+#include "rules/KeyIdentity.hpp"
+#include "rules/Literal.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace uniqgate::proxy {
+
+namespace {
+
+constexpr std::uint16_t kErDupEntry = 1062;
+
+// Where one rule's columns sit in the row the pre-read returns.
+struct RuleColumns {
+    const rules::RulePlan* rule = nullptr;
+    std::size_t first_key = 0;  // then rule->key.size() key columns, then the live flag
+};
+
+// SELECT <pk>, <keys and live flag per rule> FROM <table reference> WHERE ... FOR UPDATE:
+// the rows the UPDATE will change, locked as the UPDATE itself would lock them.
+std::string old_rows_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
+                           const std::vector<RuleColumns>& layout, bool no_backslash) {
+    const auto& filter = plan.filter;
+    std::string out;
+    if (!filter.with_clause.empty()) out += std::string(filter.with_clause.in(sql)) + " ";
+    out += "SELECT ";
+    for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
+        out += (i > 0 ? ", " : "") + quote_identifier(schema.primary_key[i]);
+    }
+    for (const auto& columns : layout) {
+        for (const auto& key : columns.rule->rule->key) out += ", " + quote_identifier(key);
+        out += ", (" + live_condition(columns.rule->rule->soft_delete, no_backslash) + ")";
+    }
+    out += " FROM " + std::string(filter.table_reference.in(sql));
+    if (!filter.where.empty()) out += " WHERE " + std::string(filter.where.in(sql));
+    if (!filter.order_by.empty()) out += " ORDER BY " + std::string(filter.order_by.in(sql));
+    if (!filter.limit.empty()) out += " LIMIT " + std::string(filter.limit.in(sql));
+    out += " FOR UPDATE";
+    return out;
+}
+
+// One row's key after the UPDATE, for one rule.
+struct NewKey {
+    std::string condition;  // `k1` = <v1> AND ...
+    std::string entry;      // as MySQL prints it in 1062
+    std::string identity;   // for locks and for rows of the statement that collide
+};
+
+std::optional<NewKey> new_key(const rules::RulePlan& rule, const protocol::TextRow& row, std::size_t first_key,
+                              std::string_view sql, const rules::TableSchema& schema,
+                              const rules::SessionContext& context) {
+    NewKey key;
+    std::string reason;
+    for (std::size_t k = 0; k < rule.rule->key.size(); ++k) {
+        const auto& assigned = rule.assigned_key_values[k];
+        const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+        rules::Literal literal;
+        std::string text;
+        if (assigned.kind == rules::ValueKind::not_assigned) {
+            const auto& old_value = row[first_key + k];
+            if (!old_value) return std::nullopt;  // NULL: never a duplicate
+            literal = rules::Literal{rules::LiteralKind::string, *old_value, context.charset};
+            text = quote_string(*old_value, context.no_backslash_escapes);
+        } else if (assigned.kind == rules::ValueKind::literal) {
+            text = std::string(assigned.text.in(sql));
+            literal = rules::read_literal_text(text, context.lex_options());
+            if (literal.kind == rules::LiteralKind::null) return std::nullopt;
+        } else {
+            return std::nullopt;  // NULL assigned; other kinds are refused by the analyser
+        }
+        if (k > 0) {
+            key.condition += " AND ";
+            key.entry += '-';
+        }
+        key.condition += quote_identifier(rule.rule->key[k]) + " = " + text;
+        key.entry += literal.value;
+        if (!rules::append_key_identity(key.identity, literal, column, reason)) key.identity += "\x1e" + text;
+    }
+    return key;
+}
+
+bool stays_or_becomes_live(const rules::RulePlan& rule, const protocol::TextRow& row, std::size_t live_flag) {
+    switch (rule.assigned_liveness) {
+        case rules::Liveness::live: return true;
+        case rules::Liveness::not_live: return false;
+        default: return row[live_flag].value_or("0") == "1";
+    }
+}
+
+}  // namespace
+
+// The UPDATE ends with an error the client must see; a transaction the proxy
+// opened for it is rolled back first.
+asio::awaitable<bool> Session::refuse_key_change(bool own_transaction, std::uint16_t code,
+                                                 std::string_view sql_state, const std::string& message) {
+    if (own_transaction) {
+        error_code ec;
+        auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
+        if (ec || outcomes.empty()) co_return false;
+        tracker_.set_status_flags(outcomes.back().ok.status_flags);
+    }
+    const bool sent = co_await send_error(code, sql_state, message);
+    co_return sent;
+}
+
+asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rules::WritePlan& plan,
+                                              const rules::TableSchema& schema) {
+    const auto context = rule_context();
+    const auto status = tracker_.status_flags();
+    // In autocommit the proxy opens a transaction of its own, so the rows it reads
+    // stay locked until the UPDATE has run.
+    const bool own_transaction = (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
+    error_code ec;
+    if (own_transaction) {
+        auto begun = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "START TRANSACTION", ec);
+        if (ec || begun.empty() || begun.front().is_error) co_return false;
+        tracker_.set_status_flags(begun.front().ok.status_flags);
+    }
+    std::vector<RuleColumns> layout;
+    std::size_t next_column = schema.primary_key.size();
+    for (const auto& rule : plan.rules) {
+        if (!rule.actions.check_live) continue;
+        layout.push_back({&rule, next_column});
+        next_column += rule.rule->key.size() + 1;
+    }
+    auto old_rows = co_await run_internal_query(backend_, backend_buffer_, client_caps_,
+                                                old_rows_query(sql, plan, schema, layout, context.no_backslash_escapes),
+                                                ec);
+    if (ec || old_rows.empty()) co_return false;
+    if (old_rows.front().is_error) {
+        const auto err = old_rows.front().error;
+        const bool sent = co_await refuse_key_change(own_transaction, err.error_code, err.sql_state, err.message);
+        co_return sent;
+    }
+    const auto& rows = old_rows.front().rows;
+    std::vector<std::vector<std::optional<std::string>>> updated_keys;
+    for (const auto& row : rows) updated_keys.emplace_back(row.begin(), row.begin() + schema.primary_key.size());
+
+    for (const auto& columns : layout) {
+        const auto& rule = *columns.rule;
+        KeyCheck check{rule.rule, {}, updated_keys, {}};
+        std::vector<std::string> entries;
+        std::vector<std::string> lock_names;
+        std::map<std::string, std::size_t> seen;
+        std::optional<std::string> collision;
+        for (const auto& row : rows) {
+            if (!stays_or_becomes_live(rule, row, columns.first_key + rule.rule->key.size())) continue;
+            auto key = new_key(rule, row, columns.first_key, sql, schema, context);
+            if (!key) continue;
+            if (!seen.emplace(key->identity, check.conditions.size()).second) {
+                collision = key->entry;  // two rows of this UPDATE end up with one live key
+                break;
+            }
+            if (rule.actions.lock_keys) lock_names.push_back(rule.rule->name + '\x1f' + key->identity);
+            check.conditions.push_back(std::move(key->condition));
+            entries.push_back(std::move(key->entry));
+        }
+        if (!collision && !lock_names.empty()) {
+            const LockError locked = co_await lock_keys(std::move(lock_names));
+            if (locked == LockError::cancelled) co_return false;
+            if (locked != LockError::none) {
+                const bool deadlock = locked == LockError::deadlock;
+                const bool sent = co_await refuse_key_change(
+                    own_transaction, deadlock ? 1213 : 1205, deadlock ? "40001" : "HY000",
+                    deadlock ? "Deadlock found when trying to get lock; try restarting transaction"
+                             : "Lock wait timeout exceeded; try restarting transaction");
+                co_return sent;
+            }
+        }
+        if (!collision && !check.conditions.empty()) {
+            check.found.assign(check.conditions.size(), false);
+            protocol::ErrPacket failure{};
+            const bool alive = co_await find_live(check, plan, schema, failure);
+            if (!alive) co_return false;
+            if (failure.error_code != 0) {
+                const bool sent =
+                    co_await refuse_key_change(own_transaction, failure.error_code, failure.sql_state, failure.message);
+                co_return sent;
+            }
+            for (std::size_t i = 0; i < check.found.size() && !collision; ++i) {
+                if (check.found[i]) collision = entries[i];
+            }
+        }
+        if (!collision) continue;
+        if (rule.actions.report_only) {
+            context_.metrics.observed_duplicates.fetch_add(1, std::memory_order_relaxed);
+            spdlog::warn("session {}: observe: UPDATE makes duplicate entry '{}' for key '{}' on {}.{} (not blocked)",
+                         id_, *collision, rule.rule->name, plan.schema, plan.table);
+            continue;
+        }
+        context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
+        const bool sent = co_await refuse_key_change(
+            own_transaction, kErDupEntry, "23000", "Duplicate entry '" + *collision + "' for key '" + rule.rule->name + "'");
+        co_return sent;
+    }
+
+    if (!own_transaction) {
+        const bool sent = co_await send_statement(sql);
+        co_return sent;
+    }
+    // Run the UPDATE inside the proxy's transaction, commit, and answer with the
+    // UPDATE's own OK (affected rows, info, warnings) and the status after COMMIT.
+    auto updated = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+    if (ec || updated.empty()) co_return false;
+    if (updated.front().is_error) {
+        const auto err = updated.front().error;
+        const bool sent = co_await refuse_key_change(true, err.error_code, err.sql_state, err.message);
+        co_return sent;
+    }
+    auto committed = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "COMMIT", ec);
+    if (ec || committed.empty()) co_return false;
+    if (committed.front().is_error) {
+        const auto err = committed.front().error;
+        const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
+        co_return sent;
+    }
+    tracker_.set_status_flags(committed.front().ok.status_flags);
+    auto answer = updated.front().ok;
+    answer.status_flags = committed.front().ok.status_flags;
+    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+    co_return !ec;
+}
+
+}  // namespace uniqgate::proxy
