@@ -102,6 +102,12 @@ private:
                                                    const rules::TableSchema& schema, protocol::ErrPacket& failure);
     asio::awaitable<bool> find_live(KeyCheck& check, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                     protocol::ErrPacket& failure);
+    asio::awaitable<bool> run_upsert(const std::string& sql, const rules::WritePlan& plan,
+                                     const rules::TableSchema& schema, const std::vector<bool>& drop,
+                                     const std::vector<const rules::RulePlan*>& update_rule);
+    [[nodiscard]] std::string upsert_update(const std::string& sql, const rules::WritePlan& plan,
+                                            const rules::TableSchema& schema, const rules::RulePlan& rule,
+                                            std::size_t row, bool& malformed) const;
     asio::awaitable<bool> enforce_update(const std::string& sql, const rules::WritePlan& plan,
                                          const rules::TableSchema& schema);
     asio::awaitable<bool> refuse_key_change(bool own_transaction, std::uint16_t code, std::string_view sql_state,

@@ -241,11 +241,6 @@ Session::Decision Session::decide(const std::string& sql, const rules::Classific
             decision.reason = "mode: dedup (rule '" + rule.rule->name + "') is not implemented yet";
             return decision;
         }
-        if (rule.rule->on_duplicate == config::OnDuplicate::update && rule.actions.any()) {
-            decision.verdict = Verdict::refuse;
-            decision.reason = "on_duplicate: update (rule '" + rule.rule->name + "') is not implemented yet";
-            return decision;
-        }
     }
     if (decision.plan.kind == rules::StatementKind::update) {
         if (facts == nullptr || facts->primary_key.empty()) {

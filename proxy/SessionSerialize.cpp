@@ -65,19 +65,6 @@ std::vector<RuleCheck> rows_to_check(const rules::WritePlan& plan, std::vector<s
     return checks;
 }
 
-std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
-                                 const std::vector<bool>& drop) {
-    std::string out = sql.substr(0, insert.values.begin);
-    bool first = true;
-    for (std::size_t row = 0; row < insert.rows.size(); ++row) {
-        if (drop[row]) continue;
-        if (!first) out += ", ";
-        out += insert.rows[row].in(sql);
-        first = false;
-    }
-    out += sql.substr(insert.values.end);
-    return out;
-}
 
 }  // namespace
 
@@ -322,6 +309,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
     // What the rules decide, row by row.
     const std::size_t row_count = plan.insert.rows.size();
     std::vector<bool> drop(row_count, false);
+    std::vector<const rules::RulePlan*> update_rule(row_count, nullptr);
     for (const auto& check : checks) {
         const auto& rule = *check.rule;
         for (std::size_t row = 0; row < check.duplicate.size() && row < row_count; ++row) {
@@ -339,8 +327,15 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
                                                       "Duplicate entry '" + entry + "' for key '" + rule.rule->name + "'");
                 co_return sent;
             }
-            drop[row] = true;  // on_duplicate: ignore
+            drop[row] = true;  // on_duplicate: ignore, or update (the row becomes an UPDATE)
+            if (rule.rule->on_duplicate == config::OnDuplicate::update && update_rule[row] == nullptr) {
+                update_rule[row] = &rule;
+            }
         }
+    }
+    if (std::any_of(update_rule.begin(), update_rule.end(), [](const auto* rule) { return rule != nullptr; })) {
+        const bool sent = co_await run_upsert(sql, plan, schema, drop, update_rule);
+        co_return sent;
     }
     if (std::find(drop.begin(), drop.end(), true) == drop.end()) {
         const bool sent = co_await send_statement(sql);

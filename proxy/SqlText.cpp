@@ -1,5 +1,6 @@
 #include "proxy/SqlText.hpp"
 
+#include "rules/Lexer.hpp"
 #include "rules/Literal.hpp"
 
 #include <algorithm>
@@ -92,6 +93,57 @@ std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, s
         out += literal.kind == rules::LiteralKind::not_literal ? std::string(key_value_text(values[k], sql, column))
                                                                : literal.value;
     }
+    return out;
+}
+
+std::vector<std::string_view> split_row_values(std::string_view row_text, bool set_form,
+                                               const rules::LexOptions& options) {
+    std::vector<std::string_view> values;
+    rules::Lexer lexer(row_text, options);
+    const int value_depth = set_form ? 0 : 1;
+    int depth = 0;
+    const char* begin = nullptr;  // first byte of the current value
+    const char* end = nullptr;    // one past its last token
+    bool after_equals = !set_form;
+    auto finish = [&] {
+        if (begin != nullptr) values.emplace_back(begin, static_cast<std::size_t>(end - begin));
+        begin = end = nullptr;
+    };
+    for (rules::Token token = lexer.next(); token.kind != rules::TokenKind::end; token = lexer.next()) {
+        if (rules::is_error(token.kind)) return {};
+        if (token.is_punct('(')) ++depth;
+        if (token.is_punct(')')) --depth;
+        if (depth == value_depth && token.is_punct(',')) {
+            finish();
+            after_equals = !set_form;
+            continue;
+        }
+        if (set_form && depth == 0 && !after_equals) {
+            after_equals = token.is_punct('=') || token.text == ":=";
+            continue;
+        }
+        const bool opening_paren = !set_form && depth == 1 && token.is_punct('(') && begin == nullptr && values.empty() &&
+                                   token.text.data() == row_text.data();
+        const bool closing_paren = !set_form && depth == 0 && token.is_punct(')');
+        if (opening_paren || closing_paren) continue;
+        if (begin == nullptr) begin = token.text.data();
+        end = token.text.data() + token.text.size();
+    }
+    finish();
+    return values;
+}
+
+std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
+                                 const std::vector<bool>& drop) {
+    std::string out = sql.substr(0, insert.values.begin);
+    bool first = true;
+    for (std::size_t row = 0; row < insert.rows.size(); ++row) {
+        if (drop[row]) continue;
+        if (!first) out += ", ";
+        out += insert.rows[row].in(sql);
+        first = false;
+    }
+    out += sql.substr(insert.values.end);
     return out;
 }
 

@@ -46,6 +46,15 @@ std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<s
                                    const rules::TableSchema& schema, std::string_view schema_name,
                                    std::string_view table, bool no_backslash_escapes, std::string_view suffix);
 
+// The value texts of one VALUES row "(v1, v2, ...)", or of an INSERT ... SET list
+// "a = v1, b = v2" (set_form), split at top-level commas; empty on a lexer error.
+std::vector<std::string_view> split_row_values(std::string_view row_text, bool set_form,
+                                               const rules::LexOptions& options);
+
+// The INSERT without the rows marked in `drop` (their "(...)" spans removed).
+std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
+                                 const std::vector<bool>& drop);
+
 // "`k1`, `k2`" and "(`k1`, `k2`)".
 std::string key_column_list(const config::Rule& rule);
 

@@ -92,6 +92,29 @@ void analyse_insert(TokenCursor& cursor, WritePlan& plan, const TableSchema* sch
     }
 }
 
+// NOW(), CURRENT_TIMESTAMP and friends never return NULL: assigned to a
+// `deleted_at`-style column (live while NULL) they always mean "deleted".
+bool is_current_time_call(std::string_view text) {
+    std::string word;
+    for (const char c : text) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+        word += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    }
+    if (const auto paren = word.find('('); paren != std::string::npos) {
+        if (word.back() != ')') return false;
+        const std::string_view inside = std::string_view(word).substr(paren + 1, word.size() - paren - 2);
+        if (inside.find_first_not_of("0123456789") != std::string_view::npos) return false;  // only a precision
+        word.resize(paren);
+    }
+    static constexpr std::string_view kCalls[] = {"NOW", "CURRENT_TIMESTAMP", "UTC_TIMESTAMP", "SYSDATE", "LOCALTIME",
+                                                  "LOCALTIMESTAMP", "CURDATE", "CURRENT_DATE", "UTC_DATE",
+                                                  "UNIX_TIMESTAMP"};
+    for (const auto call : kCalls) {
+        if (word == call) return true;
+    }
+    return false;
+}
+
 ColumnInfo column_or_text(const TableSchema* schema, int index) {
     if (schema != nullptr && index >= 0) return schema->columns[static_cast<std::size_t>(index)];
     return ColumnInfo{};
@@ -108,6 +131,10 @@ void read_assignments_for_rule(const TokenCursor& cursor, const detail::FilterSy
             rule.writes_soft_delete = true;
             rule.assigned_liveness = detail::liveness_of(value.kind, literal, column_or_text(schema, rule.soft_delete_column),
                                                          rule.rule->soft_delete);
+            if (rule.assigned_liveness == Liveness::unknown && !rule.rule->soft_delete.live &&
+                is_current_time_call(cursor.span(assignment.value).in(cursor.sql()))) {
+                rule.assigned_liveness = Liveness::not_live;
+            }
         }
         for (std::size_t k = 0; k < rule.rule->key.size(); ++k) {
             if (!identifier_equals(column, rule.rule->key[k], true)) continue;

@@ -88,5 +88,14 @@ TEST(SqlText, CheckQueryCopiesLiteralsVerbatimAndTagsRows) {
     EXPECT_EQ(duplicate_entry_text(rule_plan, 0, sql, schema, session), "it's-X'1");
 }
 
+TEST(SqlText, SplitsRowValuesAtTopLevelCommas) {
+    const rules::LexOptions options{};
+    EXPECT_EQ(split_row_values("('a', 1, CONCAT('x', ','), (2))", false, options),
+              (std::vector<std::string_view>{"'a'", "1", "CONCAT('x', ',')", "(2)"}));
+    EXPECT_EQ(split_row_values("name = 'a,b', price := 3 + 4", true, options),
+              (std::vector<std::string_view>{"'a,b'", "3 + 4"}));
+    EXPECT_TRUE(split_row_values("('unterminated", false, options).empty());
+}
+
 }  // namespace
 }  // namespace uniqgate::proxy

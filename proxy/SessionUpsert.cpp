@@ -1,0 +1,164 @@
+// on_duplicate: update — INSERT ... ON DUPLICATE KEY UPDATE over live rows:
+// rows whose key is live update that row instead (every inserted column but the
+// primary key, the key columns and the soft-delete column), with MySQL's affected
+// rows (1 per insert, 2 per changed row, 0 — or 1 with CLIENT_FOUND_ROWS — per
+// unchanged one). All of it is one unit: a transaction of the proxy's own in
+// autocommit, a savepoint inside the client's transaction.
+#include "proxy/InternalQuery.hpp"
+#include "proxy/Session.hpp"
+#include "proxy/SqlText.hpp"
+
+#include "rules/Lexer.hpp"
+#include "rules/RuleSet.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace uniqgate::proxy {
+
+namespace {
+
+constexpr std::string_view kSavepoint = "uniqgate_upsert";
+
+// "Rows matched: 1  Changed: 1  Warnings: 0" -> 1
+std::uint64_t changed_rows(const std::string& info) {
+    const auto at = info.find("Changed: ");
+    if (at == std::string::npos) return 0;
+    return std::strtoull(info.c_str() + at + 9, nullptr, 10);
+}
+
+bool is_rule_column(const rules::RulePlan& rule, const rules::TableSchema& schema, int column) {
+    const auto& name = schema.columns[static_cast<std::size_t>(column)].name;
+    const auto& pk = schema.primary_key;
+    if (std::find(pk.begin(), pk.end(), name) != pk.end()) return true;
+    if (column == rule.soft_delete_column) return true;
+    return std::find(rule.key_columns.begin(), rule.key_columns.end(), column) != rule.key_columns.end();
+}
+
+// The schema column of each value position: from the column list, from the SET
+// assignments, or the table's order when the INSERT names no columns.
+std::vector<int> value_columns(const std::string& sql, const rules::InsertShape& insert,
+                               const rules::TableSchema& schema, const rules::LexOptions& options) {
+    std::vector<int> columns;
+    if (!insert.set_form && insert.column_list.empty()) {
+        for (std::size_t i = 0; i < schema.columns.size(); ++i) columns.push_back(static_cast<int>(i));
+        return columns;
+    }
+    const std::string_view text = insert.set_form ? insert.rows.front().in(sql) : insert.column_list.in(sql);
+    rules::Lexer lexer(text, options);
+    int depth = 0;
+    bool expecting_column = true;  // SET form: a name comes before each '='
+    std::optional<rules::Token> last_name;
+    for (rules::Token token = lexer.next(); token.kind != rules::TokenKind::end; token = lexer.next()) {
+        if (token.is_punct('(')) ++depth;
+        if (token.is_punct(')')) --depth;
+        const bool separator = token.is_punct(',') && depth == (insert.set_form ? 0 : 1);
+        if (insert.set_form) {
+            if (expecting_column && token.is_name()) last_name = token;
+            if (expecting_column && (token.is_punct('=') || token.text == ":=")) {
+                columns.push_back(last_name ? schema.find_column(rules::identifier_value(*last_name)) : -1);
+                expecting_column = false;
+            }
+            if (separator) expecting_column = true;
+        } else if (token.is_name() && depth == 1) {
+            columns.push_back(schema.find_column(rules::identifier_value(token)));
+        }
+    }
+    return columns;
+}
+
+}  // namespace
+
+// The UPDATE that takes the place of inserting `row`, or empty if it would set nothing.
+std::string Session::upsert_update(const std::string& sql, const rules::WritePlan& plan,
+                                   const rules::TableSchema& schema, const rules::RulePlan& rule, std::size_t row,
+                                   bool& malformed) const {
+    const auto context = rule_context();
+    const auto values =
+        split_row_values(plan.insert.rows[row].in(sql), plan.insert.set_form, context.lex_options());
+    const auto columns = value_columns(sql, plan.insert, schema, context.lex_options());
+    malformed = values.size() != columns.size();
+    if (malformed) return {};
+    std::string assignments;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const int column = columns[i];
+        if (column < 0 || is_rule_column(rule, schema, column)) continue;
+        if (!assignments.empty()) assignments += ", ";
+        assignments += quote_identifier(schema.columns[static_cast<std::size_t>(column)].name) + " = " +
+                       std::string(values[i]);
+    }
+    if (assignments.empty()) return {};
+    return "UPDATE " + quote_table(plan.schema, plan.table) + " SET " + assignments + " WHERE " +
+           live_condition(rule.rule->soft_delete, context.no_backslash_escapes) + " AND " +
+           key_equals(rule, row, sql, schema);
+}
+
+asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::WritePlan& plan,
+                                          const rules::TableSchema& schema, const std::vector<bool>& drop,
+                                          const std::vector<const rules::RulePlan*>& update_rule) {
+    const auto status = tracker_.status_flags();
+    const bool own_transaction = (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
+    const std::string begin = own_transaction ? "START TRANSACTION" : "SAVEPOINT " + std::string(kSavepoint);
+    const std::string undo = own_transaction ? "ROLLBACK"
+                                             : "ROLLBACK TO SAVEPOINT " + std::string(kSavepoint) +
+                                                   "; RELEASE SAVEPOINT " + std::string(kSavepoint);
+    const std::string finish = own_transaction ? "COMMIT" : "RELEASE SAVEPOINT " + std::string(kSavepoint);
+
+    std::vector<std::string> steps;
+    if (std::find(drop.begin(), drop.end(), false) != drop.end()) steps.push_back(rebuild_without_rows(sql, plan.insert, drop));
+    std::vector<bool> step_is_update(steps.size(), false);
+    for (std::size_t row = 0; row < update_rule.size(); ++row) {
+        if (update_rule[row] == nullptr) continue;
+        bool malformed = false;
+        auto update = upsert_update(sql, plan, schema, *update_rule[row], row, malformed);
+        if (malformed) {
+            const bool sent = co_await send_error(1235, "42000",
+                                                  "uniqgate: on_duplicate: update cannot read the values of row " +
+                                                      std::to_string(row + 1) + " (rule '" +
+                                                      update_rule[row]->rule->name + "')");
+            co_return sent;
+        }
+        steps.push_back(std::move(update));  // empty: the row would change nothing
+        step_is_update.push_back(true);
+    }
+
+    error_code ec;
+    auto begun = co_await run_internal_query(backend_, backend_buffer_, client_caps_, begin, ec);
+    if (ec || begun.empty() || begun.front().is_error) co_return false;
+    protocol::OkPacket answer;
+    const bool found_rows = (client_caps_ & protocol::cap::found_rows) != 0;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        if (steps[i].empty()) {
+            answer.affected_rows += found_rows ? 1 : 0;
+            continue;
+        }
+        auto outcome = co_await run_internal_query(backend_, backend_buffer_, client_caps_, steps[i], ec);
+        if (ec || outcome.empty()) co_return false;
+        if (outcome.front().is_error) {
+            const auto err = outcome.front().error;
+            auto undone = co_await run_internal_query(backend_, backend_buffer_, client_caps_, undo, ec);
+            if (ec || undone.empty()) co_return false;
+            tracker_.set_status_flags(undone.back().ok.status_flags);
+            const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
+            co_return sent;
+        }
+        const auto& ok = outcome.front().ok;
+        answer.warnings = static_cast<std::uint16_t>(answer.warnings + ok.warnings);
+        if (!step_is_update[i]) {
+            answer.affected_rows += ok.affected_rows;
+            answer.last_insert_id = ok.last_insert_id;
+        } else if (changed_rows(ok.info) > 0) {
+            answer.affected_rows += 2;
+        } else {
+            answer.affected_rows += found_rows ? 1 : 0;
+        }
+    }
+    auto finished = co_await run_internal_query(backend_, backend_buffer_, client_caps_, finish, ec);
+    if (ec || finished.empty() || finished.front().is_error) co_return false;
+    answer.status_flags = finished.back().ok.status_flags;
+    tracker_.set_status_flags(answer.status_flags);
+    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+    co_return !ec;
+}
+
+}  // namespace uniqgate::proxy
