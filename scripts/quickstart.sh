@@ -33,7 +33,9 @@ SQL
 
 sed -e "s/^listen: .*/listen: 127.0.0.1:${listen_port}/" \
     -e "s/^  port: 3306$/  port: ${port}/" examples/uniqgate.yaml >"$sandbox/uniqgate.yaml"
-printf '\nadmin: { listen: 127.0.0.1:%s }\n' "$admin_port" >>"$sandbox/uniqgate.yaml"
+printf '\nadmin: { listen: 127.0.0.1:%s }\ncontrol: { user: uniqgate, password_env: UNIQGATE_PASSWORD }\n' \
+  "$admin_port" >>"$sandbox/uniqgate.yaml"
+export UNIQGATE_PASSWORD=uniqgate_pw  # the sandbox's control user (scripts/sandbox-mariadb.sh)
 
 cat <<EOT
 
@@ -41,6 +43,8 @@ cat <<EOT
   uniqgate on 127.0.0.1:${listen_port}, config $sandbox/uniqgate.yaml
 
   connect through uniqgate:  mariadb -h127.0.0.1 -P${listen_port} -uapp -papp_pw shop
+  try a duplicate:           INSERT INTO product (name, model) VALUES ('widget', 'x1');  -- twice
+  live duplicates report:    UNIQGATE_PASSWORD=uniqgate_pw build/release/proxy/uniqgate check --config $sandbox/uniqgate.yaml
   metrics:                   curl -s http://127.0.0.1:${admin_port}/metrics
   Ctrl-C stops uniqgate and the sandbox.
 
