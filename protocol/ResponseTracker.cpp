@@ -120,7 +120,7 @@ Next ResponseTracker::on_packet(FrameHeader header, ByteView payload) noexcept {
     case State::simple_response:
         return on_simple_response(payload);
     case State::auth:
-        return on_auth_packet(payload);
+        return on_auth_packet(header, payload);
     default:
         return fail();
     }
@@ -227,7 +227,7 @@ Next ResponseTracker::on_simple_response(ByteView payload) noexcept {
     }
 }
 
-Next ResponseTracker::on_auth_packet(ByteView payload) noexcept {
+Next ResponseTracker::on_auth_packet(FrameHeader header, ByteView payload) noexcept {
     switch (payload[0]) {
     case header::ok:
         return end_with(ok_status(payload));
@@ -236,7 +236,7 @@ Next ResponseTracker::on_auth_packet(ByteView payload) noexcept {
     case header::auth_more_data:
         // caching_sha2_password's "fast auth succeeded" (0x01 0x03) is followed by
         // the OK at once; any other data (full-auth request, RSA key) awaits the client.
-        if (payload.size() == 2 && payload[1] == 0x03) {
+        if (header.payload_length == 2 && payload.size() == 2 && payload[1] == 0x03) {
             return Next::server_frame;
         }
         return Next::client_auth_data;

@@ -6,6 +6,10 @@
 //
 // Frame-level: a frame of 0xFFFFFF bytes is followed by continuation frames that
 // belong to the same logical packet; only a packet's first frame is interpreted.
+//
+// Result sets whose column definitions the server may skip are not supported: the
+// proxy must not negotiate cap::optional_resultset_metadata (MySQL 8) or
+// cap::mariadb_cache_metadata, nor compression (frames would not be plain).
 
 #include "protocol/Constants.hpp"
 #include "protocol/Frame.hpp"
@@ -27,16 +31,22 @@ public:
         client_auth_data,
     };
 
+    // The most payload bytes the tracker looks at in one frame (an OK packet's
+    // header, two 9-byte length-encoded integers and the status flags).
+    static constexpr std::size_t kInspectedBytes = 32;
+
     explicit ResponseTracker(Capabilities negotiated = 0) noexcept : caps_(negotiated) {}
     void set_capabilities(Capabilities negotiated) noexcept { caps_ = negotiated; }
 
     // The client sent `command` (its first payload byte); `payload` is the command
     // packet's first frame payload. Returns the first Next: `done` for commands
     // the server does not answer (COM_STMT_SEND_LONG_DATA, COM_STMT_CLOSE, COM_QUIT).
+    // Resets ended_with_error() and failed().
     Next on_command(ByteView payload) noexcept;
 
-    // One server frame of the current response; `payload` is the frame's payload
-    // (header.payload_length bytes).
+    // One server frame of the current response. `payload` holds the frame's first
+    // bytes: all of them, or at least kInspectedBytes; the tracker reads no further
+    // and takes lengths from `header`, so a large row can be streamed.
     Next on_server_frame(FrameHeader header, ByteView payload) noexcept;
 
     // One client frame during LOCAL INFILE: returns client_infile_data while more
@@ -84,7 +94,7 @@ private:
     Next on_prepare_def(ByteView payload) noexcept;
     Next next_prepare_section() noexcept;
     Next on_simple_response(ByteView payload) noexcept;
-    Next on_auth_packet(ByteView payload) noexcept;
+    Next on_auth_packet(FrameHeader header, ByteView payload) noexcept;
     Next on_ok(ByteView payload) noexcept;
     Next on_err(ByteView payload) noexcept;
     Next after_end_packet(std::optional<std::uint16_t> status) noexcept;

@@ -151,24 +151,33 @@ void Session::remember_init_db(std::uint32_t frame_length) {
     database_change_pending_ = true;
 }
 
+// Forwards one client frame (header included) from the receive buffer to the
+// backend as its bytes arrive: a 16 MiB frame never has to fit in the buffer.
+asio::awaitable<bool> Session::forward_client_frame(std::uint32_t payload_length) {
+    error_code ec;
+    std::size_t to_send = kFrameHeaderSize + payload_length;
+    while (to_send > 0) {
+        if (client_buffer_.size() == 0) {
+            co_await client_buffer_.read_more(client_, ec);
+            if (ec) co_return false;
+        }
+        const std::size_t chunk = std::min(to_send, client_buffer_.size());
+        co_await backend_.write_all(asio::buffer(client_buffer_.data(), chunk), ec);
+        if (ec) co_return false;
+        context_.metrics.bytes_client_to_backend.fetch_add(chunk, std::memory_order_relaxed);
+        client_buffer_.consume(chunk);
+        to_send -= chunk;
+    }
+    co_return true;
+}
+
 // Forwards one client packet (all its frames) to the backend, streaming.
 asio::awaitable<bool> Session::relay_command_packet(std::uint32_t first_frame_length) {
     error_code ec;
     std::uint32_t frame_length = first_frame_length;
     for (;;) {
-        std::size_t to_send = kFrameHeaderSize + frame_length;
-        while (to_send > 0) {
-            if (client_buffer_.size() == 0) {
-                co_await client_buffer_.read_more(client_, ec);
-                if (ec) co_return false;
-            }
-            const std::size_t chunk = std::min(to_send, client_buffer_.size());
-            co_await backend_.write_all(asio::buffer(client_buffer_.data(), chunk), ec);
-            if (ec) co_return false;
-            context_.metrics.bytes_client_to_backend.fetch_add(chunk, std::memory_order_relaxed);
-            client_buffer_.consume(chunk);
-            to_send -= chunk;
-        }
+        const bool sent = co_await forward_client_frame(frame_length);
+        if (!sent) co_return false;
         if (frame_length != protocol::kMaxFramePayload) co_return true;
         co_await client_buffer_.fill(client_, kFrameHeaderSize, ec);  // a continuation frame follows
         if (ec) co_return false;
@@ -218,7 +227,8 @@ asio::awaitable<bool> Session::relay_response() {
                 co_return false;
             }
             if (next == Next::done) co_return true;
-            const bool file_sent = co_await relay_infile_data();  // Next::client_infile_data
+            if (next != Next::client_infile_data) co_return false;  // COM_CHANGE_USER never comes this way
+            const bool file_sent = co_await relay_infile_data();
             if (!file_sent) co_return false;
             next = Next::server_frame;
             continue;
@@ -240,18 +250,8 @@ asio::awaitable<bool> Session::relay_infile_data() {
         if (ec) co_return false;
         const auto header = protocol::decode_frame_header(client_buffer_.data());
         const auto next = tracker_.on_client_frame(header);
-        std::size_t to_send = kFrameHeaderSize + header.payload_length;
-        while (to_send > 0) {
-            if (client_buffer_.size() == 0) {
-                co_await client_buffer_.read_more(client_, ec);
-                if (ec) co_return false;
-            }
-            const std::size_t chunk = std::min(to_send, client_buffer_.size());
-            co_await backend_.write_all(asio::buffer(client_buffer_.data(), chunk), ec);
-            if (ec) co_return false;
-            client_buffer_.consume(chunk);
-            to_send -= chunk;
-        }
+        const bool sent = co_await forward_client_frame(header.payload_length);
+        if (!sent) co_return false;
         if (next != Next::client_infile_data) co_return true;
     }
 }

@@ -61,6 +61,7 @@ private:
     asio::awaitable<void> watch_backend();
     asio::awaitable<bool> relay_command(std::uint32_t frame_length);
     asio::awaitable<bool> relay_command_packet(std::uint32_t first_frame_length);
+    asio::awaitable<bool> forward_client_frame(std::uint32_t payload_length);
     void remember_init_db(std::uint32_t frame_length);
     asio::awaitable<bool> relay_response();
     asio::awaitable<bool> relay_infile_data();

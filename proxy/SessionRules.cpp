@@ -113,12 +113,7 @@ asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
             const bool sent = co_await send_statement(sql);
             co_return sent;
         }
-        const auto next =
-            tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, static_cast<std::size_t>(frame_length)});
-        const bool forwarded = co_await relay_command_packet(frame_length);
-        if (!forwarded) co_return false;
-        if (next == protocol::ResponseTracker::Next::done) co_return true;
-        const bool relayed = co_await relay_response();
+        const bool relayed = co_await relay_command(frame_length);
         co_return relayed;
     }
     std::string statement(sql);
@@ -148,12 +143,7 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
             co_return sent;
         }
     }
-    const auto next =
-        tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, static_cast<std::size_t>(frame_length)});
-    const bool forwarded = co_await relay_command_packet(frame_length);
-    if (!forwarded) co_return false;
-    if (next == protocol::ResponseTracker::Next::done) co_return true;
-    const bool relayed = co_await relay_response();
+    const bool relayed = co_await relay_command(frame_length);
     co_return relayed;
 }
 

@@ -93,20 +93,35 @@ void append_folded(std::string& out, char32_t c, const CollationTraits& traits) 
 
 }  // namespace
 
-std::string collation_key(std::string_view bytes, Charset charset, const CollationTraits& traits) {
+void append_collation_key(std::string& out, std::string_view bytes, Charset charset, const CollationTraits& traits) {
     if (traits.pad_space) {
         while (!bytes.empty() && bytes.back() == ' ') bytes.remove_suffix(1);
     }
-    std::string out;
     const bool exact = !traits.case_insensitive && !traits.accent_insensitive && !traits.supplementary_chars_equal;
     if (exact || charset == Charset::binary) {
         out.append(bytes);
-        return out;
+        return;
     }
-    for (std::size_t i = 0; i < bytes.size();) {
+    // Fast path for plain ASCII values (most keys): every trait leaves ASCII alone except
+    // case folding. Both loops have no early exit, so the compiler vectorises them.
+    unsigned char any_bytes = 0;
+    for (const char c : bytes) any_bytes |= static_cast<unsigned char>(c);
+    if (any_bytes < 0x80) {
+        const std::size_t begin = out.size();
+        out.append(bytes);
+        if (traits.case_insensitive) {
+            char* folded = out.data() + begin;
+            for (std::size_t k = 0; k < bytes.size(); ++k) {
+                folded[k] = folded[k] >= 'A' && folded[k] <= 'Z' ? static_cast<char>(folded[k] + 32) : folded[k];
+            }
+        }
+        return;
+    }
+    std::size_t i = 0;
+    while (i < bytes.size()) {
         const auto byte = static_cast<unsigned char>(bytes[i]);
         if (byte < 0x80 && traits.case_insensitive) {
-            out += byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32) : static_cast<char>(byte);  // ASCII fast path
+            out += byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32) : static_cast<char>(byte);
             ++i;
         } else if (charset == Charset::utf8) {
             append_folded(out, decode_utf8(bytes, i), traits);
@@ -120,6 +135,11 @@ std::string collation_key(std::string_view bytes, Charset charset, const Collati
             i += length;
         }
     }
+}
+
+std::string collation_key(std::string_view bytes, Charset charset, const CollationTraits& traits) {
+    std::string out;
+    append_collation_key(out, bytes, charset, traits);
     return out;
 }
 

@@ -3,6 +3,8 @@
 #include "rules/KeyIdentity.hpp"
 #include "rules/TokenCursor.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 namespace uniqgate::rules::detail {
 namespace {
 
@@ -59,12 +61,14 @@ struct ColumnValue {
     std::string reason;  // set for expression values
 };
 
-ColumnValue value_for(const TokenCursor& cursor, const InsertSyntax& syntax, std::size_t row, int position,
-                      const ColumnInfo& column, LexOptions options) {
-    ColumnValue out;
+// Reads the column's value in `row` (position -1: the row omits it) into `out`, reusing
+// its buffers: this runs for every key value of every row.
+void read_value(const TokenCursor& cursor, const InsertSyntax& syntax, std::size_t row, int position, const ColumnInfo& column,
+                LexOptions options, ColumnValue& out) {
+    out.reason.clear();
     if (position < 0) {
         out.ref = default_value(column, options, Span{}, out.literal, out.reason);
-        return out;
+        return;
     }
     const TokenRange range = syntax.values[row * syntax.row_width + static_cast<std::size_t>(position)];
     out.ref = classify_value(cursor, range, options, out.literal);
@@ -73,20 +77,28 @@ ColumnValue value_for(const TokenCursor& cursor, const InsertSyntax& syntax, std
     } else if (out.ref.kind == ValueKind::expression) {
         out.reason = "column '" + column.name + "' is an expression: " + quote_for_message(out.ref.text.in(cursor.sql()));
     }
-    return out;
 }
 
+// One key column of the rule, as plan_insert_keys walks the rows.
+struct KeyColumn {
+    const ColumnInfo* column = nullptr;
+    int position = -1;  // in each row, or -1: omitted (`value` then holds the default, read once)
+    CollationTraits traits{};
+    ColumnValue value{};  // the current row's
+};
+// Rules have a few key columns: keep them off the heap.
+using KeyColumns = boost::container::small_vector<KeyColumn, 4>;
+
 // Decides one row's key status from its key values and liveness; builds the identity.
-void decide_row(RulePlan& rule, const std::vector<ColumnValue>& keys, Liveness liveness, std::string_view liveness_reason,
-                const TableSchema& schema, const std::vector<CollationTraits>& traits) {
+void decide_row(RulePlan& rule, const KeyColumns& keys, Liveness liveness, std::string_view liveness_reason) {
     RowKey row;
     bool null_key = false;
     bool parameters = liveness == Liveness::needs_parameters;
     const ColumnValue* unknown_key = nullptr;
-    for (const ColumnValue& key : keys) {
-        null_key |= key.ref.kind == ValueKind::null;
-        parameters |= key.ref.kind == ValueKind::parameter;
-        if (key.ref.kind == ValueKind::expression && unknown_key == nullptr) unknown_key = &key;
+    for (const KeyColumn& key : keys) {
+        null_key |= key.value.ref.kind == ValueKind::null;
+        parameters |= key.value.ref.kind == ValueKind::parameter;
+        if (key.value.ref.kind == ValueKind::expression && unknown_key == nullptr) unknown_key = &key.value;
     }
     if (liveness == Liveness::not_live) {
         row.status = KeyStatus::not_live;
@@ -103,8 +115,9 @@ void decide_row(RulePlan& rule, const std::vector<ColumnValue>& keys, Liveness l
         row.identity_begin = static_cast<std::uint32_t>(rule.identities.size());
         row.status = KeyStatus::known;
         for (std::size_t k = 0; k < keys.size() && row.status == KeyStatus::known; ++k) {
-            const ColumnInfo& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
-            if (!append_key_identity(rule.identities, keys[k].literal, column, traits[k], row.reason)) row.status = KeyStatus::unknown;
+            if (!append_key_identity(rule.identities, keys[k].value.literal, *keys[k].column, keys[k].traits, row.reason)) {
+                row.status = KeyStatus::unknown;
+            }
         }
         if (row.status != KeyStatus::known) rule.identities.resize(row.identity_begin);
         row.identity_end = static_cast<std::uint32_t>(rule.identities.size());
@@ -116,7 +129,7 @@ void decide_row(RulePlan& rule, const std::vector<ColumnValue>& keys, Liveness l
 
 ValueRef classify_value(const TokenCursor& cursor, TokenRange range, LexOptions options, Literal& literal) {
     const auto& tokens = cursor.tokens();
-    literal = read_literal(std::span<const Token>(tokens).subspan(range.begin, range.end - range.begin), options);
+    read_literal(std::span<const Token>(tokens).subspan(range.begin, range.end - range.begin), options, literal);
     ValueRef out{ValueKind::expression, cursor.span(range)};
     switch (literal.kind) {
     case LiteralKind::placeholder:
@@ -170,44 +183,41 @@ void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, con
         rule.unsupported = "cannot check rule '" + rule.rule->name + "': the rows and the column list differ in length";
         return;
     }
-    const std::size_t width = rule.key_columns.size();
-    std::vector<int> key_positions;
-    for (const int column : rule.key_columns) key_positions.push_back(position_in_row(syntax, schema, column));
+    const LexOptions options = session.lex_options();
+    KeyColumns keys(rule.key_columns.size());
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+        KeyColumn& key = keys[k];
+        key.column = &schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+        key.position = position_in_row(syntax, schema, rule.key_columns[k]);
+        key.traits = collation_traits(key.column->collation);
+        // Omitted columns get the same default in every row: read those once.
+        if (key.position < 0) read_value(cursor, syntax, 0, -1, *key.column, options, key.value);
+    }
     const int soft_delete_position = position_in_row(syntax, schema, rule.soft_delete_column);
     const ColumnInfo& soft_delete = schema.columns[static_cast<std::size_t>(rule.soft_delete_column)];
-    const LexOptions options = session.lex_options();
-    // Omitted columns get the same default in every row: read those once.
-    std::vector<ColumnValue> omitted(width);
-    std::vector<CollationTraits> traits(width);
-    for (std::size_t k = 0; k < width; ++k) {
-        traits[k] = collation_traits(schema.columns[static_cast<std::size_t>(rule.key_columns[k])].collation);
-        if (key_positions[k] < 0) omitted[k] = value_for(cursor, syntax, 0, -1, schema.columns[static_cast<std::size_t>(rule.key_columns[k])], options);
-    }
-    ColumnValue omitted_live;
+    ColumnValue live;
     Liveness omitted_liveness = Liveness::unknown;
     if (soft_delete_position < 0) {
-        omitted_live = value_for(cursor, syntax, 0, -1, soft_delete, options);
-        omitted_liveness = liveness_of(omitted_live.ref.kind, omitted_live.literal, soft_delete, rule.rule->soft_delete);
+        read_value(cursor, syntax, 0, -1, soft_delete, options, live);
+        omitted_liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
     }
     rule.rows.reserve(syntax.row_count);
-    rule.key_values.reserve(syntax.row_count * width);
+    rule.key_values.reserve(syntax.row_count * keys.size());
     rule.soft_delete_values.reserve(syntax.row_count);
-    std::vector<ColumnValue> keys(width);
-    ColumnValue live;
     for (std::size_t row = 0; row < syntax.row_count; ++row) {
-        for (std::size_t k = 0; k < width; ++k) {
-            const ColumnInfo& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
-            keys[k] = key_positions[k] < 0 ? omitted[k] : value_for(cursor, syntax, row, key_positions[k], column, options);
-            rule.key_values.push_back(keys[k].ref);
+        for (KeyColumn& key : keys) {
+            if (key.position >= 0) read_value(cursor, syntax, row, key.position, *key.column, options, key.value);
+            rule.key_values.push_back(key.value.ref);
         }
         Liveness liveness = omitted_liveness;
         if (soft_delete_position >= 0) {
-            live = value_for(cursor, syntax, row, soft_delete_position, soft_delete, options);
+            read_value(cursor, syntax, row, soft_delete_position, soft_delete, options, live);
             liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
         }
-        const ColumnValue& live_value = soft_delete_position >= 0 ? live : omitted_live;
-        rule.soft_delete_values.push_back(live_value.ref);
-        decide_row(rule, keys, liveness, live_value.reason, schema, traits);
+        rule.soft_delete_values.push_back(live.ref);
+        decide_row(rule, keys, liveness, live.reason);
+        // Rows are alike: size the identities from the first one instead of regrowing.
+        if (row == 0) rule.identities.reserve(rule.identities.size() * syntax.row_count + 16);
         if (rule.rows.back().status == KeyStatus::unknown && rule.unsupported.empty()) {
             rule.unsupported = "cannot check rule '" + rule.rule->name + "': row " + std::to_string(row + 1) + ": " +
                                rule.rows.back().reason;

@@ -1,6 +1,7 @@
 #include "rules/KeyIdentity.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 
 namespace uniqgate::rules {
@@ -85,10 +86,33 @@ std::string format_decimal(const DecimalParts& parts) {
     return out;
 }
 
+// "<length>:" into `prefix`; returns its length.
+std::size_t length_prefix(char (&prefix)[24], std::size_t length) noexcept {
+    char* end = std::to_chars(prefix, prefix + sizeof prefix - 1, length).ptr;  // 23 digits hold any size_t
+    *end++ = ':';
+    return static_cast<std::size_t>(end - prefix);
+}
+
 void append_part(std::string& out, std::string_view part) {
-    out += std::to_string(part.size());
-    out += ':';
+    char prefix[24];
+    out.append(prefix, length_prefix(prefix, part.size()));
     out += part;
+}
+
+// A text value's part: its collation key, built in place. The key usually has the
+// value's length (ASCII without trailing spaces): that prefix goes first and is fixed
+// in the rare other case, rather than building the key in a temporary.
+void append_text_part(std::string& out, std::string_view bytes, Charset charset, const CollationTraits& traits) {
+    char prefix[24];
+    const std::size_t guessed_size = length_prefix(prefix, bytes.size());
+    out.append(prefix, guessed_size);
+    const std::size_t begin = out.size();
+    append_collation_key(out, bytes, charset, traits);
+    if (out.size() - begin != bytes.size()) {
+        const std::string key = out.substr(begin);
+        out.resize(begin - guessed_size);
+        append_part(out, key);
+    }
 }
 
 std::optional<std::string> bytes_as_number(std::string_view bytes) {
@@ -122,6 +146,19 @@ bool append_numeric_identity(std::string& out, const Literal& value, const Colum
     return true;
 }
 
+// A plain integer without leading zeros ("42", "-7", "+3", "0") is already canonical at
+// every scale: the common key value skips parsing and formatting.
+std::optional<std::string> plain_integer(std::string_view text) {
+    std::string_view digits = text;
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    if (text == "0") return std::string(text);
+    if (digits.empty() || digits.size() > 20 || digits[0] == '0') return std::nullopt;  // "-0", "007": the slow path
+    for (const char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+    }
+    return std::string(text[0] == '+' ? digits : text);
+}
+
 }  // namespace
 
 CollationTraits collation_traits(std::string_view collation) noexcept {
@@ -153,6 +190,7 @@ CollationTraits collation_traits(std::string_view collation) noexcept {
 }
 
 std::optional<std::string> canonical_number(std::string_view text, int scale) {
+    if (std::optional<std::string> integer = plain_integer(text)) return integer;
     std::optional<DecimalParts> parts = parse_decimal(text);
     if (!parts) return std::nullopt;
     if (scale >= 0) round_to_scale(*parts, scale);
@@ -175,9 +213,9 @@ bool append_key_identity(std::string& out, const Literal& value, const ColumnInf
             // A number stored into a text column is its text (approximation: 1e3 stays "1e3").
             std::string_view text = value.value;
             if (text.starts_with('+')) text.remove_prefix(1);
-            append_part(out, collation_key(text, Charset::utf8, traits));
+            append_text_part(out, text, Charset::utf8, traits);
         } else {
-            append_part(out, collation_key(value.value, value.charset, traits));
+            append_text_part(out, value.value, value.charset, traits);
         }
         return true;
     case ColumnType::temporal: {

@@ -39,6 +39,8 @@ struct CollationTraits {
 // The comparison form of a string under a collation, in UTF-8 (latin1 and UTF-8 input
 // are decoded; other charsets are folded in their ASCII range only).
 [[nodiscard]] std::string collation_key(std::string_view bytes, Charset charset, const CollationTraits& traits);
+// The same appended to `out` (no temporary string); `bytes` must not point into `out`.
+void append_collation_key(std::string& out, std::string_view bytes, Charset charset, const CollationTraits& traits);
 
 // Appends one key part's identity (`<length>:<normal form>`) for a value stored into
 // `column`. Returns false, with `reason` set, when the value's stored form cannot be

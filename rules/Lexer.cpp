@@ -1,20 +1,36 @@
 #include "rules/Lexer.hpp"
 
+#include <array>
+#include <cstdint>
+
 namespace uniqgate::rules {
 namespace {
 
-constexpr bool is_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_hex_digit(char c) noexcept {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-// Unquoted identifiers may hold any byte >= 0x80 (the manual allows U+0080 .. U+FFFF).
-constexpr bool is_word_char(char c) noexcept {
-    const auto u = static_cast<unsigned char>(c);
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '$' || u >= 0x80;
-}
+// Byte classes in one table: the lexer asks these for nearly every byte it reads.
+enum CharClass : std::uint8_t { space = 1, word = 2, digit = 4, hex_digit = 8, comment_start = 16 };
+constexpr auto char_classes = [] {
+    std::array<std::uint8_t, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+        std::uint8_t bits = 0;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') bits |= space;
+        // Unquoted identifiers may hold any byte >= 0x80 (the manual allows U+0080 .. U+FFFF).
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80) {
+            bits |= word;
+        }
+        if (c >= '0' && c <= '9') bits |= digit | hex_digit;
+        if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= hex_digit;
+        // The bytes skip_space_and_comments acts on besides whitespace: #, --, /*, */.
+        if (c == '#' || c == '-' || c == '/' || c == '*') bits |= comment_start;
+        table[static_cast<std::size_t>(c)] = bits;
+    }
+    return table;
+}();
+constexpr bool has_class(char c, CharClass bits) noexcept { return (char_classes[static_cast<unsigned char>(c)] & bits) != 0; }
+constexpr bool is_space(char c) noexcept { return has_class(c, space); }
+constexpr bool may_start_comment(char c) noexcept { return has_class(c, comment_start); }
+constexpr bool is_digit(char c) noexcept { return has_class(c, digit); }
+constexpr bool is_hex_digit(char c) noexcept { return has_class(c, hex_digit); }
+constexpr bool is_word_char(char c) noexcept { return has_class(c, word); }
 constexpr bool in_range(unsigned char c, unsigned lo, unsigned hi) noexcept { return c >= lo && c <= hi; }
 
 }  // namespace
@@ -56,7 +72,7 @@ std::size_t multibyte_char_length(std::string_view text, std::size_t at, Charset
 }
 
 Token Lexer::make(TokenKind kind, std::size_t begin) noexcept {
-    return Token{kind, text_.substr(begin, pos_ - begin)};
+    return Token{kind, std::string_view(text_.data() + begin, pos_ - begin)};  // begin <= pos_ <= size: no checks needed
 }
 
 Token Lexer::fail(TokenKind kind) noexcept {
@@ -101,7 +117,12 @@ bool Lexer::skip_space_and_comments() noexcept {
 
 Token Lexer::next() noexcept {
     if (failed_) return Token{TokenKind::end, text_.substr(text_.size())};
-    if (!skip_space_and_comments()) return fail(TokenKind::unterminated_comment);
+    // Plain whitespace inline; comments, and the end of the text (where an unclosed
+    // executable comment is an error), go through the full scan.
+    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+    if ((pos_ == text_.size() || may_start_comment(text_[pos_])) && !skip_space_and_comments()) {
+        return fail(TokenKind::unterminated_comment);
+    }
     if (pos_ >= text_.size()) return Token{TokenKind::end, text_.substr(text_.size())};
     const char c = text_[pos_];
     const char next_char = peek(1);
@@ -138,8 +159,22 @@ Token Lexer::next() noexcept {
     }
 }
 
+Token Lexer::append_statement(std::vector<Token>& tokens) {
+    for (;;) {
+        const Token token = next();
+        if (token.kind == TokenKind::end || is_error(token.kind) || token.is_punct(';')) return token;
+        // Field by field: a whole-struct copy reads the kind and the text's size with one
+        // 16-byte load, which cannot be forwarded from next()'s separate stores and stalls.
+        tokens.push_back(Token{token.kind, token.text});
+    }
+}
+
 Token Lexer::lex_word() noexcept {
     const std::size_t begin = pos_;
+    if (single_byte_) {
+        while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
+        return make(TokenKind::identifier, begin);
+    }
     while (pos_ < text_.size() && is_word_char(text_[pos_])) pos_ += char_length(pos_);
     if (pos_ > text_.size()) pos_ = text_.size();
     return make(TokenKind::identifier, begin);
@@ -181,6 +216,14 @@ Token Lexer::lex_quoted(std::size_t prefix, char quote, TokenKind kind) noexcept
     const bool escapes = !options_.no_backslash_escapes && (kind == TokenKind::string || kind == TokenKind::national_string);
     std::size_t i = pos_ + prefix + 1;
     while (i < text_.size()) {
+        if (single_byte_) {
+            // Plain bytes in a tight loop; the quote, an escape or the end below.
+            const char* p = text_.data() + i;
+            const char* const end = text_.data() + text_.size();
+            while (p != end && *p != quote && *p != '\\') ++p;
+            i = static_cast<std::size_t>(p - text_.data());
+            if (p == end) break;
+        }
         const char c = text_[i];
         if (c == '\\' && escapes) {
             i += 2;
@@ -191,6 +234,8 @@ Token Lexer::lex_quoted(std::size_t prefix, char quote, TokenKind kind) noexcept
             }
             pos_ = i + 1;
             return make(kind, begin);
+        } else if (single_byte_) {
+            ++i;
         } else {
             i += char_length(i);
         }
@@ -234,6 +279,12 @@ Token Lexer::lex_punctuation() noexcept {
     static constexpr std::string_view three_byte[] = {"<=>", "->>"};
     static constexpr std::string_view two_byte[] = {"<=", ">=", "<>", "!=", ":=", "||", "&&", "<<", ">>", "->"};
     const std::size_t begin = pos_;
+    switch (text_[pos_]) {
+    case '<': case '>': case '!': case ':': case '|': case '&': case '-': break;  // may start an operator below
+    default:
+        ++pos_;
+        return make(TokenKind::punctuation, begin);
+    }
     const std::string_view rest = text_.substr(pos_);
     for (const auto op : three_byte) {
         if (rest.starts_with(op)) {

@@ -1,7 +1,6 @@
 #include "rules/Literal.hpp"
 
-#include <utility>
-#include <vector>
+#include <boost/container/small_vector.hpp>
 
 namespace uniqgate::rules {
 namespace {
@@ -30,8 +29,7 @@ int hex_value(char c) noexcept {
 }
 
 // Hex digits to bytes; an odd count gets a leading zero, as the server does for 0x.
-std::string hex_bytes(std::string_view digits) {
-    std::string out;
+void append_hex_bytes(std::string& out, std::string_view digits) {
     std::size_t i = 0;
     if (digits.size() % 2 == 1) {
         out += static_cast<char>(hex_value(digits[0]));
@@ -40,12 +38,10 @@ std::string hex_bytes(std::string_view digits) {
     for (; i + 1 < digits.size(); i += 2) {
         out += static_cast<char>(hex_value(digits[i]) * 16 + hex_value(digits[i + 1]));
     }
-    return out;
 }
 
 // Bit digits to bytes, right-aligned: b'1000001' is "A".
-std::string bit_bytes(std::string_view digits) {
-    std::string out;
+void append_bit_bytes(std::string& out, std::string_view digits) {
     const std::size_t lead = digits.size() % 8;
     unsigned value = 0;
     for (std::size_t i = 0; i < digits.size(); ++i) {
@@ -55,18 +51,27 @@ std::string bit_bytes(std::string_view digits) {
             value = 0;
         }
     }
-    return out;
 }
 
-Literal bytes_literal(const Token& token) {
+// The read_* functions below overwrite `out` but keep its value's buffer: analysing an
+// INSERT reads a literal per key value per row into the same Literal.
+void reset(Literal& out, LiteralKind kind, Charset charset) {
+    out.kind = kind;
+    out.value.clear();
+    out.charset = charset;
+}
+
+void read_bytes(const Token& token, Literal& out) {
     const std::string_view text = token.text;
     const bool quoted = token.kind == TokenKind::hex_string || token.kind == TokenKind::bit_string;
     const std::string_view digits = quoted ? text.substr(2, text.size() - 3) : text.substr(2);
     const bool hex = token.kind == TokenKind::hex_string || token.kind == TokenKind::hex_number;
     for (const char c : digits) {
-        if (hex ? hex_value(c) < 0 : (c != '0' && c != '1')) return {};  // X'zz': the server refuses it
+        // X'zz': the server refuses it
+        if (hex ? hex_value(c) < 0 : (c != '0' && c != '1')) return reset(out, LiteralKind::not_literal, Charset::utf8);
     }
-    return Literal{LiteralKind::bytes, hex ? hex_bytes(digits) : bit_bytes(digits), Charset::binary};
+    reset(out, LiteralKind::bytes, Charset::binary);
+    hex ? append_hex_bytes(out.value, digits) : append_bit_bytes(out.value, digits);
 }
 
 bool is_string_token(const Token& token) noexcept {
@@ -85,20 +90,30 @@ std::span<const Token> without_collate(std::span<const Token> tokens) noexcept {
     return tokens;
 }
 
-Literal single_token_literal(const Token& token, LexOptions connection) {
+void read_single_token(const Token& token, LexOptions connection, Literal& out) {
     if (is_string_token(token)) {
-        Literal out{LiteralKind::string, {}, token.kind == TokenKind::national_string ? Charset::utf8 : connection.charset};
+        reset(out, LiteralKind::string, token.kind == TokenKind::national_string ? Charset::utf8 : connection.charset);
         append_unquoted(out.value, token.text, connection);
-        return out;
+    } else if (is_bytes_token(token)) {
+        read_bytes(token, out);
+    } else if (token.kind == TokenKind::number) {
+        reset(out, LiteralKind::number, connection.charset);
+        out.value += token.text;
+    } else if (token.kind == TokenKind::placeholder) {
+        reset(out, LiteralKind::placeholder, connection.charset);
+    } else if (token.is_keyword("NULL")) {
+        reset(out, LiteralKind::null, connection.charset);
+    } else if (token.is_keyword("DEFAULT")) {
+        reset(out, LiteralKind::default_word, connection.charset);
+    } else if (token.is_keyword("TRUE")) {
+        reset(out, LiteralKind::number, connection.charset);
+        out.value += '1';
+    } else if (token.is_keyword("FALSE")) {
+        reset(out, LiteralKind::number, connection.charset);
+        out.value += '0';
+    } else {
+        reset(out, LiteralKind::not_literal, Charset::utf8);
     }
-    if (is_bytes_token(token)) return bytes_literal(token);
-    if (token.kind == TokenKind::number) return Literal{LiteralKind::number, std::string(token.text), connection.charset};
-    if (token.kind == TokenKind::placeholder) return Literal{LiteralKind::placeholder, {}, connection.charset};
-    if (token.is_keyword("NULL")) return Literal{LiteralKind::null, {}, connection.charset};
-    if (token.is_keyword("DEFAULT")) return Literal{LiteralKind::default_word, {}, connection.charset};
-    if (token.is_keyword("TRUE")) return Literal{LiteralKind::number, "1", connection.charset};
-    if (token.is_keyword("FALSE")) return Literal{LiteralKind::number, "0", connection.charset};
-    return {};
 }
 
 }  // namespace
@@ -131,20 +146,21 @@ void append_unquoted(std::string& out, std::string_view token_text, LexOptions o
     }
 }
 
-Literal read_literal(std::span<const Token> tokens, LexOptions connection) {
+void read_literal(std::span<const Token> tokens, LexOptions connection, Literal& out) {
     tokens = without_collate(tokens);
-    if (tokens.empty()) return {};
-    if (tokens.size() == 1) return single_token_literal(tokens[0], connection);
+    if (tokens.empty()) return reset(out, LiteralKind::not_literal, Charset::utf8);
+    if (tokens.size() == 1) return read_single_token(tokens[0], connection, out);
     const Token& head = tokens[0];
     if (tokens.size() == 2 && (head.is_punct('-') || head.is_punct('+')) && tokens[1].kind == TokenKind::number) {
-        std::string number = head.is_punct('-') ? "-" : "";
-        number += tokens[1].text;
-        return Literal{LiteralKind::number, std::move(number), connection.charset};
+        reset(out, LiteralKind::number, connection.charset);
+        if (head.is_punct('-')) out.value += '-';
+        out.value += tokens[1].text;
+        return;
     }
     // DATE '2024-01-01', TIMESTAMP '...': the string, compared as text (see KeyIdentity).
     if (tokens.size() == 2 && (head.is_keyword("DATE") || head.is_keyword("TIME") || head.is_keyword("TIMESTAMP")) &&
         tokens[1].kind == TokenKind::string) {
-        return single_token_literal(tokens[1], connection);
+        return read_single_token(tokens[1], connection, out);
     }
     std::size_t first_string = 0;
     Charset charset = connection.charset;
@@ -152,23 +168,28 @@ Literal read_literal(std::span<const Token> tokens, LexOptions connection) {
         charset = charset_from_name(head.text.substr(1));  // _utf8mb4'..', _binary X'..'
         first_string = 1;
         if (tokens.size() == 2 && is_bytes_token(tokens[1])) {
-            Literal out = bytes_literal(tokens[1]);
-            if (out.kind == LiteralKind::not_literal) return out;
+            read_bytes(tokens[1], out);
+            if (out.kind == LiteralKind::not_literal) return;
             out.kind = LiteralKind::string;
             out.charset = charset;
-            return out;
+            return;
         }
     }
-    Literal out{LiteralKind::string, {}, charset};
+    reset(out, LiteralKind::string, charset);
     for (std::size_t i = first_string; i < tokens.size(); ++i) {
-        if (!is_string_token(tokens[i])) return {};
+        if (!is_string_token(tokens[i])) return reset(out, LiteralKind::not_literal, Charset::utf8);
         append_unquoted(out.value, tokens[i].text, connection);
     }
+}
+
+Literal read_literal(std::span<const Token> tokens, LexOptions connection) {
+    Literal out;
+    read_literal(tokens, connection, out);
     return out;
 }
 
 Literal read_literal_text(std::string_view text, LexOptions connection) {
-    std::vector<Token> tokens;
+    boost::container::small_vector<Token, 8> tokens;  // literals are a few tokens: no allocation
     Lexer lexer(text, connection);
     for (Token token = lexer.next(); token.kind != TokenKind::end; token = lexer.next()) {
         if (is_error(token.kind)) return {};

@@ -34,6 +34,8 @@ struct Literal {
 // Reads the tokens of one value (everything between the commas of a VALUES row) as a
 // literal, or kind not_literal. `connection` gives escapes and the default charset.
 [[nodiscard]] Literal read_literal(std::span<const Token> tokens, LexOptions connection);
+// The same into `out`, reusing its buffer (hot loops read many literals).
+void read_literal(std::span<const Token> tokens, LexOptions connection, Literal& out);
 
 // The same from source text (e.g. a literal span copied into a plan, or a column default).
 [[nodiscard]] Literal read_literal_text(std::string_view text, LexOptions connection);

@@ -27,14 +27,10 @@ public:
     TokenCursor(std::string_view sql, LexOptions options) : sql_(sql) {
         Lexer lexer(sql, options);
         tokens_.reserve(sql.size() / 4 + 8);  // typical SQL has a token every 4-6 bytes
-        for (Token token = lexer.next(); token.kind != TokenKind::end; token = lexer.next()) {
-            if (is_error(token.kind)) {
-                error_ = token.kind;
-                break;
-            }
-            if (token.is_punct(';')) break;
-            if (token.kind == TokenKind::placeholder) placeholders_.push_back(static_cast<std::uint32_t>(tokens_.size()));
-            tokens_.push_back(token);
+        const Token stop = lexer.append_statement(tokens_);
+        if (is_error(stop.kind)) error_ = stop.kind;
+        for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
+            if (tokens_[i].kind == TokenKind::placeholder) placeholders_.push_back(i);
         }
         end_token_ = Token{TokenKind::end, sql.substr(sql.size())};
     }
