@@ -175,6 +175,10 @@ std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<s
     for (const auto& column : schema.primary_key) pk_list += ", " + quote_identifier(column);
     const std::string from = " FROM " + quote_table(schema_name, table) + " WHERE " +
                              live_condition(rule.soft_delete, no_backslash_escapes) + " AND ";
+    if (conditions.size() == 1) {
+        // The common single-row INSERT: a plain SELECT, no UNION for the server to set up.
+        return "SELECT 0" + pk_list + from + conditions.front() + std::string(suffix);
+    }
     std::string out;
     for (std::size_t i = 0; i < conditions.size(); ++i) {
         if (i > 0) out += " UNION ALL ";
