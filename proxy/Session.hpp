@@ -101,6 +101,8 @@ private:
                                                         const rules::TableSchema& schema, protocol::ErrPacket& failure);
     asio::awaitable<bool> find_live_in_transaction(KeyCheck& check, const rules::WritePlan& plan,
                                                    const rules::TableSchema& schema, protocol::ErrPacket& failure);
+    asio::awaitable<bool> read_rows(const std::string& sql, std::vector<protocol::TextRow>& rows,
+                                    protocol::ErrPacket& failure);
     asio::awaitable<bool> find_live(KeyCheck& check, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                     protocol::ErrPacket& failure);
     asio::awaitable<bool> run_upsert(const std::string& sql, const rules::WritePlan& plan,

@@ -156,6 +156,22 @@ void collect_candidates(const std::vector<protocol::TextRow>& found, const std::
 
 }  // namespace
 
+// One of the proxy's own reads on the session's backend connection. Returns false
+// when the connection failed; an SQL error (answered to the client by the
+// caller) lands in `failure`, rows in `rows`.
+asio::awaitable<bool> Session::read_rows(const std::string& sql, std::vector<protocol::TextRow>& rows,
+                                         protocol::ErrPacket& failure) {
+    error_code ec;
+    auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+    if (ec || outcomes.empty()) co_return false;
+    if (outcomes.front().is_error) {
+        failure = outcomes.front().error;
+    } else {
+        rows = std::move(outcomes.front().rows);
+    }
+    co_return true;
+}
+
 asio::awaitable<bool> Session::find_live(KeyCheck& check, const rules::WritePlan& plan,
                                          const rules::TableSchema& schema, protocol::ErrPacket& failure) {
     bool alive = false;
@@ -176,15 +192,10 @@ asio::awaitable<bool> Session::find_live_outside_transaction(KeyCheck& check, co
     const std::string_view limit = check.exclude.empty() ? " LIMIT 1" : "";
     const auto query =
         tagged_live_rows_query(*check.rule, check.conditions, schema, plan.schema, plan.table, no_backslash, limit);
-    error_code ec;
-    auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, query, ec);
-    if (ec || outcomes.empty()) co_return false;
-    if (outcomes.front().is_error) {
-        failure = outcomes.front().error;
-        co_return true;
-    }
-    mark_tagged(outcomes.front().rows, check.exclude, check.found);
-    co_return true;
+    std::vector<protocol::TextRow> rows;
+    const bool alive = co_await read_rows(query, rows, failure);
+    mark_tagged(rows, check.exclude, check.found);
+    co_return alive;
 }
 
 // Inside a transaction the session's own read view may be old (REPEATABLE READ),
@@ -203,33 +214,23 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     if (context_.control && !schema.primary_key.empty()) {
         committed = co_await context_.control->read_committed(by_key, Dialect{charset_name_, no_backslash});
     }
-    error_code ec;
+    std::vector<protocol::TextRow> rows;
     if (!committed) {
         // No control connection (or no primary key): a locking read by key, which
         // sees the latest rows but may take gap locks.
-        auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_,
-                                                    by_key + " LOCK IN SHARE MODE", ec);
-        if (ec || outcomes.empty()) co_return false;
-        if (outcomes.front().is_error) {
-            failure = outcomes.front().error;
-            co_return true;
-        }
-        mark_tagged(outcomes.front().rows, check.exclude, check.found);
-        co_return true;
+        const bool alive = co_await read_rows(by_key + " LOCK IN SHARE MODE", rows, failure);
+        mark_tagged(rows, check.exclude, check.found);
+        co_return alive;
     }
     if (!committed->ok) {
         failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
         co_return true;
     }
-    auto own = co_await run_internal_query(backend_, backend_buffer_, client_caps_, by_key, ec);
-    if (ec || own.empty()) co_return false;
-    if (own.front().is_error) {
-        failure = own.front().error;
-        co_return true;
-    }
+    const bool own_read = co_await read_rows(by_key, rows, failure);
+    if (!own_read || failure.error_code != 0) co_return own_read;
     std::map<PrimaryKey, std::size_t> candidates;
     collect_candidates(committed->rows, check.exclude, candidates);
-    collect_candidates(own.front().rows, check.exclude, candidates);
+    collect_candidates(rows, check.exclude, candidates);
     if (candidates.empty()) co_return true;
 
     std::string pk_columns;
@@ -251,13 +252,10 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
                                 pk_columns + ") IN (" + pk_tuples + ") AND " +
                                 live_condition(check.rule->soft_delete, no_backslash) + " AND (" + key_conditions +
                                 ") LOCK IN SHARE MODE";
-    auto current = co_await run_internal_query(backend_, backend_buffer_, client_caps_, locking, ec);
-    if (ec || current.empty()) co_return false;
-    if (current.front().is_error) {
-        failure = current.front().error;
-        co_return true;
-    }
-    for (const auto& row : current.front().rows) {
+    std::vector<protocol::TextRow> current;
+    const bool locked = co_await read_rows(locking, current, failure);
+    if (!locked || failure.error_code != 0) co_return locked;
+    for (const auto& row : current) {
         auto it = candidates.find(PrimaryKey(row.begin(), row.end()));
         if (it != candidates.end() && it->second < check.found.size()) check.found[it->second] = true;
     }
