@@ -144,24 +144,7 @@ SB_PID=
 FAILED_RUNS=0
 declare -A DEAD_LEGS=()
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    [[ -n "$SB_PID" ]] && bench_stop_pid "$SB_PID" sysbench
-    bench_stop_all
-    bench_mariadb_stop
-    if [[ -n "$KEEP" ]]; then
-        bench_log "work directory kept: $WORKDIR"
-    elif ((rc != 0)) || [[ -z "$WORKDIR_OURS" ]]; then
-        find "$WORKDIR/db" \( -name '*.err' -o -name 'error.log' \) -exec cp {} "$LOGS/" \; 2>/dev/null
-        rm -rf "$WORKDIR/db"
-        ((rc == 0)) || bench_log "failed (exit $rc); logs kept in $WORKDIR"
-    else
-        rm -rf "$WORKDIR"
-    fi
-    exit "$rc"
-}
+cleanup() { bench_cleanup "$?"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -103,3 +103,25 @@ bench_stop_all() {
     done
     BENCH_PIDS=()
 }
+
+# The scripts' EXIT trap: stops sysbench ($SB_PID), the proxies and the sandbox, then
+# keeps or removes $WORKDIR ($KEEP, $WORKDIR_OURS) and exits with `rc`.
+bench_cleanup() {
+    local rc=$1
+    trap - EXIT INT TERM
+    set +e
+    [[ -n "${SB_PID:-}" ]] && bench_stop_pid "$SB_PID" sysbench
+    bench_stop_all          # proxies first (started last), then an inline mariadbd
+    bench_mariadb_stop
+    if [[ -n "${KEEP:-}" ]]; then
+        bench_log "work directory kept: $WORKDIR"
+    elif ((rc != 0)) || [[ -z "${WORKDIR_OURS:-}" ]]; then
+        # Keep the logs to look at, drop the (large) data directory.
+        find "$WORKDIR/db" \( -name '*.err' -o -name 'error.log' \) -exec cp {} "$LOGS/" \; 2>/dev/null
+        rm -rf "$WORKDIR/db"
+        ((rc == 0)) || bench_log "failed (exit $rc); logs kept in $WORKDIR"
+    else
+        rm -rf "$WORKDIR"
+    fi
+    exit "$rc"
+}

@@ -2,6 +2,8 @@
 // authentication with and without the proxy doing the RSA exchange, and failures.
 #include "proxy/AuthRelay.hpp"
 
+#include "RsaTestKey.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -32,38 +34,7 @@ const Bytes kErr = [] {
     return Bytes(packet.begin(), packet.end());
 }();
 
-struct RsaKey {
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{EVP_RSA_gen(2048), &EVP_PKEY_free};
-
-    std::string public_pem() const {
-        std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-        PEM_write_bio_PUBKEY(bio.get(), key.get());
-        char* data = nullptr;
-        const long length = BIO_get_mem_data(bio.get(), &data);
-        return std::string(data, static_cast<std::size_t>(length));
-    }
-
-    std::string decrypt(const Bytes& cipher) const {
-        std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key.get(), nullptr),
-                                                                         &EVP_PKEY_CTX_free);
-        EVP_PKEY_decrypt_init(ctx.get());
-        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING);
-        std::size_t length = 0;
-        EVP_PKEY_decrypt(ctx.get(), nullptr, &length, cipher.data(), cipher.size());
-        std::string plain(length, '\0');
-        if (EVP_PKEY_decrypt(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &length, cipher.data(),
-                             cipher.size()) <= 0) {
-            return "<decrypt failed>";
-        }
-        plain.resize(length);
-        return plain;
-    }
-};
-
-std::string unscramble(std::string plain, const std::string& scramble) {
-    for (std::size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>(plain[i] ^ scramble[i % scramble.size()]);
-    return plain;
-}
+using RsaKey = testing::RsaTestKey;
 
 AuthRelay relay_for(bool client_secure, bool backend_secure) {
     return AuthRelay({client_secure, backend_secure, kScramble, AuthRelay::kCachingSha2});
@@ -99,7 +70,7 @@ TEST(AuthRelay, TlsClientPlainBackendFullAuthIsEncryptedByTheProxy) {
     ASSERT_EQ(step.send.size(), 1U) << "the key is not forwarded to the client";
     EXPECT_FALSE(step.send[0].to_client);
     EXPECT_EQ(step.send[0].payload.size(), 256U);  // one RSA-2048 block
-    EXPECT_EQ(unscramble(server_key.decrypt(step.send[0].payload), kScramble), std::string("s3cret\0", 7));
+    EXPECT_EQ(server_key.decrypt_password(step.send[0].payload, kScramble), std::string("s3cret\0", 7));
 
     step = relay.on_backend_packet(kOk);
     EXPECT_EQ(step.verdict, Verdict::authenticated);
@@ -147,7 +118,7 @@ TEST(AuthRelay, AuthSwitchToCachingSha2UsesTheNewScramble) {
     step = relay.on_client_packet(bytes(std::string("pw\0", 3)));
     EXPECT_EQ(step.send[0].payload, Bytes{0x02});
     step = relay.on_backend_packet(more_data(server_key.public_pem()));
-    EXPECT_EQ(unscramble(server_key.decrypt(step.send[0].payload), new_scramble), std::string("pw\0", 3));
+    EXPECT_EQ(server_key.decrypt_password(step.send[0].payload, new_scramble), std::string("pw\0", 3));
 }
 
 TEST(AuthRelay, ServerRefusingThePublicKeyIsRejected) {

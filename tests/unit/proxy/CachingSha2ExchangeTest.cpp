@@ -7,6 +7,8 @@
 #include "protocol/Messages.hpp"
 #include "proxy/Server.hpp"
 
+#include "RsaTestKey.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -68,35 +70,7 @@ Bytes auth_more_data(std::string_view data) {
     return protocol::encode_auth_more_data(protocol::AuthMoreData{std::string(data)});
 }
 
-struct ServerKey {
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{EVP_RSA_gen(2048), &EVP_PKEY_free};
-
-    std::string public_pem() const {
-        std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-        PEM_write_bio_PUBKEY(bio.get(), key.get());
-        char* data = nullptr;
-        const long length = BIO_get_mem_data(bio.get(), &data);
-        return std::string(data, static_cast<std::size_t>(length));
-    }
-
-    std::string decrypt_password(const Bytes& cipher, const std::string& scramble) const {
-        std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key.get(), nullptr),
-                                                                         &EVP_PKEY_CTX_free);
-        EVP_PKEY_decrypt_init(ctx.get());
-        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING);
-        std::size_t length = 512;
-        std::string plain(length, '\0');
-        if (EVP_PKEY_decrypt(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &length, cipher.data(),
-                             cipher.size()) <= 0) {
-            return "<cannot decrypt>";
-        }
-        plain.resize(length);
-        for (std::size_t i = 0; i < plain.size(); ++i) {
-            plain[i] = static_cast<char>(plain[i] ^ scramble[i % scramble.size()]);
-        }
-        return plain;
-    }
-};
+using ServerKey = testing::RsaTestKey;
 
 // What the scripted backend saw; checked by the test.
 struct BackendLog {
