@@ -116,6 +116,7 @@ private:
     asio::awaitable<bool> refuse_key_change(bool own_transaction, std::uint16_t code, std::string_view sql_state,
                                             const std::string& message);
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys);
+    asio::awaitable<bool> answer_lock_failure(LockError error, bool own_transaction);
     asio::awaitable<void> release_keys_if_transaction_ended();
     void after_response(bool ok);
     ProxyContext& context_;

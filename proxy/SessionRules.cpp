@@ -2,6 +2,7 @@
 // the session does before relaying them (serialize mode: per-key locks and an
 // existence check; see ../shared/DESIGN.md).
 #include "proxy/InternalQuery.hpp"
+#include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
 #include "proxy/SqlText.hpp"
 #include "rules/Analyser.hpp"
@@ -20,7 +21,8 @@ using protocol::kFrameHeaderSize;
 namespace {
 
 // MySQL's own errors, so applications handle them as they would without the proxy.
-constexpr std::uint16_t kErNotSupportedYet = 1235;
+using mysql_error::kNotSupportedYet;
+using mysql_error::kNotSupportedYetState;
 
 // The USE statement's database, if `sql` is one.
 std::optional<std::string> use_target(std::string_view sql, const rules::LexOptions& options) {
@@ -137,7 +139,7 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
         if (rule.unsupported != config::Unsupported::passthrough) {
             client_buffer_.consume(kFrameHeaderSize + frame_length);
             const bool sent = co_await send_error(
-                kErNotSupportedYet, "42000",
+                kNotSupportedYet, kNotSupportedYetState,
                 "uniqgate: prepared statements that write table '" + table.name.table + "' of rule '" + rule.name +
                     "' are not enforced yet; send the statement as text (or set unsupported: passthrough)");
             co_return sent;
@@ -179,7 +181,7 @@ asio::awaitable<bool> Session::enforce(const std::string& sql, const rules::Clas
             done = co_await send_statement(sql);
             break;
         case Verdict::refuse:
-            done = co_await send_error(kErNotSupportedYet, "42000", "uniqgate: " + decision.reason);
+            done = co_await send_error(kNotSupportedYet, kNotSupportedYetState, "uniqgate: " + decision.reason);
             break;
         case Verdict::enforce_insert:
             done = co_await enforce_insert(sql, decision.plan, *facts);

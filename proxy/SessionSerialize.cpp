@@ -3,6 +3,7 @@
 // live row, then the statement itself (or MySQL's 1062).
 #include "proxy/ControlPool.hpp"
 #include "proxy/InternalQuery.hpp"
+#include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
 #include "proxy/SqlText.hpp"
 
@@ -16,9 +17,6 @@ namespace uniqgate::proxy {
 
 namespace {
 
-constexpr std::uint16_t kErDupEntry = 1062;
-constexpr std::uint16_t kErLockWaitTimeout = 1205;
-constexpr std::uint16_t kErLockDeadlock = 1213;
 
 // A GET_LOCK name: lock names are case-insensitive-or-not depending on the server
 // (MariaDB compares them as given), so they are built from a hash of the
@@ -90,7 +88,7 @@ asio::awaitable<LockError> Session::lock_keys(std::vector<std::string> keys) {
         const auto& outcome = outcomes.front();
         LockError failure = LockError::none;
         if (outcome.is_error) {
-            failure = outcome.error.error_code == kErLockDeadlock ? LockError::deadlock : LockError::timeout;
+            failure = outcome.error.error_code == mysql_error::kLockDeadlock ? LockError::deadlock : LockError::timeout;
         } else if (outcome.rows.empty() || outcome.rows.front().empty() || outcome.rows.front().front() != "1") {
             failure = LockError::timeout;
         }
@@ -262,6 +260,27 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     co_return true;
 }
 
+// Answers a failed lock_keys() as InnoDB answers a failed row lock: 1205 ends the
+// statement (and a transaction the proxy opened for it); 1213 rolls the whole
+// transaction back and frees its keys. Returns false if the connection is gone.
+asio::awaitable<bool> Session::answer_lock_failure(LockError error, bool own_transaction) {
+    if (error == LockError::cancelled) co_return false;
+    const bool deadlock = error == LockError::deadlock;
+    if (deadlock || own_transaction) {
+        error_code ec;
+        auto undone = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
+        if (ec || undone.empty()) co_return false;
+        tracker_.set_status_flags(undone.back().ok.status_flags);
+        co_await release_keys_if_transaction_ended();
+    }
+    // No co_await inside ?: (GCC 12, docs/DEVELOPING.md).
+    const std::uint16_t code = deadlock ? mysql_error::kLockDeadlock : mysql_error::kLockWaitTimeout;
+    const std::string message = deadlock ? mysql_error::kLockDeadlockMessage : mysql_error::kLockWaitTimeoutMessage;
+    const bool sent = co_await send_error(
+        code, deadlock ? mysql_error::kLockDeadlockState : mysql_error::kLockWaitTimeoutState, message);
+    co_return sent;
+}
+
 asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rules::WritePlan& plan,
                                               const rules::TableSchema& schema) {
     const auto context = rule_context();
@@ -270,21 +289,9 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
 
     if (!lock_names.empty()) {
         const LockError locked = co_await lock_keys(std::move(lock_names));
-        if (locked == LockError::cancelled) co_return false;
-        if (locked == LockError::timeout) {
-            const bool sent = co_await send_error(kErLockWaitTimeout, "HY000",
-                                                  "Lock wait timeout exceeded; try restarting transaction");
-            co_return sent;
-        }
-        if (locked == LockError::deadlock) {
-            // InnoDB rolls the whole transaction back on 1213; so does the proxy.
-            error_code ec;
-            co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
-            tracker_.set_status_flags(tracker_.status_flags() & ~protocol::status::in_trans);
-            co_await release_keys_if_transaction_ended();
-            const bool sent = co_await send_error(kErLockDeadlock, "40001",
-                                                  "Deadlock found when trying to get lock; try restarting transaction");
-            co_return sent;
+        if (locked != LockError::none) {
+            const bool answered = co_await answer_lock_failure(locked, false);
+            co_return answered;
         }
     }
 
@@ -321,7 +328,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
             }
             context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
             if (rule.rule->on_duplicate == config::OnDuplicate::error) {
-                const bool sent = co_await send_error(kErDupEntry, "23000",
+                const bool sent = co_await send_error(mysql_error::kDupEntry, mysql_error::kDupEntryState,
                                                       "Duplicate entry '" + entry + "' for key '" + rule.rule->name + "'");
                 co_return sent;
             }

@@ -4,6 +4,7 @@
 // keys computed, locked and checked against every other live row.
 #include "proxy/ControlPool.hpp"
 #include "proxy/InternalQuery.hpp"
+#include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
 #include "proxy/SqlText.hpp"
 #include "rules/KeyIdentity.hpp"
@@ -17,7 +18,6 @@ namespace uniqgate::proxy {
 
 namespace {
 
-constexpr std::uint16_t kErDupEntry = 1062;
 
 // Where one rule's columns sit in the row the pre-read returns.
 struct RuleColumns {
@@ -166,14 +166,9 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
         }
         if (!collision && !lock_names.empty()) {
             const LockError locked = co_await lock_keys(std::move(lock_names));
-            if (locked == LockError::cancelled) co_return false;
             if (locked != LockError::none) {
-                const bool deadlock = locked == LockError::deadlock;
-                const bool sent = co_await refuse_key_change(
-                    own_transaction, deadlock ? 1213 : 1205, deadlock ? "40001" : "HY000",
-                    deadlock ? "Deadlock found when trying to get lock; try restarting transaction"
-                             : "Lock wait timeout exceeded; try restarting transaction");
-                co_return sent;
+                const bool answered = co_await answer_lock_failure(locked, own_transaction);
+                co_return answered;
             }
         }
         if (!collision && !check.conditions.empty()) {
@@ -199,7 +194,7 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
         }
         context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
         const bool sent = co_await refuse_key_change(
-            own_transaction, kErDupEntry, "23000", "Duplicate entry '" + *collision + "' for key '" + rule.rule->name + "'");
+            own_transaction, mysql_error::kDupEntry, mysql_error::kDupEntryState, "Duplicate entry '" + *collision + "' for key '" + rule.rule->name + "'");
         co_return sent;
     }
 

@@ -5,6 +5,7 @@
 // unchanged one). All of it is one unit: a transaction of the proxy's own in
 // autocommit, a savepoint inside the client's transaction.
 #include "proxy/InternalQuery.hpp"
+#include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
 #include "proxy/SqlText.hpp"
 
@@ -112,7 +113,7 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
         bool malformed = false;
         auto update = upsert_update(sql, plan, schema, *update_rule[row], row, malformed);
         if (malformed) {
-            const bool sent = co_await send_error(1235, "42000",
+            const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
                                                   "uniqgate: on_duplicate: update cannot read the values of row " +
                                                       std::to_string(row + 1) + " (rule '" +
                                                       update_rule[row]->rule->name + "')");
