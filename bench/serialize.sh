@@ -129,17 +129,7 @@ fi
 HAPROXY_NBTHREAD=1
 
 # --- work directory and cleanup ---------------------------------------------------------
-WORKDIR_OURS=
-if [[ -z "$WORKDIR" ]]; then
-    WORKDIR=$(mktemp -d /tmp/uniqgate-serialize.XXXXXX)
-    WORKDIR_OURS=1
-else
-    mkdir -p "$WORKDIR"
-    WORKDIR=$(cd "$WORKDIR" && pwd)
-fi
-LOGS="$WORKDIR/logs"
-mkdir -p "$LOGS"
-RAW="$WORKDIR/results.tsv"
+bench_make_workdir uniqgate-serialize
 SB_PID=
 FAILED_RUNS=0
 declare -A DEAD_LEGS=()

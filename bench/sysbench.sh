@@ -124,17 +124,7 @@ if [[ -z "$SKIP_UNIQGATE" && -z "${UNIQGATE_CMD:-}" && ! -x "$UNIQGATE" ]]; then
 fi
 
 # --- work directory and cleanup ---------------------------------------------------------
-WORKDIR_OURS=
-if [[ -z "$WORKDIR" ]]; then
-    WORKDIR=$(mktemp -d /tmp/uniqgate-bench.XXXXXX)
-    WORKDIR_OURS=1   # only a directory this run created is ever removed whole
-else
-    mkdir -p "$WORKDIR"
-    WORKDIR=$(cd "$WORKDIR" && pwd)
-fi
-LOGS="$WORKDIR/logs"
-mkdir -p "$LOGS"
-RAW="$WORKDIR/results.tsv"
+bench_make_workdir uniqgate-bench
 SB_PID=
 FAILED_RUNS=0
 declare -A DEAD_LEGS=()

@@ -125,3 +125,19 @@ bench_cleanup() {
     fi
     exit "$rc"
 }
+
+# Sets WORKDIR (a new /tmp/PREFIX.XXXXXX unless --workdir gave one), WORKDIR_OURS (set only
+# for a directory this run created: only that is ever removed whole), LOGS and RAW.
+bench_make_workdir() {
+    WORKDIR_OURS=
+    if [[ -z "$WORKDIR" ]]; then
+        WORKDIR=$(mktemp -d "/tmp/$1.XXXXXX")
+        WORKDIR_OURS=1
+    else
+        mkdir -p "$WORKDIR"
+        WORKDIR=$(cd "$WORKDIR" && pwd)
+    fi
+    LOGS="$WORKDIR/logs"
+    mkdir -p "$LOGS"
+    RAW="$WORKDIR/results.tsv"
+}
