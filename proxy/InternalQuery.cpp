@@ -58,14 +58,25 @@ asio::awaitable<bool> read_result_set(Connection& backend, FrameBuffer& buffer, 
     }
 }
 
-}  // namespace
+// The response to one COM_SET_OPTION: EOF (or OK) on success.
+asio::awaitable<bool> read_set_option_response(Connection& backend, FrameBuffer& buffer, error_code& ec) {
+    auto packet = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
+    if (ec) co_return false;
+    co_return !packet.payload.empty() && packet.payload[0] != header::err;
+}
 
-asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& backend, FrameBuffer& buffer,
-                                                                 protocol::Capabilities caps, std::string_view sql,
-                                                                 error_code& ec) {
+protocol::Bytes set_option_command(std::uint16_t option) {
+    return {static_cast<std::uint8_t>(protocol::Command::set_option), static_cast<std::uint8_t>(option & 0xff),
+            static_cast<std::uint8_t>(option >> 8)};
+}
+
+// MYSQL_OPTION_MULTI_STATEMENTS_ON / _OFF.
+constexpr std::uint16_t kMultiStatementsOn = 0;
+constexpr std::uint16_t kMultiStatementsOff = 1;
+
+asio::awaitable<std::vector<StatementOutcome>> read_query_responses(Connection& backend, FrameBuffer& buffer,
+                                                                   protocol::Capabilities caps, error_code& ec) {
     std::vector<StatementOutcome> outcomes;
-    co_await write_packet(backend, protocol::encode_query(sql), 0, ec);
-    if (ec) co_return outcomes;
     for (;;) {
         auto first = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
         if (ec) co_return outcomes;
@@ -99,6 +110,44 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& ba
         }
         if (!(outcome.ok.status_flags & protocol::status::more_results_exists)) co_return outcomes;
     }
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& backend, FrameBuffer& buffer,
+                                                                 protocol::Capabilities caps, std::string_view sql,
+                                                                 error_code& ec) {
+    co_await write_packet(backend, protocol::encode_query(sql), 0, ec);
+    if (ec) co_return std::vector<StatementOutcome>{};
+    auto outcomes = co_await read_query_responses(backend, buffer, caps, ec);
+    co_return outcomes;
+}
+
+asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,
+                                                                      protocol::Capabilities caps,
+                                                                      std::string_view sql, error_code& ec) {
+    if (caps & protocol::cap::multi_statements) {
+        auto outcomes = co_await run_internal_query(backend, buffer, caps, sql, ec);
+        co_return outcomes;
+    }
+    // The client did not enable multi-statements (most drivers do not): turn them
+    // on for this one query only, pipelined in the same write.
+    protocol::Bytes framed;
+    for (const auto& command : {set_option_command(kMultiStatementsOn), protocol::encode_query(sql),
+                                set_option_command(kMultiStatementsOff)}) {
+        std::uint8_t sequence_id = 0;  // each command starts its own sequence
+        protocol::append_packet(framed, command, sequence_id);
+    }
+    co_await backend.write_all(asio::buffer(framed), ec);
+    std::vector<StatementOutcome> outcomes;
+    if (ec) co_return outcomes;
+    const bool enabled = co_await read_set_option_response(backend, buffer, ec);
+    if (ec) co_return outcomes;
+    outcomes = co_await read_query_responses(backend, buffer, caps, ec);
+    if (ec) co_return outcomes;
+    const bool disabled = co_await read_set_option_response(backend, buffer, ec);
+    if (!ec && (!enabled || !disabled)) ec = make_error_code(asio::error::operation_not_supported);
+    co_return outcomes;
 }
 
 }  // namespace uniqgate::proxy

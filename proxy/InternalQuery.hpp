@@ -30,4 +30,11 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& ba
                                                                  protocol::Capabilities caps, std::string_view sql,
                                                                  error_code& ec);
 
+// Like run_internal_query, for a multi-statement string ("a;\nb;\nc"), whether or
+// not the client enabled multi-statements on the connection; the server stops at
+// the first statement that fails, which is why the proxy's wrapped writes use it.
+asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,
+                                                                      protocol::Capabilities caps,
+                                                                      std::string_view sql, error_code& ec);
+
 }  // namespace uniqgate::proxy

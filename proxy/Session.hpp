@@ -73,7 +73,7 @@ private:
     [[nodiscard]] rules::SessionContext rule_context() const noexcept;
     asio::awaitable<bool> intercept_query(std::uint32_t frame_length);
     asio::awaitable<bool> intercept_prepare(std::uint32_t frame_length);
-    enum class Verdict { relay, refuse, enforce_insert, enforce_update };
+    enum class Verdict { relay, refuse, enforce_insert, enforce_update, dedup_insert, dedup_rows, dedup_truncate };
     struct Decision {
         Verdict verdict = Verdict::relay;
         std::string reason;  // refuse: quotable in the error message
@@ -107,7 +107,8 @@ private:
                                     protocol::ErrPacket& failure);
     asio::awaitable<bool> run_upsert(const std::string& sql, const rules::WritePlan& plan,
                                      const rules::TableSchema& schema, const std::vector<bool>& drop,
-                                     const std::vector<const rules::RulePlan*>& update_rule);
+                                     const std::vector<const rules::RulePlan*>& update_rule, bool begun,
+                                     const std::vector<std::string>& after);
     [[nodiscard]] std::string upsert_update(const std::string& sql, const rules::WritePlan& plan,
                                             const rules::TableSchema& schema, const rules::RulePlan& rule,
                                             std::size_t row, bool& malformed) const;
@@ -115,6 +116,19 @@ private:
                                          const rules::TableSchema& schema);
     asio::awaitable<bool> refuse_key_change(bool own_transaction, std::uint16_t code, std::string_view sql_state,
                                             const std::string& message);
+    // mode: dedup (SessionDedup.cpp).
+    [[nodiscard]] Decision decide_dedup(Decision decision, const rules::TableSchema* facts) const;
+    [[nodiscard]] std::string statement_text(const std::string& sql) const;
+    asio::awaitable<bool> refresh_status_if_uncertain();
+    asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
+    asio::awaitable<bool> answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule);
+    asio::awaitable<bool> enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,
+                                               const rules::TableSchema& schema);
+    asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
+                                                      const rules::TableSchema& schema, const rules::RulePlan& rule);
+    asio::awaitable<bool> enforce_dedup_rows(const std::string& sql, const rules::WritePlan& plan,
+                                             const rules::TableSchema& schema);
+    asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys);
     asio::awaitable<bool> answer_lock_failure(LockError error, bool own_transaction);
     asio::awaitable<void> release_keys_if_transaction_ended();

@@ -189,6 +189,15 @@ asio::awaitable<bool> Session::enforce(const std::string& sql, const rules::Clas
         case Verdict::enforce_update:
             done = co_await enforce_update(sql, decision.plan, *facts);
             break;
+        case Verdict::dedup_insert:
+            done = co_await enforce_dedup_insert(sql, decision.plan, *facts);
+            break;
+        case Verdict::dedup_rows:
+            done = co_await enforce_dedup_rows(sql, decision.plan, *facts);
+            break;
+        case Verdict::dedup_truncate:
+            done = co_await enforce_dedup_truncate(sql, decision.plan);
+            break;
     }
     co_return done;
 }
@@ -229,9 +238,7 @@ Session::Decision Session::decide(const std::string& sql, const rules::Classific
     }
     for (const auto& rule : decision.plan.rules) {
         if (rule.rule->mode == config::RuleMode::dedup && rule.actions.any()) {
-            decision.verdict = Verdict::refuse;
-            decision.reason = "mode: dedup (rule '" + rule.rule->name + "') is not implemented yet";
-            return decision;
+            return decide_dedup(std::move(decision), facts);
         }
     }
     if (decision.plan.kind == rules::StatementKind::update) {
@@ -252,6 +259,56 @@ Session::Decision Session::decide(const std::string& sql, const rules::Classific
     }
     decision.verdict = Verdict::enforce_insert;
     return decision;
+}
+
+// A write that changes live keys of a table with a dedup rule: which of the
+// dedup paths keeps the dedup table exact, or why none can.
+Session::Decision Session::decide_dedup(Decision decision, const rules::TableSchema* facts) const {
+    const auto& plan = decision.plan;
+    const config::Rule* dedup_rule = nullptr;
+    std::size_t claiming_rules = 0;
+    for (const auto& rule : plan.rules) {
+        if (!rule.actions.any()) continue;
+        if (rule.rule->mode != config::RuleMode::dedup) {
+            decision.verdict = Verdict::refuse;
+            decision.reason = "table '" + plan.table + "' has rules of different modes ('" + rule.rule->name +
+                              "' is not dedup); give all its rules one mode";
+            return decision;
+        }
+        dedup_rule = rule.rule;
+        if (rule.actions.insert_dedup_keys) ++claiming_rules;
+    }
+    const auto refuse = [&](const std::string& what) {
+        decision.verdict = Verdict::refuse;
+        decision.reason = what + " on table '" + plan.table + "' (rule '" + dedup_rule->name +
+                          "', mode dedup) is not supported yet";
+        return decision;
+    };
+    switch (plan.kind) {
+        case rules::StatementKind::insert: {
+            if (!plan.insert.on_duplicate_key_update.empty()) return refuse("INSERT ... ON DUPLICATE KEY UPDATE");
+            if (!plan.insert.returning.empty()) return refuse("INSERT ... RETURNING");
+            const bool row_by_row = plan.insert.ignore || dedup_rule->on_duplicate != config::OnDuplicate::error;
+            if (row_by_row && claiming_rules > 1) return refuse("INSERT IGNORE or on_duplicate ignore/update with several dedup rules");
+            decision.verdict = Verdict::dedup_insert;
+            return decision;
+        }
+        case rules::StatementKind::update:
+        case rules::StatementKind::delete_rows:
+            if (facts == nullptr || facts->primary_key.empty()) {
+                decision.verdict = Verdict::refuse;
+                decision.reason = std::string(rules::to_string(plan.kind)) + " of table '" + plan.table + "' (rule '" +
+                                  dedup_rule->name + "', mode dedup) needs a primary key on the table";
+                return decision;
+            }
+            decision.verdict = Verdict::dedup_rows;
+            return decision;
+        case rules::StatementKind::truncate:
+            decision.verdict = Verdict::dedup_truncate;
+            return decision;
+        default:
+            return refuse(std::string(rules::to_string(plan.kind)));
+    }
 }
 
 }  // namespace uniqgate::proxy

@@ -25,26 +25,13 @@ struct RuleColumns {
     std::size_t first_key = 0;  // then rule->key.size() key columns, then the live flag
 };
 
-// SELECT <pk>, <keys and live flag per rule> FROM <table reference> WHERE ... FOR UPDATE:
-// the rows the UPDATE will change, locked as the UPDATE itself would lock them.
-std::string old_rows_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
-                           const std::vector<RuleColumns>& layout, bool no_backslash) {
-    const auto& filter = plan.filter;
+// The key columns and the live flag of each rule, after the primary key in the pre-read.
+std::string rule_columns(const std::vector<RuleColumns>& layout, bool no_backslash) {
     std::string out;
-    if (!filter.with_clause.empty()) out += std::string(filter.with_clause.in(sql)) + " ";
-    out += "SELECT ";
-    for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
-        out += (i > 0 ? ", " : "") + quote_identifier(schema.primary_key[i]);
-    }
     for (const auto& columns : layout) {
         for (const auto& key : columns.rule->rule->key) out += ", " + quote_identifier(key);
         out += ", (" + live_condition(columns.rule->rule->soft_delete, no_backslash) + ")";
     }
-    out += " FROM " + std::string(filter.table_reference.in(sql));
-    if (!filter.where.empty()) out += " WHERE " + std::string(filter.where.in(sql));
-    if (!filter.order_by.empty()) out += " ORDER BY " + std::string(filter.order_by.in(sql));
-    if (!filter.limit.empty()) out += " LIMIT " + std::string(filter.limit.in(sql));
-    out += " FOR UPDATE";
     return out;
 }
 
@@ -133,7 +120,7 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
         next_column += rule.rule->key.size() + 1;
     }
     auto old_rows = co_await run_internal_query(backend_, backend_buffer_, client_caps_,
-                                                old_rows_query(sql, plan, schema, layout, context.no_backslash_escapes),
+                                                rows_to_change_query(sql, plan, schema, rule_columns(layout, context.no_backslash_escapes)),
                                                 ec);
     if (ec || old_rows.empty()) co_return false;
     if (old_rows.front().is_error) {

@@ -4,6 +4,7 @@
 // rows (1 per insert, 2 per changed row, 0 — or 1 with CLIENT_FOUND_ROWS — per
 // unchanged one). All of it is one unit: a transaction of the proxy's own in
 // autocommit, a savepoint inside the client's transaction.
+#include "proxy/DedupSql.hpp"
 #include "proxy/InternalQuery.hpp"
 #include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
@@ -19,7 +20,7 @@ namespace uniqgate::proxy {
 
 namespace {
 
-constexpr std::string_view kSavepoint = "uniqgate_upsert";
+constexpr std::string_view kSavepoint = kWriteSavepoint;
 
 // "Rows matched: 1  Changed: 1  Warnings: 0" -> 1
 std::uint64_t changed_rows(const std::string& info) {
@@ -96,7 +97,8 @@ std::string Session::upsert_update(const std::string& sql, const rules::WritePla
 
 asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::WritePlan& plan,
                                           const rules::TableSchema& schema, const std::vector<bool>& drop,
-                                          const std::vector<const rules::RulePlan*>& update_rule) {
+                                          const std::vector<const rules::RulePlan*>& update_rule, bool begun,
+                                          const std::vector<std::string>& after) {
     const auto status = tracker_.status_flags();
     const bool own_transaction = (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
     const std::string begin = own_transaction ? "START TRANSACTION" : "SAVEPOINT " + std::string(kSavepoint);
@@ -122,10 +124,14 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
         steps.push_back(std::move(update));  // empty: the row would change nothing
         step_is_update.push_back(true);
     }
+    const std::size_t counted_steps = steps.size();
+    steps.insert(steps.end(), after.begin(), after.end());
 
     error_code ec;
-    auto begun = co_await run_internal_query(backend_, backend_buffer_, client_caps_, begin, ec);
-    if (ec || begun.empty() || begun.front().is_error) co_return false;
+    if (!begun) {
+        auto started = co_await run_internal_query(backend_, backend_buffer_, client_caps_, begin, ec);
+        if (ec || started.empty() || started.front().is_error) co_return false;
+    }
     protocol::OkPacket answer;
     const bool found_rows = (client_caps_ & protocol::cap::found_rows) != 0;
     for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -137,12 +143,13 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
         if (ec || outcome.empty()) co_return false;
         if (outcome.front().is_error) {
             const auto err = outcome.front().error;
-            auto undone = co_await run_internal_query(backend_, backend_buffer_, client_caps_, undo, ec);
+            auto undone = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, undo, ec);
             if (ec || undone.empty()) co_return false;
             tracker_.set_status_flags(undone.back().ok.status_flags);
             const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
             co_return sent;
         }
+        if (i >= counted_steps) continue;
         const auto& ok = outcome.front().ok;
         answer.warnings = static_cast<std::uint16_t>(answer.warnings + ok.warnings);
         if (!step_is_update[i]) {

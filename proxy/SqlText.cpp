@@ -189,4 +189,21 @@ std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<s
     return out;
 }
 
+std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                 std::string_view extra_columns) {
+    const auto& filter = plan.filter;
+    std::string out;
+    if (!filter.with_clause.empty()) out.append(filter.with_clause.in(sql)).append(" ");
+    out += "SELECT ";
+    for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
+        out += (i > 0 ? ", " : "") + quote_identifier(schema.primary_key[i]);
+    }
+    out.append(extra_columns).append(" FROM ").append(filter.table_reference.in(sql));
+    if (!filter.where.empty()) out.append(" WHERE ").append(filter.where.in(sql));
+    if (!filter.order_by.empty()) out.append(" ORDER BY ").append(filter.order_by.in(sql));
+    if (!filter.limit.empty()) out.append(" LIMIT ").append(filter.limit.in(sql));
+    out += " FOR UPDATE";
+    return out;
+}
+
 }  // namespace uniqgate::proxy

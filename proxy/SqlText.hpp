@@ -58,4 +58,10 @@ std::string rebuild_without_rows(const std::string& sql, const rules::InsertShap
 // "`k1`, `k2`" and "(`k1`, `k2`)".
 std::string key_column_list(const config::Rule& rule);
 
+// SELECT <pk columns><extra_columns> FROM <table reference> WHERE ... ORDER BY ... LIMIT ...
+// FOR UPDATE: the rows a single-table UPDATE or DELETE will change, locked as the
+// statement itself would lock them. `extra_columns` starts with ", " when not empty.
+std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                 std::string_view extra_columns);
+
 }  // namespace uniqgate::proxy

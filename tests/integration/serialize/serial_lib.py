@@ -31,6 +31,11 @@ import pymysql  # noqa: E402
 HOST = "127.0.0.1"
 RULE = "product_name_model"
 TARGET = os.environ.get("UG_SERIALIZE_TARGET", "uniqgate").strip() or "uniqgate"
+# The mode the scenarios' rules use: serialize (default) or dedup. In dedup mode every rule table
+# gets its dedup table (as `uniqgate migrate` makes it) before the proxies start, and each check
+# of a table also checks that its dedup table holds exactly the live keys.
+MODE = os.environ.get("UG_RULE_MODE", "serialize").strip() or "serialize"
+DEDUP = MODE == "dedup" and TARGET == "uniqgate"
 SKIP = 77
 LOCK_TIMEOUT_MS = 5000
 ALLOWED_CONTENTION = {1062, 1205, 1213}
@@ -127,6 +132,29 @@ class Table:
             c.execute(f"SELECT id, name, model, price, note FROM {self.qualified} "
                       f"WHERE name = %s AND model = %s AND {self.live_sql} ORDER BY id", (name, model))
             return list(c.fetchall())
+
+    @property
+    def dedup_qualified(self) -> str:
+        return f"shop.{self.name}__uniq"
+
+    def create_dedup_table(self, admin) -> None:
+        """What `uniqgate migrate` does (the migrate tests check the command itself)."""
+        with admin.cursor() as c:
+            c.execute(f"DROP TABLE IF EXISTS {self.dedup_qualified}")
+            c.execute(f"""CREATE TABLE {self.dedup_qualified} (
+                name VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL,
+                model VARCHAR(100) CHARACTER SET utf8mb4 COLLATE {self.model_collation} NOT NULL,
+                PRIMARY KEY (name, model)) ENGINE=InnoDB""")
+            c.execute(f"INSERT IGNORE INTO {self.dedup_qualified} (name, model) "
+                      f"SELECT name, model FROM {self.qualified} WHERE {self.live_sql}")
+
+    def dedup_drift(self, admin) -> tuple:
+        """(live keys missing from the dedup table, dedup keys with no live row)."""
+        missing = scalar(admin, f"SELECT COUNT(*) FROM {self.qualified} AS s WHERE {self.live_sql} AND NOT EXISTS "
+                                f"(SELECT 1 FROM {self.dedup_qualified} AS d WHERE d.name = s.name AND d.model = s.model)")
+        extra = scalar(admin, f"SELECT COUNT(*) FROM {self.dedup_qualified} AS d WHERE NOT EXISTS (SELECT 1 FROM "
+                              f"{self.qualified} AS s WHERE s.name = d.name AND s.model = d.model AND {self.live_sql})")
+        return int(missing), int(extra)
 
     def live_keys(self, admin) -> set:
         """Live keys, folded like the collation does (see fold())."""
@@ -261,7 +289,8 @@ class Step:
 
 # ------------------------------------------------------------------ uniqgate instances
 
-def rule_yaml(table: Table, mode="serialize", on_duplicate="error", unsupported=None) -> str:
+def rule_yaml(table: Table, mode=None, on_duplicate="error", unsupported=None) -> str:
+    mode = mode or MODE
     extra = f", unsupported: {unsupported}" if unsupported else ""
     return (f"  - {{ name: {table.rule}, table: {table.qualified}, key: [name, model], "
             f"soft_delete: {table.soft_rule_yaml}, mode: {mode}, on_duplicate: {on_duplicate}{extra} }}\n")
@@ -374,7 +403,14 @@ class Scenario:
         self.admin = connect(self.db_port)
         self.seed = int(os.environ.get("UG_SERIALIZE_SEED", "0")) or random.randrange(1, 1 << 30)
         random.seed(self.seed)
-        print(f"[{name}] target: {TARGET}, seed {self.seed} (UG_SERIALIZE_SEED to repeat)")
+        self.tables = []
+        self.saved_lock_wait = None
+        if DEDUP:
+            # The dedup table's index makes InnoDB the one that waits: bound it like lock.timeout_ms.
+            self.saved_lock_wait = scalar(self.admin, "SELECT @@GLOBAL.innodb_lock_wait_timeout")
+            with self.admin.cursor() as c:
+                c.execute(f"SET GLOBAL innodb_lock_wait_timeout = {LOCK_TIMEOUT_MS // 1000}")
+        print(f"[{name}] target: {TARGET}, mode {MODE}, seed {self.seed} (UG_SERIALIZE_SEED to repeat)")
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _on_sigterm(self, signum, frame):
@@ -388,14 +424,19 @@ class Scenario:
             sys.exit(SKIP)
 
     def table(self, suffix: str, **kw) -> Table:
-        t = Table(f"ser_{self.name}_{suffix}"[:60], **kw)
+        prefix = "dd" if DEDUP else "ser"
+        t = Table(f"{prefix}_{self.name}_{suffix}"[:56], **kw)
         t.create(self.admin)
+        self.tables.append(t)
         return t
 
     def start(self, rules: str, lock_backend="local", count=1) -> list:
         """Ports the clients use: `count` uniqgate instances, or MariaDB itself."""
         if TARGET != "uniqgate":
             return [self.db_port] * count
+        if DEDUP and not self.proxies:
+            for t in self.tables:
+                t.create_dedup_table(self.admin)
         ports = []
         for i in range(count):
             p = Uniqgate(self.state / f"proxy{i}", self.db_port, rules, lock_backend)
@@ -428,6 +469,10 @@ class Scenario:
                        f"e.g. {sorted(missing)[:5]}")
         if expect_live is not None:
             self.check(live == expect_live, f"{tag}{live} live rows in {table.qualified}, expected {expect_live}")
+        if DEDUP:
+            missing, extra = table.dedup_drift(self.admin)
+            self.check(missing == 0 and extra == 0, f"{tag}dedup table {table.dedup_qualified} drifted: {missing} "
+                       f"live key(s) missing, {extra} key(s) without a live row")
 
     def check_tally(self, tally: Tally, allowed_codes, label="") -> None:
         tag = f"{label}: " if label else ""
@@ -465,7 +510,21 @@ class Scenario:
         self.check(time.monotonic() <= deadline + 1,
                    f"{tag}clients needed more than the {budget_s:.0f} s budget (stalls?)")
 
+    def write_behind_proxy(self, sql: str, args=None) -> None:
+        """A write 'from elsewhere' after the proxies started. In dedup mode every write must go
+        through uniqgate (that is the mode's contract), so it does; otherwise it goes direct."""
+        conn = connect(self.proxies[0].port) if DEDUP and self.proxies else self.admin
+        try:
+            with conn.cursor() as c:
+                c.execute(sql, args)
+        finally:
+            if conn is not self.admin:
+                close_quietly(conn)
+
     def finish(self) -> int:
+        if self.saved_lock_wait is not None:
+            with self.admin.cursor() as c:
+                c.execute(f"SET GLOBAL innodb_lock_wait_timeout = {int(self.saved_lock_wait)}")
         for p in self.proxies:
             self.check(p.alive(), f"uniqgate on port {p.port} died (exit {p.proc.poll()})")
         for p in self.proxies:

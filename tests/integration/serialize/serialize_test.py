@@ -836,8 +836,7 @@ def scenario_on_duplicate_update(s: Scenario):
         s.check(len(rows) == 1 and rows[0][1:] == ("ua", "m", 4, "n4"),
                 f"update: 'ua' should be one live row ('ua', 'm', 4, 'n4') (key columns unchanged), got {rows}")
         # a soft-deleted row is not a duplicate: a new live row is inserted, the dead one untouched
-        with s.admin.cursor() as cur:
-            cur.execute(f"UPDATE {t.qualified} SET delete_status = 1 WHERE name = 'ub'")
+        s.write_behind_proxy(f"UPDATE {t.qualified} SET delete_status = 1 WHERE name = 'ub'")
         expect_ok(s, "update: key whose row is soft-deleted", try_execute(c, *B([("ub", "m", 9, "b9")])), affected=1)
         dead = scalar(s.admin, f"SELECT price FROM {t.qualified} WHERE name = 'ub' AND delete_status = 1")
         s.check(dead == 1, f"update: the soft-deleted 'ub' row was changed (price {dead})")

@@ -1,0 +1,163 @@
+#include "proxy/DedupSql.hpp"
+
+#include "proxy/SqlText.hpp"
+
+#include <algorithm>
+
+namespace uniqgate::proxy {
+
+namespace {
+
+// "d.`k1` = s.`k1` AND d.`k2` = s.`k2`"
+std::string keys_equal(const config::Rule& rule, std::string_view left, std::string_view right) {
+    std::string out;
+    for (const auto& key : rule.key) {
+        if (!out.empty()) out += " AND ";
+        const std::string column = quote_identifier(key);
+        out.append(left).append(".").append(column).append(" = ").append(right).append(".").append(column);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string dedup_table_sql(const config::Rule& rule, std::string_view statement_schema) {
+    const auto& name = rule.dedup_table;
+    return quote_table(name.schema.empty() ? statement_schema : std::string_view(name.schema), name.table);
+}
+
+std::vector<std::size_t> rows_in_key_order(const rules::RulePlan& rule) {
+    std::vector<std::size_t> rows;
+    for (std::size_t row = 0; row < rule.rows.size(); ++row) {
+        if (rule.rows[row].status == rules::KeyStatus::known) rows.push_back(row);
+    }
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](std::size_t a, std::size_t b) { return rule.identity(a) < rule.identity(b); });
+    return rows;
+}
+
+std::string key_row_values(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                           const rules::TableSchema& schema) {
+    const auto values = rule.row_key_values(row);
+    std::string out = "(";
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (k > 0) out += ", ";
+        const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
+        out += key_value_text(values[k], sql, column);
+    }
+    out += ")";
+    return out;
+}
+
+std::string dedup_insert_values(const rules::RulePlan& rule, std::string_view dedup_table,
+                                const std::vector<std::size_t>& rows, std::string_view sql,
+                                const rules::TableSchema& schema, bool ignore) {
+    if (rows.empty()) return {};
+    std::string out = ignore ? "INSERT IGNORE INTO " : "INSERT INTO ";
+    out.append(dedup_table).append(" (").append(key_column_list(*rule.rule)).append(") VALUES ");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += key_row_values(rule, rows[i], sql, schema);
+    }
+    return out;
+}
+
+std::string primary_key_in(const rules::TableSchema& schema, const std::vector<protocol::TextRow>& keys,
+                           bool no_backslash_escapes, std::string_view qualifier) {
+    if (keys.empty()) return "FALSE";
+    std::string out = "(";
+    for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
+        if (i > 0) out += ", ";
+        out.append(qualifier).append(quote_identifier(schema.primary_key[i]));
+    }
+    out += ") IN (";
+    for (std::size_t r = 0; r < keys.size(); ++r) {
+        out += r > 0 ? ", (" : "(";
+        for (std::size_t i = 0; i < schema.primary_key.size() && i < keys[r].size(); ++i) {
+            if (i > 0) out += ", ";
+            out += keys[r][i] ? quote_string(*keys[r][i], no_backslash_escapes) : std::string("NULL");
+        }
+        out += ")";
+    }
+    out += ")";
+    return out;
+}
+
+std::string dedup_delete_keys_of_rows(const config::Rule& rule, std::string_view dedup_table,
+                                      std::string_view source_table, std::string_view rows_condition,
+                                      bool no_backslash_escapes) {
+    std::string out = "DELETE d FROM ";
+    out.append(dedup_table).append(" AS d JOIN ").append(source_table).append(" AS s ON ");
+    out += keys_equal(rule, "d", "s");
+    out.append(" WHERE ").append(rows_condition).append(" AND s.").append(live_condition(rule.soft_delete, no_backslash_escapes));
+    return out;
+}
+
+std::string dedup_insert_keys_of_rows(const config::Rule& rule, std::string_view dedup_table,
+                                      std::string_view source_table, std::string_view rows_condition,
+                                      bool no_backslash_escapes) {
+    const std::string keys = key_column_list(rule);
+    std::string out = "INSERT INTO ";
+    out.append(dedup_table).append(" (").append(keys).append(") SELECT ").append(keys).append(" FROM ");
+    out.append(source_table).append(" WHERE ").append(rows_condition).append(" AND ");
+    out += live_condition(rule.soft_delete, no_backslash_escapes);
+    for (const auto& key : rule.key) out += " AND " + quote_identifier(key) + " IS NOT NULL";
+    out += " ORDER BY " + keys;
+    return out;
+}
+
+std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_view dedup_table,
+                                      std::string_view source_table, const std::vector<std::size_t>& rows,
+                                      std::string_view sql, const rules::TableSchema& schema,
+                                      bool no_backslash_escapes) {
+    if (rows.empty()) return {};
+    std::string out = "DELETE d FROM ";
+    out.append(dedup_table).append(" AS d WHERE (");
+    for (std::size_t k = 0; k < rule.rule->key.size(); ++k) {
+        if (k > 0) out += ", ";
+        out += "d." + quote_identifier(rule.rule->key[k]);
+    }
+    out += ") IN (";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += key_row_values(rule, rows[i], sql, schema);
+    }
+    out.append(") AND NOT EXISTS (SELECT 1 FROM ").append(source_table).append(" AS s WHERE ");
+    out += keys_equal(*rule.rule, "s", "d");
+    out.append(" AND s.").append(live_condition(rule.rule->soft_delete, no_backslash_escapes)).append(")");
+    return out;
+}
+
+std::string restrict_filtered_write(std::string_view sql, const rules::WritePlan& plan,
+                                    std::string_view restriction) {
+    const auto& filter = plan.filter;
+    std::string out;
+    if (!filter.where.empty()) {
+        out.append(sql.substr(0, filter.where.begin)).append("(").append(filter.where.in(sql)).append(") AND ");
+        out.append(restriction).append(sql.substr(filter.where.end));
+        return out;
+    }
+    // No WHERE: it goes right after the SET list (UPDATE) or the table (DELETE).
+    const std::uint32_t at = plan.kind == rules::StatementKind::update ? filter.set_list.end : filter.table_reference.end;
+    out.append(sql.substr(0, at)).append(" WHERE ").append(restriction).append(" ").append(sql.substr(at));
+    return out;
+}
+
+std::string rename_duplicate_key(std::string_view message, std::string_view rule_name) {
+    constexpr std::string_view kForKey = " for key '";
+    const auto at = message.rfind(kForKey);
+    std::string out(message.substr(0, at == std::string_view::npos ? message.size() : at));
+    out.append(kForKey).append(rule_name).append("'");
+    return out;
+}
+
+std::string join_statements(const std::vector<std::string>& statements) {
+    std::string out;
+    for (const auto& statement : statements) {
+        if (!out.empty()) out += "\n;";
+        out += statement;
+    }
+    return out;
+}
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,79 @@
+#pragma once
+// SQL text of mode: dedup — the statements that keep a rule's dedup table (the
+// key columns as PRIMARY KEY) equal to the set of live keys of its source table.
+// Pure text building, tested without a server; the session runs them.
+
+#include "protocol/TextResultRow.hpp"
+#include "rules/Plan.hpp"
+#include "rules/SessionContext.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uniqgate::proxy {
+
+// The proxy's savepoint inside a client's transaction: a failed write undoes only itself.
+inline constexpr std::string_view kWriteSavepoint = "uniqgate_write";
+
+// `schema`.`table` of the rule's dedup table; an unqualified name lives in the
+// statement's schema, as the source table does.
+std::string dedup_table_sql(const config::Rule& rule, std::string_view statement_schema);
+
+// The rows of an INSERT whose key for `rule` is known and live, ordered by key
+// identity (statement order among equal keys), so that any two batches take the
+// dedup table's index records in one order and cannot deadlock each other.
+std::vector<std::size_t> rows_in_key_order(const rules::RulePlan& rule);
+
+// "(v1, v2)" — a row's key values as the client wrote them (or the column defaults).
+std::string key_row_values(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                           const rules::TableSchema& schema);
+
+// INSERT INTO <dedup> (k1, k2) VALUES (...), (...) for `rows`; `ignore` makes it
+// INSERT IGNORE. Empty when `rows` is empty.
+std::string dedup_insert_values(const rules::RulePlan& rule, std::string_view dedup_table,
+                                const std::vector<std::size_t>& rows, std::string_view sql,
+                                const rules::TableSchema& schema, bool ignore);
+
+// "(`pk1`, `pk2`) IN (('1', 'a'), ...)" for primary keys read back as text (the
+// first columns of each row); "FALSE" for none. `qualifier` ("s.") prefixes the columns.
+std::string primary_key_in(const rules::TableSchema& schema, const std::vector<protocol::TextRow>& keys,
+                           bool no_backslash_escapes, std::string_view qualifier = {});
+
+// DELETE d FROM <dedup> AS d JOIN <source> AS s ON d.k = s.k ... WHERE <rows> AND <s live>:
+// the live keys the rows selected by `rows_condition` hold now.
+std::string dedup_delete_keys_of_rows(const config::Rule& rule, std::string_view dedup_table,
+                                      std::string_view source_table, std::string_view rows_condition,
+                                      bool no_backslash_escapes);
+
+// INSERT INTO <dedup> (k...) SELECT k... FROM <source> WHERE <rows> AND <live> AND k IS NOT NULL
+// ORDER BY k: the live keys the rows selected by `rows_condition` hold now.
+std::string dedup_insert_keys_of_rows(const config::Rule& rule, std::string_view dedup_table,
+                                      std::string_view source_table, std::string_view rows_condition,
+                                      bool no_backslash_escapes);
+
+// DELETE d FROM <dedup> AS d WHERE (d.k...) IN (<rows' keys>) AND NOT EXISTS (a live source row
+// with that key): after an INSERT IGNORE, which may have skipped rows (say, on a primary-key
+// collision) whose keys the proxy had already claimed. Empty when `rows` is empty.
+std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_view dedup_table,
+                                      std::string_view source_table, const std::vector<std::size_t>& rows,
+                                      std::string_view sql, const rules::TableSchema& schema,
+                                      bool no_backslash_escapes);
+
+// The UPDATE / DELETE restricted to the rows the proxy read (and locked) first:
+// its WHERE becomes "(<where>) AND <restriction>" (or gains "WHERE <restriction>").
+// Rows another transaction commits in between (READ COMMITTED has no gap locks) are
+// then left alone rather than changed behind the dedup table's back.
+std::string restrict_filtered_write(std::string_view sql, const rules::WritePlan& plan,
+                                    std::string_view restriction);
+
+// MySQL's duplicate-key message with the dedup table's index name replaced by the
+// rule's: "Duplicate entry 'a-b' for key 'PRIMARY'" -> "... for key '<rule>'".
+std::string rename_duplicate_key(std::string_view message, std::string_view rule_name);
+
+// Statements joined into one multi-statement string. A newline before each ';'
+// ends a trailing "-- comment" of the client's statement.
+std::string join_statements(const std::vector<std::string>& statements);
+
+}  // namespace uniqgate::proxy

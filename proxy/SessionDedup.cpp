@@ -1,0 +1,310 @@
+// mode: dedup. Every write that changes the set of live keys of a rule table
+// changes the rule's dedup table (the key as PRIMARY KEY) in the same
+// transaction, so the database's own unique index decides — for any number of
+// sessions and proxies (see ../shared/DESIGN.md, "mode: dedup").
+//
+// Each write is sent as one multi-statement (the server stops at the first
+// error): START TRANSACTION in autocommit, a SAVEPOINT inside the client's own
+// transaction, then the dedup-table changes and the client's statement.
+#include "proxy/DedupSql.hpp"
+#include "proxy/InternalQuery.hpp"
+#include "proxy/MysqlErrors.hpp"
+#include "proxy/Session.hpp"
+#include "proxy/SqlText.hpp"
+#include "rules/StatementSplitter.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace uniqgate::proxy {
+
+namespace {
+
+// InnoDB answers one of several waiters on a key whose holder rolled back with a
+// deadlock; in a transaction the proxy opened, the proxy's own statements are
+// simply run again.
+constexpr int kDeadlockRetries = 5;
+
+bool opens_own_transaction(std::uint16_t status) {
+    return (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
+}
+
+std::string begin_statement(bool own_transaction) {
+    return own_transaction ? std::string("START TRANSACTION") : "SAVEPOINT " + std::string(kWriteSavepoint);
+}
+
+// The client's OK for the statement the proxy wrapped, with the status the
+// server reported after the last wrapped statement (COMMIT, say).
+protocol::OkPacket answer_for(protocol::OkPacket ok, std::uint16_t final_status) {
+    ok.status_flags = static_cast<std::uint16_t>(final_status & ~protocol::status::more_results_exists);
+    if (ok.session_state_changes.empty()) {
+        ok.status_flags = static_cast<std::uint16_t>(ok.status_flags & ~protocol::status::session_state_changed);
+    } else {
+        ok.status_flags = static_cast<std::uint16_t>(ok.status_flags | protocol::status::session_state_changed);
+    }
+    return ok;
+}
+
+}  // namespace
+
+// The client's statement up to its last token (no trailing ';' or comment), to
+// embed in a multi-statement; the plan's spans stay valid in it.
+std::string Session::statement_text(const std::string& sql) const {
+    const auto split = rules::split_statements(sql, rule_context().lex_options());
+    if (split.statements.size() != 1) return sql;
+    const auto& statement = split.statements.front();
+    return sql.substr(0, static_cast<std::size_t>(statement.data() - sql.data()) + statement.size());
+}
+
+// After an error the server may have ended the transaction (a deadlock rolls it
+// back) without an OK to say so; the proxy must know before it chooses between a
+// transaction of its own and a savepoint.
+asio::awaitable<bool> Session::refresh_status_if_uncertain() {
+    if (!(tracker_.status_flags() & protocol::status::in_trans) || !tracker_.ended_with_error()) co_return true;
+    error_code ec;
+    auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "DO 0", ec);
+    if (ec || outcomes.empty()) co_return false;
+    if (!outcomes.front().is_error) tracker_.set_status_flags(outcomes.front().ok.status_flags);
+    co_return true;
+}
+
+// Undoes a wrapped write that failed: the proxy's own transaction is rolled back;
+// in the client's transaction the savepoint is (when the client's statement
+// itself failed after the proxy's changes). Learns the status flags either way.
+asio::awaitable<bool> Session::undo_wrapped_write(bool own_transaction, bool to_savepoint) {
+    std::string undo = "DO 0";
+    if (own_transaction) undo = "ROLLBACK";
+    if (!own_transaction && to_savepoint) undo = "ROLLBACK TO SAVEPOINT " + std::string(kWriteSavepoint);
+    error_code ec;
+    auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, undo, ec);
+    if (ec || outcomes.empty()) co_return false;
+    if (outcomes.front().is_error) {  // the savepoint went with a rolled-back transaction
+        outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "DO 0", ec);
+        if (ec || outcomes.empty()) co_return false;
+    }
+    if (!outcomes.front().is_error) tracker_.set_status_flags(outcomes.front().ok.status_flags);
+    co_return true;
+}
+
+// Answers a failed wrapped write: a duplicate in a dedup table is the rule's 1062.
+asio::awaitable<bool> Session::answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule) {
+    if (dedup_rule != nullptr && error.error_code == mysql_error::kDupEntry) {
+        context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
+        const std::string message = rename_duplicate_key(error.message, dedup_rule->name);
+        const bool sent = co_await send_error(error.error_code, error.sql_state, message);
+        co_return sent;
+    }
+    const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+    co_return sent;
+}
+
+asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,
+                                                    const rules::TableSchema& schema) {
+    const bool refreshed = co_await refresh_status_if_uncertain();
+    if (!refreshed) co_return false;
+    for (const auto& rule : plan.rules) {
+        if (rule.actions.insert_dedup_keys &&
+            (rule.rule->on_duplicate != config::OnDuplicate::error || plan.insert.ignore)) {
+            const bool done = co_await claim_dedup_keys_row_by_row(sql, plan, schema, rule);
+            co_return done;
+        }
+    }
+    const std::string statement = statement_text(sql);
+    for (int attempt = 0;; ++attempt) {
+        const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        std::vector<std::string> statements{begin_statement(own_transaction)};
+        std::vector<const config::Rule*> dedup_rule_of_step{nullptr};
+        for (const auto& rule : plan.rules) {
+            if (!rule.actions.insert_dedup_keys) continue;
+            const auto table = dedup_table_sql(*rule.rule, plan.schema);
+            auto insert = dedup_insert_values(rule, table, rows_in_key_order(rule), sql, schema, false);
+            if (insert.empty()) continue;
+            statements.push_back(std::move(insert));
+            dedup_rule_of_step.push_back(rule.rule);
+        }
+        const std::size_t client_step = statements.size();
+        statements.push_back(statement);
+        if (own_transaction) statements.emplace_back("COMMIT");
+        dedup_rule_of_step.resize(statements.size(), nullptr);
+
+        error_code ec;
+        const std::string wrapped = join_statements(statements);
+        auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+        if (ec || outcomes.empty()) co_return false;
+        if (!outcomes.back().is_error) {
+            if (outcomes.size() != statements.size()) co_return false;
+            const auto answer = answer_for(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+            tracker_.set_status_flags(answer.status_flags);
+            co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+            co_return !ec;
+        }
+        const std::size_t failed_step = outcomes.size() - 1;
+        const auto error = outcomes.back().error;
+        const bool undone = co_await undo_wrapped_write(own_transaction, failed_step >= client_step);
+        if (!undone) co_return false;
+        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+            spdlog::debug("session {}: dedup insert deadlocked on a contended key; retrying", id_);
+            continue;
+        }
+        const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed_step]);
+        co_return sent;
+    }
+}
+
+// on_duplicate: ignore | update (and the client's own INSERT IGNORE): one INSERT
+// IGNORE per row into the dedup table tells, by its affected rows, which rows
+// claimed their key; the others are dropped or become updates of the live row
+// that holds the key (locked by the INSERT IGNORE until the transaction ends).
+asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
+                                                           const rules::TableSchema& schema,
+                                                           const rules::RulePlan& rule) {
+    const auto table = dedup_table_sql(*rule.rule, plan.schema);
+    const auto rows = rows_in_key_order(rule);
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    for (int attempt = 0;; ++attempt) {
+        const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        std::vector<std::string> statements{begin_statement(own_transaction)};
+        for (const std::size_t row : rows) {
+            statements.push_back(dedup_insert_values(rule, table, {row}, sql, schema, true));
+        }
+        error_code ec;
+        const std::string wrapped = join_statements(statements);
+        auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+        if (ec || outcomes.empty()) co_return false;
+        if (outcomes.back().is_error) {
+            const auto error = outcomes.back().error;
+            const bool undone = co_await undo_wrapped_write(own_transaction, false);
+            if (!undone) co_return false;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) continue;
+            const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+            co_return sent;
+        }
+        if (outcomes.size() != statements.size()) co_return false;
+        const std::size_t row_count = plan.insert.rows.size();
+        std::vector<bool> drop(row_count, false);
+        std::vector<const rules::RulePlan*> update_rule(row_count, nullptr);
+        std::vector<std::size_t> claimed;
+        const bool rule_ignores = rule.rule->on_duplicate != config::OnDuplicate::update;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const std::size_t row = rows[i];
+            if (outcomes[i + 1].ok.affected_rows > 0) {
+                claimed.push_back(row);
+                continue;
+            }
+            if (row >= row_count) continue;
+            drop[row] = true;
+            context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
+            if (!rule_ignores) update_rule[row] = &rule;
+        }
+        std::vector<std::string> after;
+        if (plan.insert.ignore) {
+            // The client's INSERT IGNORE may still skip a row for another reason.
+            after.push_back(dedup_release_unused_keys(rule, table, quote_table(plan.schema, plan.table), claimed, sql,
+                                                      schema, no_backslash));
+            if (after.back().empty()) after.clear();
+        }
+        const bool done = co_await run_upsert(sql, plan, schema, drop, update_rule, true, after);
+        co_return done;
+    }
+}
+
+// UPDATE (of a key or the soft-delete column) and DELETE: the rows to change are
+// read and locked first; their live keys leave the dedup table, the statement
+// runs (restricted to those rows), and the live keys they hold afterwards are
+// claimed — a 1062 there is an un-delete or rename onto a live key.
+asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const rules::WritePlan& plan,
+                                                  const rules::TableSchema& schema) {
+    const bool refreshed = co_await refresh_status_if_uncertain();
+    if (!refreshed) co_return false;
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const std::string statement = statement_text(sql);
+    const std::string source = quote_table(plan.schema, plan.table);
+    for (int attempt = 0;; ++attempt) {
+        const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        error_code ec;
+        const std::string read = begin_statement(own_transaction) + "\n;" + rows_to_change_query(statement, plan, schema, "");
+        auto locked = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, read, ec);
+        if (ec || locked.empty()) co_return false;
+        if (locked.back().is_error || locked.size() != 2) {
+            if (!locked.back().is_error) co_return false;
+            const auto error = locked.back().error;
+            const bool undone = co_await undo_wrapped_write(own_transaction, false);
+            if (!undone) co_return false;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) continue;
+            const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+            co_return sent;
+        }
+        const auto& rows = locked.back().rows;
+        const std::string in_source = primary_key_in(schema, rows, no_backslash, "s.");
+        const std::string in_rows = primary_key_in(schema, rows, no_backslash);
+
+        std::vector<std::string> statements;
+        std::vector<const config::Rule*> dedup_rule_of_step;
+        for (const auto& rule : plan.rules) {
+            if (!rule.actions.delete_dedup_keys || rows.empty()) continue;
+            statements.push_back(dedup_delete_keys_of_rows(*rule.rule, dedup_table_sql(*rule.rule, plan.schema),
+                                                           source, in_source, no_backslash));
+            dedup_rule_of_step.push_back(nullptr);
+        }
+        const std::size_t client_step = statements.size();
+        statements.push_back(restrict_filtered_write(statement, plan, in_rows));
+        dedup_rule_of_step.push_back(nullptr);
+        for (const auto& rule : plan.rules) {
+            if (!rule.actions.insert_dedup_keys || rows.empty()) continue;
+            statements.push_back(dedup_insert_keys_of_rows(*rule.rule, dedup_table_sql(*rule.rule, plan.schema),
+                                                           source, in_rows, no_backslash));
+            dedup_rule_of_step.push_back(rule.rule);
+        }
+        if (own_transaction) statements.emplace_back("COMMIT");
+        dedup_rule_of_step.resize(statements.size(), nullptr);
+
+        const std::string wrapped = join_statements(statements);
+        auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+        if (ec || outcomes.empty()) co_return false;
+        if (!outcomes.back().is_error) {
+            if (outcomes.size() != statements.size()) co_return false;
+            const auto answer = answer_for(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+            tracker_.set_status_flags(answer.status_flags);
+            co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+            co_return !ec;
+        }
+        const std::size_t failed_step = outcomes.size() - 1;
+        const auto error = outcomes.back().error;
+        const bool undone = co_await undo_wrapped_write(own_transaction, true);
+        if (!undone) co_return false;
+        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) continue;
+        const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed_step]);
+        co_return sent;
+    }
+}
+
+// TRUNCATE of a dedup rule's table empties its dedup table after it. TRUNCATE
+// commits implicitly and cannot share a transaction: between the two a write of
+// another session can at worst be refused as a duplicate, never let one through.
+asio::awaitable<bool> Session::enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan) {
+    std::vector<std::string> statements{statement_text(sql)};
+    for (const auto& rule : plan.rules) {
+        if (rule.actions.clear_dedup_table) {
+            statements.push_back("TRUNCATE TABLE " + dedup_table_sql(*rule.rule, plan.schema));
+        }
+    }
+    error_code ec;
+    const std::string wrapped = join_statements(statements);
+    auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+    if (ec || outcomes.empty()) co_return false;
+    if (outcomes.back().is_error) {
+        if (outcomes.size() > 1) {
+            spdlog::error("session {}: TRUNCATE of {}.{} succeeded but emptying its dedup table failed: {} — "
+                          "run `uniqgate migrate` to rebuild it",
+                          id_, plan.schema, plan.table, outcomes.back().error.message);
+        }
+        const auto error = outcomes.back().error;
+        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+        co_return sent;
+    }
+    const auto answer = answer_for(outcomes.front().ok, outcomes.back().ok.status_flags);
+    tracker_.set_status_flags(answer.status_flags);
+    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+    co_return !ec;
+}
+
+}  // namespace uniqgate::proxy
