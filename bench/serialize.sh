@@ -15,14 +15,15 @@ usage() {
     cat <<'EOF'
 Usage: bench/serialize.sh [options]
 
-Starts a throwaway MariaDB and uniqgate (one serialize rule on shop.sb_ug (name, model), live
-rows: delete_status = 0) on free loopback ports, creates three identical soft-delete tables
+Starts a throwaway MariaDB and uniqgate (one rule on shop.sb_ug (name, model), live rows:
+delete_status = 0, mode serialize or dedup) on free loopback ports, creates three identical soft-delete tables
 (one per leg; sb_unique also has a UNIQUE index over a generated live-key column), then for
 every mode and thread count runs bench/soft_delete.lua against:
   direct    MariaDB, table sb_direct, unprotected
   unique    MariaDB, table sb_unique: UNIQUE (name, model, live_flag),
             live_flag = IF(delete_status = 0, 1, NULL)
-  uniqgate  through uniqgate, table sb_ug, mode: serialize
+  uniqgate  through uniqgate, table sb_ug, mode: serialize (or dedup, with its dedup table
+            sb_ug__uniq, emptied with sb_ug before each run)
 back to back (interleaved, leg order rotating per round), emptying the leg's table before each
 run, and counts live duplicate keys after it. Prints a Markdown table; stops everything it
 started on exit.
@@ -35,6 +36,7 @@ Options:
   --hot-threads "N ..." client threads for hot mode (default "64")
   --hot-keys N         keys in hot mode (default 100)
   --delete-pct N       hot mode: % of events that soft-delete a random key's live row (default 20)
+  --rule-mode M        the uniqgate leg's rule mode: serialize or dedup (default serialize)
   --lock-backend B     uniqgate lock backend: local or mysql (default: uniqgate's default, local)
   --warmup N           seconds of direct distinct inserts before the first measured run (default 3)
   --uniqgate PATH      uniqgate binary (default $UNIQGATE or build-main/proxy/uniqgate)
@@ -64,6 +66,7 @@ HOT_THREADS="64"
 HOT_KEYS=100
 DELETE_PCT=20
 LOCK_BACKEND=
+RULE_MODE=serialize
 WARMUP=3
 UNIQGATE=${UNIQGATE:-$BENCH_REPO/build-main/proxy/uniqgate}
 UNIQGATE_ARGS=
@@ -85,6 +88,7 @@ while [[ $# -gt 0 ]]; do
         --hot-keys) need_arg "$@"; HOT_KEYS=$2; shift ;;
         --delete-pct) need_arg "$@"; DELETE_PCT=$2; shift ;;
         --lock-backend) need_arg "$@"; LOCK_BACKEND=$2; shift ;;
+        --rule-mode) need_arg "$@"; RULE_MODE=$2; shift ;;
         --warmup) need_arg "$@"; WARMUP=$2; warmup_set=1; shift ;;
         --uniqgate) need_arg "$@"; UNIQGATE=$2; shift ;;
         --uniqgate-args) need_arg "$@"; UNIQGATE_ARGS=$2; shift ;;
@@ -110,6 +114,7 @@ done
 ((TIME > 0 && ROUNDS > 0 && HOT_KEYS > 0 && DELETE_PCT <= 100)) || bench_die "time, rounds, hot-keys must be > 0, delete-pct <= 100"
 for m in $MODES; do [[ "$m" == distinct || "$m" == hot ]] || bench_die "bad mode '$m' (distinct or hot)"; done
 for t in $THREADS $HOT_THREADS; do [[ "$t" =~ ^[1-9][0-9]*$ ]] || bench_die "bad thread count '$t'"; done
+[[ "$RULE_MODE" == serialize || "$RULE_MODE" == dedup ]] || bench_die "--rule-mode is serialize or dedup"
 [[ -z "$LOCK_BACKEND" || "$LOCK_BACKEND" == local || "$LOCK_BACKEND" == mysql ]] || bench_die "--lock-backend is local or mysql"
 command -v sysbench >/dev/null || bench_die "sysbench is not installed (scripts/install-deps.sh)"
 LUA="$BENCH_REPO/bench/soft_delete.lua"
@@ -178,6 +183,10 @@ for leg in direct unique uniqgate; do
         || { tail -n 20 "$LOGS/prepare-$leg.log" >&2; bench_die "creating table $(leg_table "$leg") failed"; }
 done
 bench_log "tables: $(bench_sql "$DB_PORT" "SHOW CREATE TABLE sb_unique" | tr '\n\t' '  ' | sed 's/\\n/ /g')"
+# mode: dedup needs its dedup table (what `uniqgate migrate` creates for an empty source).
+[[ $RULE_MODE != dedup ]] || bench_sql "$DB_PORT" "DROP TABLE IF EXISTS sb_ug__uniq;
+    CREATE TABLE sb_ug__uniq (name VARCHAR(64) NOT NULL, model VARCHAR(64) NOT NULL,
+        PRIMARY KEY (name, model)) ENGINE=InnoDB" || bench_die "cannot create sb_ug__uniq"
 
 UNIQGATE_PORT='' UNIQGATE_PID=
 if [[ -z "$SKIP_UNIQGATE" ]]; then
@@ -189,7 +198,7 @@ ${lock_line}rules:
     table: $BENCH_APP_DB.sb_ug
     key: [name, model]
     soft_delete: { column: delete_status, live: 0 }
-    mode: serialize"
+    mode: $RULE_MODE"
     bench_free_port UNIQGATE_PORT
     bench_uniqgate_start "$UNIQGATE_PORT" "$DB_PORT" "$WORKDIR"
 fi
@@ -241,6 +250,9 @@ run_leg() {
     fi
     # Same starting point for every leg: an empty table (read directly, not through uniqgate).
     bench_sql "$DB_PORT" "TRUNCATE TABLE $table" || bench_die "cannot truncate $table"
+    if [[ $leg == uniqgate && $RULE_MODE == dedup ]]; then
+        bench_sql "$DB_PORT" "TRUNCATE TABLE ${table}__uniq" || bench_die "cannot truncate ${table}__uniq"
+    fi
     [[ $leg != uniqgate ]] || cpu0=$(bench_cpu_ticks "$UNIQGATE_PID")
     if run_sysbench $((TIME + 120)) "$log" "$LUA" "${sysbench_common[@]}" --mysql-port="$port" \
         --table="$table" --mode="$mode" --run-id="r$round" --threads="$threads" --time="$TIME" \
@@ -358,14 +370,14 @@ report_rows=
 for m in $MODES; do for t in $(mode_threads "$m"); do report_rows+="$m:$t "; done; done
 if [[ -z "$SKIP_UNIQGATE" ]]; then
     case ${UNIQGATE_CMD:-} in
-        "") uniqgate_desc="$UNIQGATE${UNIQGATE_ARGS:+ $UNIQGATE_ARGS}$(bench_uniqgate_build_flags), mode: serialize, lock backend ${LOCK_BACKEND:-default (local)}" ;;
+        "") uniqgate_desc="$UNIQGATE${UNIQGATE_ARGS:+ $UNIQGATE_ARGS}$(bench_uniqgate_build_flags), mode: $RULE_MODE, lock backend ${LOCK_BACKEND:-default (local)}" ;;
         *) uniqgate_desc="UNIQGATE_CMD=$UNIQGATE_CMD" ;;
     esac
 else
     uniqgate_desc="skipped (--skip-uniqgate)"
 fi
 {
-    echo "## serialize: direct vs unique index vs uniqgate (mode: serialize)"
+    echo "## serialize.sh: direct vs unique index vs uniqgate (mode: $RULE_MODE)"
     echo
     echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(bench_sql "$DB_PORT" 'SELECT VERSION()'), $(sysbench --version), bench/soft_delete.lua (text protocol, autocommit, 1 statement per event)"
     echo "- uniqgate: $uniqgate_desc"
