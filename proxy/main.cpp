@@ -19,11 +19,10 @@ constexpr const char* kVersion = "0.1.0";
 
 int run_proxy(const std::string& config_path, unsigned threads) {
     const auto config = uniqgate::config::load_config_file(config_path);
-    for (const auto& rule : config.rules) {
-        if (rule.mode == uniqgate::config::RuleMode::dedup) {
-            spdlog::warn("rule '{}': mode dedup is not implemented yet; writes that need it are refused", rule.name);
-        }
-    }
+    // A dedup rule without its dedup table would let duplicates through: refuse to start.
+    const auto problems = uniqgate::proxy::dedup_table_problems(config, config_path);
+    for (const auto& problem : problems) std::cerr << "uniqgate: " << problem << "\n";
+    if (!problems.empty()) return 2;
     uniqgate::proxy::Server server(config, threads);
     server.run();
     return 0;
