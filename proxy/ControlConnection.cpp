@@ -155,6 +155,7 @@ QueryResult ControlConnection::query(std::string_view sql) {
         // No result set: fine for statements without one, an error for a failed read.
         if (mysql_field_count(mysql_) != 0) return error_result(mysql_);
         result.affected_rows = mysql_affected_rows(mysql_);
+        if (const char* info = mysql_info(mysql_)) result.info = info;
     } else {
         result.rows = read_rows(res.get());
     }

@@ -42,6 +42,9 @@ struct QueryResult {
     std::string message;      // the server's (or client library's) text; empty when ok
     std::vector<SqlRow> rows;
     std::uint64_t affected_rows = 0;
+    // mysql_info(): e.g. "Records: 100  Duplicates: 3  Warnings: 3" after INSERT ... SELECT;
+    // empty when the statement has none.
+    std::string info;
 
     // "ERROR 1146 (42S02): Table 'shop.x' doesn't exist", or "ok".
     std::string describe_error() const;

@@ -2,6 +2,7 @@
 // the live rows of soft-deleted tables. See README.md and docs/.
 #include "config/ConfigLoader.hpp"
 #include "proxy/CheckCommand.hpp"
+#include "proxy/MigrateCommand.hpp"
 #include "proxy/Server.hpp"
 
 #include <CLI/CLI.hpp>
@@ -10,20 +11,28 @@
 #include <cstdio>
 #include <iostream>
 
+#include <unistd.h>
+
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
 int run_proxy(const std::string& config_path, unsigned threads) {
     const auto config = uniqgate::config::load_config_file(config_path);
-    for (const auto& rule : config.rules) {
-        if (rule.mode == uniqgate::config::RuleMode::dedup) {
-            spdlog::warn("rule '{}': mode dedup is not implemented yet; writes that need it are refused", rule.name);
-        }
-    }
+    // A dedup rule without its dedup table would let duplicates through: refuse to start.
+    const auto problems = uniqgate::proxy::dedup_table_problems(config, config_path);
+    for (const auto& problem : problems) std::cerr << "uniqgate: " << problem << "\n";
+    if (!problems.empty()) return 2;
     uniqgate::proxy::Server server(config, threads);
     server.run();
     return 0;
+}
+
+int run_migrate(const std::string& config_path) {
+    uniqgate::proxy::MigrateOptions options;
+    options.progress = &std::cerr;
+    options.progress_on_terminal = isatty(STDERR_FILENO) != 0;
+    return uniqgate::proxy::run_migrate(uniqgate::config::load_config_file(config_path), std::cout, options);
 }
 
 int run_validate(const std::string& config_path) {
@@ -57,6 +66,12 @@ int main(int argc, char** argv) {
         "check", "Report live duplicates per rule (and dedup-table drift); exit 0 clean, 1 found, 2 error");
     check->add_option("-c,--config", config_path, "YAML configuration file")->required();
 
+    auto* migrate = app.add_subcommand(
+        "migrate",
+        "Create and backfill the dedup tables of mode-dedup rules (progress on stderr; safe while writes continue "
+        "through uniqgate, harmless to re-run); exit 0 done, 1 refused because of live duplicates, 2 error");
+    migrate->add_option("-c,--config", config_path, "YAML configuration file")->required();
+
     CLI11_PARSE(app, argc, argv);
     spdlog::set_level(spdlog::level::from_str(log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
@@ -64,6 +79,7 @@ int main(int argc, char** argv) {
     try {
         if (*validate) return run_validate(config_path);
         if (*check) return uniqgate::proxy::run_check(uniqgate::config::load_config_file(config_path), std::cout);
+        if (*migrate) return run_migrate(config_path);
         if (config_path.empty()) {
             std::cerr << "uniqgate: --config is required\n" << app.help();
             return 2;
