@@ -101,6 +101,7 @@ class Table:
                          f", UNIQUE KEY `{self.rule}` (name, model, live_flag)")
         with admin.cursor() as c:
             c.execute(f"DROP TABLE IF EXISTS {self.qualified}")
+            c.execute(f"DROP TABLE IF EXISTS {self.dedup_qualified}")
             c.execute(f"""CREATE TABLE {self.qualified} (
                 id BIGINT AUTO_INCREMENT PRIMARY KEY,
                 name VARCHAR(100) COLLATE utf8mb4_general_ci NOT NULL,
@@ -136,17 +137,6 @@ class Table:
     @property
     def dedup_qualified(self) -> str:
         return f"shop.{self.name}__uniq"
-
-    def create_dedup_table(self, admin) -> None:
-        """What `uniqgate migrate` does (the migrate tests check the command itself)."""
-        with admin.cursor() as c:
-            c.execute(f"DROP TABLE IF EXISTS {self.dedup_qualified}")
-            c.execute(f"""CREATE TABLE {self.dedup_qualified} (
-                name VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL,
-                model VARCHAR(100) CHARACTER SET utf8mb4 COLLATE {self.model_collation} NOT NULL,
-                PRIMARY KEY (name, model)) ENGINE=InnoDB""")
-            c.execute(f"INSERT IGNORE INTO {self.dedup_qualified} (name, model) "
-                      f"SELECT name, model FROM {self.qualified} WHERE {self.live_sql}")
 
     def dedup_drift(self, admin) -> tuple:
         """(live keys missing from the dedup table, dedup keys with no live row)."""
@@ -435,14 +425,26 @@ class Scenario:
         if TARGET != "uniqgate":
             return [self.db_port] * count
         if DEDUP and not self.proxies:
-            for t in self.tables:
-                t.create_dedup_table(self.admin)
+            self.migrate(rules)
         ports = []
         for i in range(count):
             p = Uniqgate(self.state / f"proxy{i}", self.db_port, rules, lock_backend)
             self.proxies.append(p)
             ports.append(p.port)
         return ports
+
+    def migrate(self, rules: str) -> None:
+        """`uniqgate migrate` for the rules: dedup tables created and filled from the live rows."""
+        folder = self.state / "migrate"
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "uniqgate.yaml"
+        config.write_text(f"backend: {{ host: {HOST}, port: {self.db_port} }}\n"
+                          "control: { user: uniqgate, password: uniqgate_pw }\nrules:\n" + rules)
+        binary = os.environ.get("UG_SERIALIZE_BIN") or os.environ.get("UG_PROXY_BIN", "")
+        done = subprocess.run([binary, "migrate", "--config", str(config)], capture_output=True, text=True,
+                              timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"uniqgate migrate failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
 
     def check(self, cond, text) -> bool:
         if not cond:
