@@ -240,10 +240,10 @@ Result<BinaryTime> decode_binary_time(ByteView bytes) {
         t.microsecond = r.u32();
     }
     t.negative = sign == 1;
-    // days * 24 + hours may not exceed 838; check days first so the product cannot overflow.
-    const bool in_range = sign <= 1 && t.days <= kMaxTimeHours / 24 && t.hours <= 23 &&
-                          t.days * 24 + t.hours <= kMaxTimeHours && t.minutes <= 59 && t.seconds <= 59 &&
-                          t.microsecond <= 999999;
+    // Clients put whole hours in either field (libmariadb sends -26:03:04 as 0 days,
+    // 26 hours); the server adds them up. Check days first so the sum cannot overflow.
+    const bool in_range = sign <= 1 && t.days <= kMaxTimeHours / 24 && t.days * 24 + t.hours <= kMaxTimeHours &&
+                          t.minutes <= 59 && t.seconds <= 59 && t.microsecond <= 999999;
     if (!in_range) {
         return ProtocolErrc::malformed;
     }

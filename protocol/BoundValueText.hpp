@@ -36,8 +36,8 @@ struct BinaryTime {
 };
 
 // Both check the length and the ranges (month <= 12, day <= 31, hour <= 23,
-// minute and second <= 59, microsecond <= 999999; TIME at most 838:59:59.999999
-// either way): a value outside them is `malformed`. Zero parts are allowed, as
+// minute and second <= 59, microsecond <= 999999; TIME: days * 24 + hours at most
+// 838, either sign): a value outside them is `malformed`. Zero parts are allowed, as
 // MySQL allows '0000-00-00'.
 [[nodiscard]] Result<BinaryDateTime> decode_binary_datetime(ByteView bytes);
 [[nodiscard]] Result<BinaryTime> decode_binary_time(ByteView bytes);
