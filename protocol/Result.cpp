@@ -19,6 +19,10 @@ public:
             return "packet not expected at this point of the conversation";
         case ProtocolErrc::too_large:
             return "length too large";
+        case ProtocolErrc::unsupported:
+            return "not supported: servers read it differently";
+        case ProtocolErrc::no_value:
+            return "parameter has no value in this packet";
         }
         return "unknown protocol error";
     }

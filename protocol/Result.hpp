@@ -12,6 +12,8 @@ enum class ProtocolErrc {
     malformed,          // a field holds a value the protocol does not allow
     unexpected_packet,  // a valid packet that this point of the conversation does not allow
     too_large,          // a length beyond what we accept
+    unsupported,        // valid on the wire, but servers disagree on its meaning (or the proxy cannot act on it)
+    no_value,           // a prepared-statement parameter with no value to show (NULL, long data, DEFAULT, IGNORE)
 };
 
 const std::error_category& protocol_category() noexcept;
