@@ -1,0 +1,143 @@
+// The statements of mode: dedup, built from real analyser plans: key order, the
+// rows of UPDATE/DELETE, the statement's own text kept verbatim, the 1062 rename.
+#include "proxy/DedupSql.hpp"
+#include "proxy/SchemaCache.hpp"
+#include "rules/Analyser.hpp"
+
+#include <gtest/gtest.h>
+
+namespace uniqgate::proxy {
+namespace {
+
+rules::TableSchema product_schema() {
+    std::vector<protocol::TextRow> rows = {
+        {"id", "bigint", std::nullopt, "0", "NO", "auto_increment", std::nullopt, "PRI"},
+        {"name", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", std::nullopt, "MUL"},
+        {"model", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", "'std'", ""},
+        {"delete_status", "tinyint", std::nullopt, "0", "NO", "", "0", ""},
+    };
+    return parse_schema_rows(rows).value();
+}
+
+config::Rule dedup_rule() {
+    config::Rule rule;
+    rule.name = "product_name_model";
+    rule.table = {"shop", "product"};
+    rule.key = {"name", "model"};
+    rule.soft_delete = {"delete_status", std::string("0")};
+    rule.mode = config::RuleMode::dedup;
+    rule.dedup_table = {"shop", "product__uniq"};
+    return rule;
+}
+
+struct Analysed {
+    rules::RuleSet rule_set;
+    rules::TableSchema schema = product_schema();
+    rules::WritePlan plan;
+
+    explicit Analysed(const std::string& sql) : rule_set({dedup_rule()}) {
+        rules::SessionContext session;
+        session.current_database = "shop";
+        const auto classification = rule_set.classify(sql, session);
+        plan = rules::analyse_write(sql, classification, rule_set, session, &schema);
+    }
+    const rules::RulePlan& rule() const { return plan.rules.front(); }
+};
+
+TEST(DedupSql, InsertsKeysInIdentityOrderWithTheClientsLiterals) {
+    const std::string sql =
+        "INSERT INTO product (name, model) VALUES ('b', 'x'), ('A', 'x'), ('a ', 'x'), ('c', DEFAULT), ('d', 'x')";
+    const Analysed analysed(sql);
+    ASSERT_TRUE(analysed.rule().unsupported.empty()) << analysed.rule().unsupported;
+    EXPECT_TRUE(analysed.rule().actions.insert_dedup_keys);
+    const auto rows = rows_in_key_order(analysed.rule());
+    EXPECT_EQ(rows, (std::vector<std::size_t>{1, 2, 0, 3, 4}))
+        << "'A' and 'a ' are one key under _ci and keep statement order; then b, c, d";
+    EXPECT_EQ(dedup_insert_values(analysed.rule(), "`shop`.`product__uniq`", rows, sql, analysed.schema, false),
+              "INSERT INTO `shop`.`product__uniq` (`name`, `model`) VALUES ('A', 'x'), ('a ', 'x'), ('b', 'x'), "
+              "('c', 'std'), ('d', 'x')");
+    EXPECT_EQ(dedup_insert_values(analysed.rule(), "`d`", {3}, sql, analysed.schema, true),
+              "INSERT IGNORE INTO `d` (`name`, `model`) VALUES ('c', 'std')");
+    EXPECT_EQ(dedup_insert_values(analysed.rule(), "`d`", {}, sql, analysed.schema, false), "");
+}
+
+TEST(DedupSql, RowsWithoutALiveKeyClaimNothing) {
+    const std::string sql =
+        "INSERT INTO product (name, model, delete_status) VALUES ('a', 'x', 1), ('b', 'x', 0)";
+    const Analysed analysed(sql);
+    EXPECT_EQ(rows_in_key_order(analysed.rule()), (std::vector<std::size_t>{1})) << "row 0 is inserted deleted";
+}
+
+TEST(DedupSql, DedupTableDefaultsToTheStatementsSchema) {
+    auto rule = dedup_rule();
+    EXPECT_EQ(dedup_table_sql(rule, "other"), "`shop`.`product__uniq`");
+    rule.dedup_table.schema.clear();
+    EXPECT_EQ(dedup_table_sql(rule, "tenant_7"), "`tenant_7`.`product__uniq`");
+}
+
+TEST(DedupSql, PrimaryKeyListsAndTheirQualifier) {
+    const auto schema = product_schema();
+    const std::vector<protocol::TextRow> keys = {{"1"}, {"it's"}, {std::nullopt}};
+    EXPECT_EQ(primary_key_in(schema, keys, false), "(`id`) IN (('1'), ('it''s'), (NULL))");
+    EXPECT_EQ(primary_key_in(schema, {{"7"}}, false, "s."), "(s.`id`) IN (('7'))");
+    EXPECT_EQ(primary_key_in(schema, {}, false), "FALSE") << "no rows: the statement must change none";
+}
+
+TEST(DedupSql, KeysOfRowsJoinOnEveryKeyColumnAndOnlyLiveRows) {
+    const auto rule = dedup_rule();
+    EXPECT_EQ(dedup_delete_keys_of_rows(rule, "`shop`.`product__uniq`", "`shop`.`product`", "(s.`id`) IN (('1'))", false),
+              "DELETE d FROM `shop`.`product__uniq` AS d JOIN `shop`.`product` AS s ON d.`name` = s.`name` AND "
+              "d.`model` = s.`model` WHERE (s.`id`) IN (('1')) AND s.`delete_status` = 0");
+    EXPECT_EQ(dedup_insert_keys_of_rows(rule, "`shop`.`product__uniq`", "`shop`.`product`", "(`id`) IN (('1'))", false),
+              "INSERT INTO `shop`.`product__uniq` (`name`, `model`) SELECT `name`, `model` FROM `shop`.`product` "
+              "WHERE (`id`) IN (('1')) AND `delete_status` = 0 AND `name` IS NOT NULL AND `model` IS NOT NULL "
+              "ORDER BY `name`, `model`");
+}
+
+TEST(DedupSql, ReleasesClaimedKeysThatNoLiveRowHolds) {
+    const std::string sql = "INSERT IGNORE INTO product (id, name, model) VALUES (1, 'a', 'x'), (2, 'b', 'y')";
+    const Analysed analysed(sql);
+    EXPECT_EQ(dedup_release_unused_keys(analysed.rule(), "`u`", "`p`", {0, 1}, sql, analysed.schema, false),
+              "DELETE d FROM `u` AS d WHERE (d.`name`, d.`model`) IN (('a', 'x'), ('b', 'y')) AND NOT EXISTS "
+              "(SELECT 1 FROM `p` AS s WHERE s.`name` = d.`name` AND s.`model` = d.`model` AND s.`delete_status` = 0)");
+    EXPECT_EQ(dedup_release_unused_keys(analysed.rule(), "`u`", "`p`", {}, sql, analysed.schema, false), "");
+}
+
+TEST(DedupSql, RestrictsUpdatesAndDeletesToTheLockedRows) {
+    {
+        const std::string sql = "UPDATE product SET delete_status = 1 WHERE name = 'a' OR model = 'x' LIMIT 5";
+        const Analysed analysed(sql);
+        EXPECT_EQ(restrict_filtered_write(sql, analysed.plan, "(`id`) IN (('1'))"),
+                  "UPDATE product SET delete_status = 1 WHERE (name = 'a' OR model = 'x') AND (`id`) IN (('1')) LIMIT 5")
+            << "the client's OR must not escape the restriction";
+    }
+    {
+        const std::string sql = "UPDATE product SET name = 'z' ORDER BY id LIMIT 1";
+        const Analysed analysed(sql);
+        EXPECT_EQ(restrict_filtered_write(sql, analysed.plan, "FALSE"),
+                  "UPDATE product SET name = 'z' WHERE FALSE  ORDER BY id LIMIT 1");
+    }
+    {
+        const std::string sql = "DELETE FROM product";
+        const Analysed analysed(sql);
+        EXPECT_TRUE(analysed.rule().actions.delete_dedup_keys);
+        EXPECT_EQ(restrict_filtered_write(sql, analysed.plan, "(`id`) IN (('3'))"),
+                  "DELETE FROM product WHERE (`id`) IN (('3')) ");
+    }
+}
+
+TEST(DedupSql, DuplicateMessageNamesTheRule) {
+    EXPECT_EQ(rename_duplicate_key("Duplicate entry 'a-x' for key 'PRIMARY'", "product_name_model"),
+              "Duplicate entry 'a-x' for key 'product_name_model'");
+    EXPECT_EQ(rename_duplicate_key("Duplicate entry 'it's for key 'x'-y' for key 'PRIMARY'", "r"),
+              "Duplicate entry 'it's for key 'x'-y' for key 'r'")
+        << "the last ' for key ' is the index name, whatever the values hold";
+}
+
+TEST(DedupSql, JoinedStatementsSurviveATrailingLineComment) {
+    EXPECT_EQ(join_statements({"START TRANSACTION", "INSERT INTO t VALUES (1) -- note", "COMMIT"}),
+              "START TRANSACTION\n;INSERT INTO t VALUES (1) -- note\n;COMMIT");
+}
+
+}  // namespace
+}  // namespace uniqgate::proxy
