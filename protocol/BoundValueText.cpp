@@ -67,6 +67,16 @@ Result<std::string> float_text(ParamType type, ByteView bytes) {
     return to_text(value);
 }
 
+// The value as a DOUBLE literal, exponent always written: 1.5e+00, 1.0000000149011612e-01.
+std::string double_literal(ParamType type, ByteView bytes) {
+    const double value = type.type == field_type::float_type
+                             ? static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(little_endian(bytes))))
+                             : std::bit_cast<double>(little_endian(bytes));
+    char buffer[64];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
+    return ec == std::errc{} ? std::string(buffer, end) : std::string();
+}
+
 // [+-]digits[.digits] or [+-].digits: what the proxy may copy into SQL as a number.
 bool is_plain_decimal(std::string_view s) noexcept {
     std::size_t i = 0;
@@ -147,6 +157,7 @@ std::string time_text(const BinaryTime& t) {
 struct Text {
     std::string text;
     bool is_number = false;
+    std::string sql_literal{};  // when it differs from `text` (FLOAT/DOUBLE)
 };
 
 Result<Text> scalar_text(ParamType type, ByteView bytes) {
@@ -161,7 +172,11 @@ Result<Text> scalar_text(ParamType type, ByteView bytes) {
     case field_type::float_type:
     case field_type::double_type: {
         auto text = float_text(type, bytes);
-        return text ? Result<Text>(Text{std::move(text).value(), true}) : Result<Text>(text.error());
+        if (!text) return Result<Text>(text.error());
+        // The server binds a FLOAT parameter as the double it widens to; an exponent makes
+        // the SQL literal a DOUBLE as well (without one, 0.1 would be a DECIMAL).
+        auto literal = double_literal(type, bytes);
+        return Result<Text>(Text{std::move(text).value(), true, std::move(literal)});
     }
     case field_type::date: {
         const auto d = decode_binary_datetime(bytes);
@@ -270,6 +285,9 @@ Result<std::string> render_sql_literal(ParamType type, const ParamValue& value, 
     auto text = scalar_text(type, value.bytes);
     if (!text) {
         return text.error();
+    }
+    if (!text.value().sql_literal.empty()) {
+        return std::move(text.value().sql_literal);
     }
     if (text.value().is_number) {
         return std::move(text.value().text);

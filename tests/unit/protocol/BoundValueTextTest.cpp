@@ -33,11 +33,13 @@ const TextCase kCases[] = {
     {"longlong_min", {field_type::longlong, 0}, "0000000000000080", "-9223372036854775808", "-9223372036854775808"},
     {"longlong_unsigned_max", {field_type::longlong, kUnsignedParamFlag}, "ffffffffffffffff", "18446744073709551615",
      "18446744073709551615"},
-    {"float_1_5", {field_type::float_type, 0}, "0000c03f", "1.5", "1.5"},
-    {"float_0_1_shortest", {field_type::float_type, 0}, "cdcccc3d", "0.1", "0.1"},
-    {"double_0_1", {field_type::double_type, 0}, "9a9999999999b93f", "0.1", "0.1"},
+    // SQL: a DOUBLE literal (exponent always) of the value the server binds — a FLOAT
+    // widened to double; text: the shortest form of the value as sent.
+    {"float_1_5", {field_type::float_type, 0}, "0000c03f", "1.5e+00", "1.5"},
+    {"float_0_1_widened", {field_type::float_type, 0}, "cdcccc3d", "1.0000000149011612e-01", "0.1"},
+    {"double_0_1", {field_type::double_type, 0}, "9a9999999999b93f", "1e-01", "0.1"},
     {"double_1e30", {field_type::double_type, 0}, "ea8ca039593e2946", "1e+30", "1e+30"},
-    {"double_negative_zero", {field_type::double_type, 0}, "0000000000000080", "-0", "-0"},
+    {"double_negative_zero", {field_type::double_type, 0}, "0000000000000080", "-0e+00", "-0"},
     {"decimal", {field_type::newdecimal, 0}, "2d31322e3530", "-12.50", "-12.50"},
     {"decimal_leading_point", {field_type::decimal, 0}, "2e35", ".5", ".5"},
     {"decimal_not_a_number", {field_type::newdecimal, 0}, "31273b", "X'31273B'", "1';"},

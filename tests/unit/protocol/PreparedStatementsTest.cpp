@@ -134,7 +134,7 @@ TEST(StmtExecute, DecodesARealLibmariadbExecuteWithLongData) {
     const auto decoded = decode_stmt_execute(payload, 13, {}, long_data);
     ASSERT_TRUE(decoded) << decoded.error().message();
     const StmtExecute& e = decoded.value();
-    const char* expected[] = {"-3", "65535", "-123456", "18446744073709551615", "0.1", "-2.5", "-12.50",
+    const char* expected[] = {"-3", "65535", "-123456", "18446744073709551615", "1.0000000149011612e-01", "-2.5e+00", "-12.50",
                               "X'68C3A96C6C6F27'", "", "'2024-01-02'", "'2024-01-02 03:04:05.000006'",
                               "'-26:03:04.000500'", "NULL"};
     for (std::size_t i = 0; i < 13; ++i) {
