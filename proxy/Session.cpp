@@ -102,7 +102,14 @@ asio::awaitable<void> Session::command_loop() {
             alive = co_await intercept_query(header.payload_length);
         } else if (rules_active && command == Command::stmt_prepare) {
             alive = co_await intercept_prepare(header.payload_length);
+        } else if (!prepared_writes_.empty() && command == Command::stmt_execute) {
+            alive = co_await intercept_execute(header.payload_length);
+        } else if (!prepared_writes_.empty() &&
+                   (command == Command::stmt_send_long_data || command == Command::stmt_reset ||
+                    command == Command::stmt_close || command == Command::mariadb_stmt_bulk_execute)) {
+            alive = co_await intercept_statement_command(command, header.payload_length);
         } else {
+            if (command == Command::reset_connection) prepared_writes_.clear();
             alive = co_await relay_command(header.payload_length);
         }
         if (!alive || command == Command::quit) co_return;
@@ -258,6 +265,7 @@ asio::awaitable<bool> Session::relay_infile_data() {
 
 // COM_CHANGE_USER re-runs authentication on the open connection.
 asio::awaitable<bool> Session::change_user() {
+    prepared_writes_.clear();  // the server closes every prepared statement
     error_code ec;
     auto packet = co_await read_packet(client_, client_buffer_, kMaxAuthPacket, ec);
     if (ec) co_return false;

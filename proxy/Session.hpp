@@ -12,6 +12,7 @@
 #include "proxy/ControlPool.hpp"
 #include "proxy/LockManager.hpp"
 #include "proxy/Metrics.hpp"
+#include "proxy/PreparedWrites.hpp"
 #include "proxy/SchemaCache.hpp"
 #include "rules/Plan.hpp"
 #include "rules/RuleSet.hpp"
@@ -72,7 +73,11 @@ private:
     // Rule enforcement (SessionRules.cpp).
     [[nodiscard]] rules::SessionContext rule_context() const noexcept;
     asio::awaitable<bool> intercept_query(std::uint32_t frame_length);
+    // Prepared statements (SessionPrepared.cpp).
     asio::awaitable<bool> intercept_prepare(std::uint32_t frame_length);
+    asio::awaitable<bool> relay_prepare(std::uint32_t frame_length, PreparedWrite* track);
+    asio::awaitable<bool> intercept_execute(std::uint32_t frame_length);
+    asio::awaitable<bool> intercept_statement_command(protocol::Command command, std::uint32_t frame_length);
     enum class Verdict { relay, refuse, enforce_insert, enforce_update, dedup_insert, dedup_rows, dedup_truncate };
     struct Decision {
         Verdict verdict = Verdict::relay;
@@ -80,6 +85,9 @@ private:
         rules::WritePlan plan;
     };
     asio::awaitable<bool> enforce(const std::string& sql, const rules::Classification& classification);
+    asio::awaitable<bool> load_table_facts(const rules::Classification& classification, error_code& ec);
+    [[nodiscard]] std::shared_ptr<const rules::TableSchema> cached_facts(const rules::Classification& classification) const;
+    asio::awaitable<bool> run_decision(const std::string& sql, const Decision& decision, const rules::TableSchema* facts);
     [[nodiscard]] Decision decide(const std::string& sql, const rules::Classification& classification,
                                   const rules::SessionContext& context, const rules::TableSchema* facts) const;
     asio::awaitable<bool> enforce_insert(const std::string& sql, const rules::WritePlan& plan,
@@ -151,6 +159,7 @@ private:
     rules::Charset charset_ = rules::Charset::utf8;
     std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
     bool holds_local_locks_ = false;
+    PreparedWrites prepared_writes_;  // the client's prepared statements that write rule tables
     std::uint8_t client_charset_id_ = 0;
     const char* charset_name_ = "utf8mb4";  // for the proxy's own connections to read the client's literals alike
 };

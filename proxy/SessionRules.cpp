@@ -124,31 +124,6 @@ asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
     co_return enforced;
 }
 
-// COM_STMT_PREPARE of a write to a rule table: the binary protocol is not
-// enforced yet, so it must not slip through unchecked.
-asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
-    error_code ec;
-    co_await client_buffer_.fill(client_, kFrameHeaderSize + frame_length, ec);
-    if (ec) co_return false;
-    const std::string_view sql(reinterpret_cast<const char*>(client_buffer_.data()) + kFrameHeaderSize + 1,
-                               frame_length - 1);
-    const auto classification = context_.rules.classify(sql, rule_context());
-    if (classification.involves_rule()) {
-        const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
-        const auto& rule = context_.rules.rules()[table.rule_indexes.front()];
-        if (rule.unsupported != config::Unsupported::passthrough) {
-            client_buffer_.consume(kFrameHeaderSize + frame_length);
-            const bool sent = co_await send_error(
-                kNotSupportedYet, kNotSupportedYetState,
-                "uniqgate: prepared statements that write table '" + table.name.table + "' of rule '" + rule.name +
-                    "' are not enforced yet; send the statement as text (or set unsupported: passthrough)");
-            co_return sent;
-        }
-    }
-    const bool relayed = co_await relay_command(frame_length);
-    co_return relayed;
-}
-
 asio::awaitable<std::shared_ptr<const rules::TableSchema>> Session::table_schema(const std::string& schema,
                                                                                  const std::string& table,
                                                                                  error_code& ec) {
@@ -164,23 +139,36 @@ asio::awaitable<std::shared_ptr<const rules::TableSchema>> Session::table_schema
     co_return shared;
 }
 
-asio::awaitable<bool> Session::enforce(const std::string& sql, const rules::Classification& classification) {
-    const auto context = rule_context();
+// The rule table's schema facts in the cache (looked up on the session's own
+// connection if missing). Returns false if the connection failed; a table that
+// cannot be found leaves the cache without it (the analyser then refuses).
+asio::awaitable<bool> Session::load_table_facts(const rules::Classification& classification, error_code& ec) {
     const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
     const std::string schema_name = table.name.schema.empty() ? current_database_ : table.name.schema;
-    std::shared_ptr<const rules::TableSchema> facts;
-    if (!schema_name.empty()) {
-        error_code ec;
-        facts = co_await table_schema(schema_name, table.name.table, ec);
-        if (ec) co_return false;
-    }
-    const auto decision = decide(sql, classification, context, facts.get());
+    if (schema_name.empty()) co_return true;
+    co_await table_schema(schema_name, table.name.table, ec);
+    co_return !ec;
+}
+
+asio::awaitable<bool> Session::enforce(const std::string& sql, const rules::Classification& classification) {
+    error_code ec;
+    const bool have_facts = co_await load_table_facts(classification, ec);
+    if (!have_facts) co_return false;
+    const auto facts = cached_facts(classification);
+    const auto decision = decide(sql, classification, rule_context(), facts.get());
+    const bool done = co_await run_decision(sql, decision, facts.get());
+    co_return done;
+}
+
+asio::awaitable<bool> Session::run_decision(const std::string& sql, const Decision& decision,
+                                            const rules::TableSchema* facts) {
     bool done = false;
     switch (decision.verdict) {
         case Verdict::relay:
             done = co_await send_statement(sql);
             break;
         case Verdict::refuse:
+            context_.metrics.statements_refused.fetch_add(1, std::memory_order_relaxed);
             done = co_await send_error(kNotSupportedYet, kNotSupportedYetState, "uniqgate: " + decision.reason);
             break;
         case Verdict::enforce_insert:

@@ -1,0 +1,69 @@
+#pragma once
+// What a session remembers of the statements its client prepared that write a
+// rule table, so that COM_STMT_EXECUTE is protected exactly like the same write
+// sent as text: the execute's bound values turn the statement into SQL text that
+// the text path analyses and enforces (see ../shared/DESIGN.md, "Prepared
+// statements"). Values become literals the proxy renders itself — numbers as
+// digits, strings as hex — never the client's raw bytes.
+
+#include "protocol/PreparedStatements.hpp"
+#include "protocol/Result.hpp"
+#include "rules/Lexer.hpp"
+#include "rules/Plan.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace uniqgate::proxy {
+
+struct PreparedWrite {
+    std::string sql;                          // as prepared, with its `?` placeholders
+    std::vector<rules::Span> placeholders{};  // each `?` of `sql`, in order
+    std::uint16_t param_count = 0;            // from the server's COM_STMT_PREPARE_OK
+    std::vector<protocol::ParamType> types{};  // of the last execute that sent them
+    bool server_has_types = false;            // that execute reached the server
+    std::vector<std::string> long_data{};     // per parameter: COM_STMT_SEND_LONG_DATA, joined
+    std::vector<bool> has_long_data{};
+};
+
+// The `?` placeholders of a statement, in order (not those in strings or comments).
+std::vector<rules::Span> find_placeholders(std::string_view sql, const rules::LexOptions& options);
+
+// The statement with every `?` replaced by its bound value as a SQL literal:
+// integers and decimals as digits, FLOAT/DOUBLE as DOUBLE literals, dates and
+// times as quoted digits, strings as `_<charset> X'hex'` (`_binary X'hex'` when the
+// bytes are not valid in a UTF-8 `charset`), NULL as NULL, long data from
+// `write.long_data`. Fails when a value cannot be rendered.
+protocol::Result<std::string> bind_as_text(const PreparedWrite& write, const protocol::StmtExecute& execute,
+                                           std::string_view charset);
+
+// The statement id a COM_STMT_EXECUTE / SEND_LONG_DATA / RESET / CLOSE payload names
+// (the 4 bytes after the command byte), or nullopt if the payload is too short.
+std::optional<std::uint32_t> statement_id_of(protocol::ByteView payload);
+
+class PreparedWrites {
+public:
+    // MariaDB: statement id 0xFFFFFFFF in a command means the last one prepared.
+    static constexpr std::uint32_t kLastPrepared = protocol::kLastPreparedStatementId;
+
+    void remember(std::uint32_t id, PreparedWrite write);
+    // Any successful prepare (rule table or not) becomes "the last prepared".
+    void prepared(std::uint32_t id) noexcept { last_prepared_ = id; }
+    [[nodiscard]] PreparedWrite* find(std::uint32_t id) noexcept;
+    [[nodiscard]] std::uint32_t resolve(std::uint32_t id) const noexcept { return id == kLastPrepared ? last_prepared_ : id; }
+    void forget(std::uint32_t id) { writes_.erase(resolve(id)); }
+    void clear() noexcept {
+        writes_.clear();
+        last_prepared_ = 0;
+    }
+    [[nodiscard]] bool empty() const noexcept { return writes_.empty(); }
+
+private:
+    std::unordered_map<std::uint32_t, PreparedWrite> writes_;
+    std::uint32_t last_prepared_ = 0;
+};
+
+}  // namespace uniqgate::proxy

@@ -1,0 +1,231 @@
+// Prepared statements on rule tables (see ../shared/DESIGN.md, "Prepared
+// statements"). COM_STMT_PREPARE of a write that a rule must check is analysed
+// and remembered; each COM_STMT_EXECUTE of it becomes the same write as text,
+// its bound values rendered as literals by the proxy, and runs through exactly
+// the text path — the same checks, the same answers. Writes the rules let pass
+// (and everything not on a rule table) are relayed as the client sent them.
+#include "proxy/MysqlErrors.hpp"
+#include "proxy/PreparedWrites.hpp"
+#include "proxy/Session.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace uniqgate::proxy {
+
+using protocol::Command;
+using protocol::kFrameHeaderSize;
+
+namespace {
+
+std::string cannot_bind(std::string_view what, std::string_view table, const std::error_code& error) {
+    return "uniqgate: cannot read the " + std::string(what) + " of a prepared write to table '" + std::string(table) +
+           "' (" + error.message() + "); send it as text or set unsupported: passthrough";
+}
+
+protocol::Bytes statement_command(Command command, std::uint32_t id) {
+    return {static_cast<std::uint8_t>(command), static_cast<std::uint8_t>(id), static_cast<std::uint8_t>(id >> 8),
+            static_cast<std::uint8_t>(id >> 16), static_cast<std::uint8_t>(id >> 24)};
+}
+
+}  // namespace
+
+std::shared_ptr<const rules::TableSchema> Session::cached_facts(const rules::Classification& classification) const {
+    const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
+    const std::string& schema = table.name.schema.empty() ? current_database_ : table.name.schema;
+    return context_.schemas.find(schema, table.name.table);
+}
+
+// COM_STMT_PREPARE. A statement on a rule table that a rule must check is
+// remembered under the id the server gives it; one that no rule can check is
+// refused here, before the client ever executes it.
+asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
+    error_code ec;
+    co_await client_buffer_.fill(client_, kFrameHeaderSize + frame_length, ec);
+    if (ec) co_return false;
+    const std::string sql(reinterpret_cast<const char*>(client_buffer_.data()) + kFrameHeaderSize + 1, frame_length - 1);
+    const auto context = rule_context();
+    const auto classification = context_.rules.classify(sql, context);
+    if (!classification.involves_rule()) {
+        const bool relayed = co_await relay_prepare(frame_length, nullptr);
+        co_return relayed;
+    }
+    const bool have_facts = co_await load_table_facts(classification, ec);
+    if (!have_facts) co_return false;
+    const auto facts = cached_facts(classification);
+    auto decision = decide(sql, classification, context, facts.get());
+    const bool returns_rows = decision.plan.kind == rules::StatementKind::insert && !decision.plan.insert.returning.empty();
+    if (decision.verdict != Verdict::relay && decision.verdict != Verdict::refuse && returns_rows) {
+        decision.verdict = Verdict::refuse;
+        decision.reason = "a prepared INSERT ... RETURNING into table '" + decision.plan.table +
+                          "' cannot be checked; send it as text";
+    }
+    if (decision.verdict == Verdict::refuse) {
+        client_buffer_.consume(kFrameHeaderSize + frame_length);
+        context_.metrics.statements_refused.fetch_add(1, std::memory_order_relaxed);
+        const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                              "uniqgate: " + decision.reason);
+        co_return sent;
+    }
+    if (decision.verdict == Verdict::relay) {
+        const bool relayed = co_await relay_prepare(frame_length, nullptr);
+        co_return relayed;
+    }
+    PreparedWrite write;
+    write.sql = sql;
+    write.placeholders = find_placeholders(sql, context.lex_options());
+    const bool relayed = co_await relay_prepare(frame_length, &write);
+    co_return relayed;
+}
+
+// Relays a COM_STMT_PREPARE and its response, reading the statement id and
+// parameter count from the first response packet on the way.
+asio::awaitable<bool> Session::relay_prepare(std::uint32_t frame_length, PreparedWrite* track) {
+    const auto next = tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, frame_length});
+    const bool forwarded = co_await relay_command_packet(frame_length);
+    if (!forwarded) co_return false;
+    if (next == protocol::ResponseTracker::Next::done) co_return true;
+    error_code ec;
+    co_await backend_buffer_.fill(backend_, kFrameHeaderSize, ec);
+    if (ec) co_return false;
+    const auto header = protocol::decode_frame_header(backend_buffer_.data());
+    if (header.payload_length < 64) {  // a PREPARE_OK is 12 bytes; an ERR is not looked at
+        co_await backend_buffer_.fill(backend_, kFrameHeaderSize + header.payload_length, ec);
+        if (ec) co_return false;
+        const auto ok = protocol::decode_stmt_prepare_ok({backend_buffer_.data() + kFrameHeaderSize, header.payload_length});
+        if (ok) {
+            prepared_writes_.prepared(ok.value().statement_id);
+            if (track != nullptr) {
+                track->param_count = ok.value().num_params;
+                if (track->placeholders.size() == track->param_count) {
+                    prepared_writes_.remember(ok.value().statement_id, std::move(*track));
+                } else {
+                    spdlog::warn("session {}: the server counts {} parameters in a prepared write, uniqgate {}; "
+                                 "its executes will be refused",
+                                 id_, track->param_count, track->placeholders.size());
+                    prepared_writes_.remember(ok.value().statement_id, std::move(*track));
+                }
+            }
+        }
+    }
+    const bool relayed = co_await relay_response();
+    co_return relayed;
+}
+
+// COM_STMT_EXECUTE of a remembered write: bound into text, decided and enforced
+// like the same statement sent as COM_QUERY.
+asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
+    const auto id = statement_id_of({client_buffer_.data() + kFrameHeaderSize, std::min<std::size_t>(frame_length, 5)});
+    PreparedWrite* write = id ? prepared_writes_.find(*id) : nullptr;
+    if (write == nullptr) {
+        const bool relayed = co_await relay_command(frame_length);
+        co_return relayed;
+    }
+    error_code ec;
+    auto packet = co_await read_packet(client_, client_buffer_, SIZE_MAX, ec);
+    if (ec) co_return false;
+    const auto classification_of_prepare = context_.rules.classify(write->sql, rule_context());
+    const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification_of_prepare.rule_table)];
+    auto decoded = protocol::decode_stmt_execute(packet.payload, write->param_count, write->types, write->has_long_data);
+    if (!decoded || write->placeholders.size() != write->param_count) {
+        const auto error = decoded ? make_error_code(protocol::ProtocolErrc::unsupported) : decoded.error();
+        write->has_long_data.assign(write->param_count, false);
+        const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                              cannot_bind("parameters", table.name.table, error));
+        co_return sent;
+    }
+    auto& execute = decoded.value();
+    if (execute.new_params_bound) write->types = execute.types;
+    auto text = bind_as_text(*write, execute, charset_name_);
+    if (!text) {
+        write->has_long_data.assign(write->param_count, false);
+        const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                              cannot_bind("parameter values", table.name.table, text.error()));
+        co_return sent;
+    }
+    const std::string sql = std::move(text).value();
+    const auto classification = context_.rules.classify(sql, rule_context());
+    bool used_long_data = false;
+    for (const bool sent : write->has_long_data) used_long_data = used_long_data || sent;
+    write->has_long_data.assign(write->param_count, false);  // the server forgets them after an execute, too
+    for (auto& chunk : write->long_data) chunk.clear();
+
+    const bool have_facts = co_await load_table_facts(classification, ec);
+    if (!have_facts) co_return false;
+    const auto facts = cached_facts(classification);
+    const auto decision = decide(sql, classification, rule_context(), facts.get());
+    if (decision.verdict != Verdict::relay) {
+        const std::uint32_t statement_id = prepared_writes_.resolve(*id);
+        const bool done = co_await run_decision(sql, decision, facts.get());
+        if (!done) co_return false;
+        if (!used_long_data) co_return true;
+        // The execute never reached the server, which still holds the long data.
+        const auto reset = statement_command(Command::stmt_reset, statement_id);
+        co_await write_packet(backend_, reset, 0, ec);
+        if (ec) co_return false;
+        co_await read_packet(backend_, backend_buffer_, 1024, ec);
+        co_return !ec;
+    }
+    // Relayed as sent — with its parameter types if the server has not seen them yet
+    // (the execute that carried them ran as text).
+    protocol::Bytes payload = std::move(packet.payload);
+    if (!execute.new_params_bound && !write->server_has_types) {
+        execute.new_params_bound = true;
+        payload = protocol::encode_stmt_execute(execute);
+    }
+    write->server_has_types = true;
+    tracker_.on_command(payload);
+    co_await write_packet(backend_, payload, 0, ec);
+    if (ec) co_return false;
+    const bool relayed = co_await relay_response();
+    co_return relayed;
+}
+
+// COM_STMT_SEND_LONG_DATA, COM_STMT_RESET, COM_STMT_CLOSE and MariaDB's
+// COM_STMT_BULK_EXECUTE on a remembered write; everything else is relayed.
+asio::awaitable<bool> Session::intercept_statement_command(Command command, std::uint32_t frame_length) {
+    const auto id = statement_id_of({client_buffer_.data() + kFrameHeaderSize, std::min<std::size_t>(frame_length, 5)});
+    PreparedWrite* write = id ? prepared_writes_.find(*id) : nullptr;
+    if (write == nullptr) {
+        const bool relayed = co_await relay_command(frame_length);
+        co_return relayed;
+    }
+    if (command == Command::stmt_send_long_data) {
+        error_code ec;
+        auto packet = co_await read_packet(client_, client_buffer_, SIZE_MAX, ec);
+        if (ec) co_return false;
+        const auto chunk = protocol::decode_send_long_data(packet.payload);
+        if (chunk && chunk.value().param_index < write->param_count) {
+            const auto& data = chunk.value().data;
+            write->long_data[chunk.value().param_index].append(reinterpret_cast<const char*>(data.data()), data.size());
+            write->has_long_data[chunk.value().param_index] = true;
+        }
+        tracker_.on_command(packet.payload);
+        co_await write_packet(backend_, packet.payload, 0, ec);
+        co_return !ec;  // no response
+    }
+    const auto& table = context_.rules.tables()[static_cast<std::size_t>(
+        context_.rules.classify(write->sql, rule_context()).rule_table)];
+    const bool passthrough =
+        context_.rules.rules()[table.rule_indexes.front()].unsupported == config::Unsupported::passthrough;
+    if (command == Command::mariadb_stmt_bulk_execute && !passthrough) {
+        error_code ec;
+        co_await read_packet(client_, client_buffer_, SIZE_MAX, ec);
+        if (ec) co_return false;
+        context_.metrics.statements_refused.fetch_add(1, std::memory_order_relaxed);
+        const bool sent = co_await send_error(
+            mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+            "uniqgate: bulk (array) execution of a prepared write to table '" + table.name.table +
+                "' is not enforced yet; execute it row by row (Connector/J: useBulkStmts=false)");
+        co_return sent;
+    }
+    if (command == Command::stmt_close) {
+        prepared_writes_.forget(*id);
+    } else if (command == Command::stmt_reset) {
+        write->has_long_data.assign(write->param_count, false);
+        for (auto& chunk : write->long_data) chunk.clear();
+    }
+    const bool relayed = co_await relay_command(frame_length);
+    co_return relayed;
+}
+
+}  // namespace uniqgate::proxy
