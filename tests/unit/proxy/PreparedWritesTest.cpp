@@ -1,0 +1,108 @@
+// Prepared writes bound into text: placeholders found as the lexer sees them,
+// values rendered by the proxy (never the client's bytes), long data, ids.
+#include "proxy/PreparedWrites.hpp"
+
+#include <gtest/gtest.h>
+
+namespace uniqgate::proxy {
+namespace {
+
+using protocol::ParamType;
+using protocol::ParamValue;
+namespace field_type = protocol::field_type;
+
+PreparedWrite prepared(std::string sql) {
+    PreparedWrite write;
+    write.sql = std::move(sql);
+    write.placeholders = find_placeholders(write.sql, rules::LexOptions{});
+    write.param_count = static_cast<std::uint16_t>(write.placeholders.size());
+    write.long_data.assign(write.param_count, {});
+    write.has_long_data.assign(write.param_count, false);
+    return write;
+}
+
+protocol::StmtExecute execute_of(std::vector<ParamType> types, std::vector<ParamValue> params) {
+    protocol::StmtExecute execute;
+    execute.types = std::move(types);
+    execute.params = std::move(params);
+    return execute;
+}
+
+TEST(PreparedWrites, FindsOnlyRealPlaceholders) {
+    const auto write = prepared("INSERT INTO t (a, b) VALUES (?, '?') /* ? */ -- ?\n, (?)");
+    ASSERT_EQ(write.placeholders.size(), 2U);
+    EXPECT_EQ(write.placeholders[0].in(write.sql), "?");
+    EXPECT_EQ(write.placeholders[0].begin, 29U);
+    EXPECT_EQ(write.placeholders[1].begin, write.sql.size() - 2);
+}
+
+TEST(PreparedWrites, BindsNumbersStringsAndNullAsLiterals) {
+    const auto write = prepared("INSERT INTO t (id, name, price, note) VALUES (?, ?, ?, ?)");
+    const std::uint8_t id[] = {0xfb, 0xff, 0xff, 0xff};  // -5
+    const std::uint8_t price[] = {0x00, 0x00, 0xc0, 0x3f};  // 1.5f
+    const auto execute = execute_of(
+        {{field_type::long_int, 0}, {field_type::var_string, 0}, {field_type::float_type, 0}, {field_type::null, 0}},
+        {ParamValue::of(protocol::ByteView(id)), ParamValue::of(std::string_view("it's")),
+         ParamValue::of(protocol::ByteView(price)), ParamValue{}});
+    const auto text = bind_as_text(write, execute, "utf8mb4");
+    ASSERT_TRUE(text) << text.error().message();
+    EXPECT_EQ(text.value(), "INSERT INTO t (id, name, price, note) VALUES (-5, _utf8mb4 X'69742773', 1.5e+00, NULL)")
+        << "a quote in a value can never end the literal: strings go as hex";
+}
+
+TEST(PreparedWrites, BytesThatAreNotUtf8StayBinary) {
+    const auto write = prepared("SELECT ?");
+    const std::uint8_t bytes[] = {0xff, 0x27};
+    const auto execute = execute_of({{field_type::blob, 0}}, {ParamValue::of(protocol::ByteView(bytes))});
+    EXPECT_EQ(bind_as_text(write, execute, "utf8mb4").value(), "SELECT _binary X'FF27'");
+    EXPECT_EQ(bind_as_text(write, execute, "latin1").value(), "SELECT _latin1 X'FF27'")
+        << "every byte sequence is valid latin1";
+}
+
+TEST(PreparedWrites, LongDataTakesThePlaceOfTheValue) {
+    auto write = prepared("INSERT INTO t (name) VALUES (?)");
+    write.long_data[0] = "long";
+    write.has_long_data[0] = true;
+    const auto execute = execute_of({{field_type::blob, 0}}, {ParamValue{ParamValue::Kind::long_data, {}}});
+    EXPECT_EQ(bind_as_text(write, execute, "utf8mb4").value(), "INSERT INTO t (name) VALUES (_utf8mb4 X'6C6F6E67')");
+    write.has_long_data[0] = false;
+    EXPECT_EQ(bind_as_text(write, execute, "utf8mb4").value(), "INSERT INTO t (name) VALUES (_utf8mb4 X'')")
+        << "defensive: decode only yields long data for parameters that had some";
+}
+
+TEST(PreparedWrites, RefusesWhatItCannotRender) {
+    const auto write = prepared("INSERT INTO t VALUES (?, ?)");
+    const std::uint8_t nan[] = {0x00, 0x00, 0xc0, 0x7f};
+    EXPECT_FALSE(bind_as_text(write, execute_of({{field_type::float_type, 0}, {field_type::tiny, 0}},
+                                                {ParamValue::of(protocol::ByteView(nan)), ParamValue{}}),
+                              "utf8mb4"))
+        << "NaN has no SQL literal";
+    EXPECT_FALSE(bind_as_text(write, execute_of({{field_type::tiny, 0}}, {ParamValue{}}), "utf8mb4"))
+        << "fewer values than placeholders";
+}
+
+TEST(PreparedWrites, StatementIdsAndTheLastPrepared) {
+    const std::uint8_t execute[] = {0x17, 0x2a, 0x00, 0x00, 0x01, 0x00};
+    EXPECT_EQ(statement_id_of(protocol::ByteView(execute)), 0x100002aU);
+    EXPECT_FALSE(statement_id_of(protocol::ByteView(execute, 4)));
+
+    PreparedWrites writes;
+    EXPECT_TRUE(writes.empty());
+    writes.prepared(7);
+    writes.remember(7, prepared("INSERT INTO t VALUES (?)"));
+    writes.prepared(8);  // a statement on another table: not remembered
+    EXPECT_NE(writes.find(7), nullptr);
+    EXPECT_EQ(writes.find(8), nullptr);
+    EXPECT_EQ(writes.find(PreparedWrites::kLastPrepared), nullptr) << "-1 names statement 8";
+    writes.prepared(7);
+    EXPECT_NE(writes.find(PreparedWrites::kLastPrepared), nullptr);
+    EXPECT_EQ(writes.find(7)->has_long_data.size(), 1U);
+    writes.forget(7);
+    EXPECT_EQ(writes.find(7), nullptr);
+    writes.remember(9, prepared("INSERT INTO t VALUES (?)"));
+    writes.clear();
+    EXPECT_TRUE(writes.empty());
+}
+
+}  // namespace
+}  // namespace uniqgate::proxy
