@@ -69,11 +69,14 @@ def err_text(e) -> str:
 
 class Table:
     """A rule table in schema `shop`. soft = 'status' (delete_status, live 0) or 'deleted_at'
-    (live while NULL). name is utf8mb4_general_ci; model uses model_collation."""
+    (live while NULL). name is utf8mb4_general_ci; model uses model_collation. id_sql is the
+    primary key's type: AUTO_INCREMENT by default, or an application-generated id
+    (e.g. "BIGINT", "CHAR(36) CHARACTER SET ascii" for UUIDs)."""
 
     def __init__(self, name: str, soft: str = "status", model_collation: str = "utf8mb4_general_ci",
-                 rule: str = RULE):
+                 rule: str = RULE, id_sql: str = "BIGINT AUTO_INCREMENT"):
         self.name, self.soft, self.model_collation, self.rule = name, soft, model_collation, rule
+        self.id_sql = id_sql
         self.qualified = f"shop.{name}"
 
     @property
@@ -103,7 +106,7 @@ class Table:
             c.execute(f"DROP TABLE IF EXISTS {self.qualified}")
             c.execute(f"DROP TABLE IF EXISTS {self.dedup_qualified}")
             c.execute(f"""CREATE TABLE {self.qualified} (
-                id BIGINT AUTO_INCREMENT PRIMARY KEY,
+                id {self.id_sql} PRIMARY KEY,
                 name VARCHAR(100) COLLATE utf8mb4_general_ci NOT NULL,
                 model VARCHAR(100) COLLATE {self.model_collation} NOT NULL,
                 price INT,
@@ -208,10 +211,11 @@ def dup_error_problem(e, name, model, rule=RULE, exact=True, collation="utf8mb4_
 
 # ------------------------------------------------------------------ connections
 
-def connect(port: int, autocommit=True, isolation=None, read_timeout=20):
+def connect(port: int, autocommit=True, isolation=None, read_timeout=20, client_flag=0):
+    """client_flag: extra capability flags, e.g. pymysql.constants.CLIENT.MULTI_STATEMENTS."""
     conn = pymysql.connect(host=HOST, port=port, user="app", password="app_pw", database="shop",
                            autocommit=autocommit, charset="utf8mb4", connect_timeout=10,
-                           read_timeout=read_timeout, write_timeout=read_timeout)
+                           read_timeout=read_timeout, write_timeout=read_timeout, client_flag=client_flag)
     if isolation:
         with conn.cursor() as c:
             c.execute(f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation}")
