@@ -128,6 +128,41 @@ std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_v
     return out;
 }
 
+std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                 std::size_t row, const protocol::TextRow& primary_key, bool no_backslash_escapes,
+                                 const rules::LexOptions& options) {
+    const auto& insert = plan.insert;
+    auto values = split_row_values(insert.rows[row].in(sql), insert.set_form, options);
+    auto columns = insert_value_columns(sql, insert, schema, options);
+    if (values.size() != columns.size() || primary_key.size() != schema.primary_key.size()) return {};
+    std::vector<std::string> texts(values.begin(), values.end());
+    for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
+        const int column = schema.find_column(schema.primary_key[i]);
+        if (column < 0) return {};
+        const std::string value = primary_key[i] ? quote_string(*primary_key[i], no_backslash_escapes) : "NULL";
+        const auto at = std::find(columns.begin(), columns.end(), column);
+        if (at != columns.end()) {
+            texts[static_cast<std::size_t>(at - columns.begin())] = value;
+        } else {
+            columns.push_back(column);
+            texts.push_back(value);
+        }
+    }
+    std::string out = "INSERT INTO " + quote_table(plan.schema, plan.table) + " (";
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (columns[i] < 0) return {};
+        if (i > 0) out += ", ";
+        out += quote_identifier(schema.columns[static_cast<std::size_t>(columns[i])].name);
+    }
+    out += ") VALUES (";
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += texts[i];
+    }
+    out.append(") ON DUPLICATE KEY UPDATE ").append(insert.on_duplicate_key_update.in(sql));
+    return out;
+}
+
 std::string restrict_filtered_write(std::string_view sql, const rules::WritePlan& plan,
                                     std::string_view restriction) {
     const auto& filter = plan.filter;

@@ -61,6 +61,15 @@ std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_v
                                       std::string_view sql, const rules::TableSchema& schema,
                                       bool no_backslash_escapes);
 
+// One row of an INSERT ... ON DUPLICATE KEY UPDATE whose business key is live, aimed at
+// the live row that holds the key: INSERT INTO <table> (<columns>) VALUES (<the row's values,
+// primary key columns set to `primary_key`>) ON DUPLICATE KEY UPDATE <the client's assignments>,
+// so the server updates that row, as a unique index over the key would make it. Empty when the
+// row's columns or values cannot be read.
+std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                 std::size_t row, const protocol::TextRow& primary_key, bool no_backslash_escapes,
+                                 const rules::LexOptions& options);
+
 // The UPDATE / DELETE restricted to the rows the proxy read (and locked) first:
 // its WHERE becomes "(<where>) AND <restriction>" (or gains "WHERE <restriction>").
 // Rows another transaction commits in between (READ COMMITTED has no gap locks) are

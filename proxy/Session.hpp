@@ -128,12 +128,17 @@ private:
     [[nodiscard]] Decision decide_dedup(Decision decision, const rules::TableSchema* facts) const;
     [[nodiscard]] std::string statement_text(const std::string& sql) const;
     asio::awaitable<bool> refresh_status_if_uncertain();
+    asio::awaitable<void> back_off(int attempt);
     asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
     asio::awaitable<bool> answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule);
     asio::awaitable<bool> enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,
                                                const rules::TableSchema& schema);
     asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
                                                       const rules::TableSchema& schema, const rules::RulePlan& rule);
+    asio::awaitable<bool> upsert_into_live_rows(const std::string& sql, const rules::WritePlan& plan,
+                                                const rules::TableSchema& schema, const rules::RulePlan& rule,
+                                                const std::vector<bool>& key_was_live,
+                                                const std::vector<std::size_t>& claimed, bool own_transaction);
     asio::awaitable<bool> enforce_dedup_rows(const std::string& sql, const rules::WritePlan& plan,
                                              const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
@@ -159,7 +164,8 @@ private:
     rules::Charset charset_ = rules::Charset::utf8;
     std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
     bool holds_local_locks_ = false;
-    PreparedWrites prepared_writes_;  // the client's prepared statements that write rule tables
+    PreparedWrites prepared_writes_;
+    bool deadlock_to_retry_ = false;  // a wrapped write in the proxy's own transaction hit 1213: run it again  // the client's prepared statements that write rule tables
     std::uint8_t client_charset_id_ = 0;
     const char* charset_name_ = "utf8mb4";  // for the proxy's own connections to read the client's literals alike
 };

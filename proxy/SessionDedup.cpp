@@ -13,7 +13,12 @@
 #include "proxy/SqlText.hpp"
 #include "rules/StatementSplitter.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
+
+#include <random>
 
 namespace uniqgate::proxy {
 
@@ -22,7 +27,7 @@ namespace {
 // InnoDB answers one of several waiters on a key whose holder rolled back with a
 // deadlock; in a transaction the proxy opened, the proxy's own statements are
 // simply run again.
-constexpr int kDeadlockRetries = 5;
+constexpr int kDeadlockRetries = 8;
 
 bool opens_own_transaction(std::uint16_t status) {
     return (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
@@ -45,6 +50,16 @@ protocol::OkPacket answer_for(protocol::OkPacket ok, std::uint16_t final_status)
 }
 
 }  // namespace
+
+// Before running a deadlocked write again: a short random pause, growing with the
+// attempts, so that the transactions that collided do not meet again in step.
+asio::awaitable<void> Session::back_off(int attempt) {
+    static thread_local std::minstd_rand random(static_cast<unsigned>(id_));
+    const int ceiling_us = 500 << std::min(attempt, 5);
+    asio::steady_timer timer(backend_.socket().get_executor());
+    timer.expires_after(std::chrono::microseconds(random() % static_cast<unsigned>(ceiling_us)));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
 
 // The client's statement up to its last token (no trailing ';' or comment), to
 // embed in a multi-statement; the plan's spans stay valid in it.
@@ -103,7 +118,8 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
     if (!refreshed) co_return false;
     for (const auto& rule : plan.rules) {
         if (rule.actions.insert_dedup_keys &&
-            (rule.rule->on_duplicate != config::OnDuplicate::error || plan.insert.ignore)) {
+            (rule.rule->on_duplicate != config::OnDuplicate::error || plan.insert.ignore ||
+             !plan.insert.on_duplicate_key_update.empty())) {
             const bool done = co_await claim_dedup_keys_row_by_row(sql, plan, schema, rule);
             co_return done;
         }
@@ -143,6 +159,7 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
         if (!undone) co_return false;
         if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
             spdlog::debug("session {}: dedup insert deadlocked on a contended key; retrying", id_);
+            co_await back_off(attempt);
             continue;
         }
         const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed_step]);
@@ -174,12 +191,17 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
             const auto error = outcomes.back().error;
             const bool undone = co_await undo_wrapped_write(own_transaction, false);
             if (!undone) co_return false;
-            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) continue;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+                spdlog::debug("session {}: claiming keys deadlocked (attempt {}); retrying", id_, attempt + 1);
+                co_await back_off(attempt);
+                continue;
+            }
             const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
             co_return sent;
         }
         if (outcomes.size() != statements.size()) co_return false;
         const std::size_t row_count = plan.insert.rows.size();
+        const bool upsert = !plan.insert.on_duplicate_key_update.empty();
         std::vector<bool> drop(row_count, false);
         std::vector<const rules::RulePlan*> update_rule(row_count, nullptr);
         std::vector<std::size_t> claimed;
@@ -192,8 +214,14 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
             }
             if (row >= row_count) continue;
             drop[row] = true;
+            if (upsert) continue;  // not a duplicate: the row updates the live one
             context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
             if (!rule_ignores) update_rule[row] = &rule;
+        }
+        deadlock_to_retry_ = false;
+        bool done = false;
+        if (upsert) {
+            done = co_await upsert_into_live_rows(sql, plan, schema, rule, drop, claimed, own_transaction);
         }
         std::vector<std::string> after;
         if (plan.insert.ignore) {
@@ -202,9 +230,123 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
                                                       schema, no_backslash));
             if (after.back().empty()) after.clear();
         }
-        const bool done = co_await run_upsert(sql, plan, schema, drop, update_rule, true, after);
-        co_return done;
+        if (!upsert) done = co_await run_upsert(sql, plan, schema, drop, update_rule, true, after);
+        if (!done || !deadlock_to_retry_) co_return done;
+        deadlock_to_retry_ = false;
+        spdlog::debug("session {}: the write after claiming keys deadlocked (attempt {})", id_, attempt + 1);
+        if (attempt < kDeadlockRetries) {
+            co_await back_off(attempt);
+            continue;
+        }
+        const bool sent = co_await send_error(mysql_error::kLockDeadlock, mysql_error::kLockDeadlockState,
+                                              mysql_error::kLockDeadlockMessage);
+        co_return sent;
     }
+}
+
+// INSERT ... ON DUPLICATE KEY UPDATE, after the keys were claimed: rows that got
+// their key are inserted as written (a primary-key collision there updates that
+// row, as without the proxy); each row whose key is live updates the live row
+// holding it, through that row's primary key; claimed keys no row ended up
+// holding are released. One multi-statement, answered with the summed counts.
+asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, const rules::WritePlan& plan,
+                                                     const rules::TableSchema& schema, const rules::RulePlan& rule,
+                                                     const std::vector<bool>& key_was_live,
+                                                     const std::vector<std::size_t>& claimed, bool own_transaction) {
+    const auto context = rule_context();
+    const bool no_backslash = context.no_backslash_escapes;
+    std::vector<std::size_t> live_rows;
+    std::vector<std::string> statements;
+    for (std::size_t row = 0; row < key_was_live.size(); ++row) {
+        if (!key_was_live[row]) continue;
+        live_rows.push_back(row);
+        std::string pk_columns;
+        for (const auto& column : schema.primary_key) pk_columns += (pk_columns.empty() ? "" : ", ") + quote_identifier(column);
+        statements.push_back("SELECT " + pk_columns + " FROM " + quote_table(plan.schema, plan.table) + " WHERE " +
+                             live_condition(rule.rule->soft_delete, no_backslash) + " AND " +
+                             key_equals(rule, row, sql, schema) + " LIMIT 1 FOR UPDATE");
+    }
+    error_code ec;
+    std::vector<protocol::TextRow> holders;
+    if (!statements.empty()) {
+        const std::string reads = join_statements(statements);
+        auto found = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, reads, ec);
+        if (ec || found.empty()) co_return false;
+        if (found.back().is_error) {
+            const auto error = found.back().error;
+            const bool undone = co_await undo_wrapped_write(own_transaction, true);
+            if (!undone) co_return false;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock) {
+                deadlock_to_retry_ = true;
+                co_return true;
+            }
+            const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+            co_return sent;
+        }
+        bool complete = found.size() == live_rows.size();
+        for (std::size_t i = 0; complete && i < found.size(); ++i) {
+            complete = found[i].rows.size() == 1;
+            if (complete) holders.push_back(found[i].rows.front());
+        }
+        if (!complete) {
+            // The key's holder is a row of this same statement: a batch that repeats a key.
+            const bool undone = co_await undo_wrapped_write(own_transaction, true);
+            if (!undone) co_return false;
+            const bool sent = co_await send_error(
+                mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                "uniqgate: an INSERT ... ON DUPLICATE KEY UPDATE whose rows repeat a key of rule '" + rule.rule->name +
+                    "' (mode dedup) is not supported; send the rows separately");
+            co_return sent;
+        }
+    }
+    statements.clear();
+    if (std::find(key_was_live.begin(), key_was_live.end(), false) != key_was_live.end()) {
+        statements.push_back(rebuild_without_rows(sql, plan.insert, key_was_live));
+    }
+    for (std::size_t i = 0; i < live_rows.size(); ++i) {
+        auto statement = upsert_into_live_row(sql, plan, schema, live_rows[i], holders[i], no_backslash,
+                                              context.lex_options());
+        if (statement.empty()) {
+            const bool undone = co_await undo_wrapped_write(own_transaction, true);
+            if (!undone) co_return false;
+            const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                                  "uniqgate: cannot read the values of row " +
+                                                      std::to_string(live_rows[i] + 1) + " (rule '" + rule.rule->name + "')");
+            co_return sent;
+        }
+        statements.push_back(std::move(statement));
+    }
+    const std::size_t counted = statements.size();
+    auto release = dedup_release_unused_keys(rule, dedup_table_sql(*rule.rule, plan.schema),
+                                             quote_table(plan.schema, plan.table), claimed, sql, schema, no_backslash);
+    if (!release.empty()) statements.push_back(std::move(release));
+    if (own_transaction) statements.emplace_back("COMMIT");
+    const std::string wrapped = join_statements(statements);
+    auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+    if (ec || outcomes.empty()) co_return false;
+    if (outcomes.back().is_error || outcomes.size() != statements.size()) {
+        if (!outcomes.back().is_error) co_return false;
+        const auto error = outcomes.back().error;
+        const bool undone = co_await undo_wrapped_write(own_transaction, true);
+        if (!undone) co_return false;
+        if (own_transaction && error.error_code == mysql_error::kLockDeadlock) {
+            deadlock_to_retry_ = true;
+            co_return true;
+        }
+        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+        co_return sent;
+    }
+    protocol::OkPacket answer;
+    for (std::size_t i = 0; i < counted; ++i) {
+        const auto& ok = outcomes[i].ok;
+        answer.affected_rows += ok.affected_rows;
+        answer.warnings = static_cast<std::uint16_t>(answer.warnings + ok.warnings);
+        if (answer.last_insert_id == 0) answer.last_insert_id = ok.last_insert_id;
+    }
+    answer = answer_for(answer, outcomes.back().ok.status_flags);
+    tracker_.set_status_flags(answer.status_flags);
+    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+    co_return !ec;
 }
 
 // UPDATE (of a key or the soft-delete column) and DELETE: the rows to change are
@@ -229,7 +371,10 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
             const auto error = locked.back().error;
             const bool undone = co_await undo_wrapped_write(own_transaction, false);
             if (!undone) co_return false;
-            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) continue;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+                co_await back_off(attempt);
+                continue;
+            }
             const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
             co_return sent;
         }
@@ -271,7 +416,10 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
         const auto error = outcomes.back().error;
         const bool undone = co_await undo_wrapped_write(own_transaction, true);
         if (!undone) co_return false;
-        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) continue;
+        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+            co_await back_off(attempt);
+            continue;
+        }
         const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed_step]);
         co_return sent;
     }

@@ -274,9 +274,14 @@ Session::Decision Session::decide_dedup(Decision decision, const rules::TableSch
     };
     switch (plan.kind) {
         case rules::StatementKind::insert: {
-            if (!plan.insert.on_duplicate_key_update.empty()) return refuse("INSERT ... ON DUPLICATE KEY UPDATE");
+            const bool upsert = !plan.insert.on_duplicate_key_update.empty();
+            if (upsert && (facts == nullptr || facts->primary_key.empty())) {
+                return refuse("INSERT ... ON DUPLICATE KEY UPDATE without a primary key");
+            }
+            if (upsert && !plan.insert.row_alias.empty()) return refuse("INSERT ... AS <row alias> ON DUPLICATE KEY UPDATE");
             if (!plan.insert.returning.empty()) return refuse("INSERT ... RETURNING");
-            const bool row_by_row = plan.insert.ignore || dedup_rule->on_duplicate != config::OnDuplicate::error;
+            const bool row_by_row =
+                upsert || plan.insert.ignore || dedup_rule->on_duplicate != config::OnDuplicate::error;
             if (row_by_row && claiming_rules > 1) return refuse("INSERT IGNORE or on_duplicate ignore/update with several dedup rules");
             decision.verdict = Verdict::dedup_insert;
             return decision;

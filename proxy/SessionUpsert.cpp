@@ -37,38 +37,6 @@ bool is_rule_column(const rules::RulePlan& rule, const rules::TableSchema& schem
     return std::find(rule.key_columns.begin(), rule.key_columns.end(), column) != rule.key_columns.end();
 }
 
-// The schema column of each value position: from the column list, from the SET
-// assignments, or the table's order when the INSERT names no columns.
-std::vector<int> value_columns(const std::string& sql, const rules::InsertShape& insert,
-                               const rules::TableSchema& schema, const rules::LexOptions& options) {
-    std::vector<int> columns;
-    if (!insert.set_form && insert.column_list.empty()) {
-        for (std::size_t i = 0; i < schema.columns.size(); ++i) columns.push_back(static_cast<int>(i));
-        return columns;
-    }
-    const std::string_view text = insert.set_form ? insert.rows.front().in(sql) : insert.column_list.in(sql);
-    rules::Lexer lexer(text, options);
-    int depth = 0;
-    bool expecting_column = true;  // SET form: a name comes before each '='
-    std::optional<rules::Token> last_name;
-    for (rules::Token token = lexer.next(); token.kind != rules::TokenKind::end; token = lexer.next()) {
-        if (token.is_punct('(')) ++depth;
-        if (token.is_punct(')')) --depth;
-        const bool separator = token.is_punct(',') && depth == (insert.set_form ? 0 : 1);
-        if (insert.set_form) {
-            if (expecting_column && token.is_name()) last_name = token;
-            if (expecting_column && (token.is_punct('=') || token.text == ":=")) {
-                columns.push_back(last_name ? schema.find_column(rules::identifier_value(*last_name)) : -1);
-                expecting_column = false;
-            }
-            if (separator) expecting_column = true;
-        } else if (token.is_name() && depth == 1) {
-            columns.push_back(schema.find_column(rules::identifier_value(token)));
-        }
-    }
-    return columns;
-}
-
 }  // namespace
 
 // The UPDATE that takes the place of inserting `row`, or empty if it would set nothing.
@@ -78,7 +46,7 @@ std::string Session::upsert_update(const std::string& sql, const rules::WritePla
     const auto context = rule_context();
     const auto values =
         split_row_values(plan.insert.rows[row].in(sql), plan.insert.set_form, context.lex_options());
-    const auto columns = value_columns(sql, plan.insert, schema, context.lex_options());
+    const auto columns = insert_value_columns(sql, plan.insert, schema, context.lex_options());
     malformed = values.size() != columns.size();
     if (malformed) return {};
     std::string assignments;
@@ -146,6 +114,10 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
             auto undone = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, undo, ec);
             if (ec || undone.empty()) co_return false;
             tracker_.set_status_flags(undone.back().ok.status_flags);
+            if (begun && own_transaction && err.error_code == mysql_error::kLockDeadlock) {
+                deadlock_to_retry_ = true;  // the caller runs its own statements again
+                co_return true;
+            }
             const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
             co_return sent;
         }

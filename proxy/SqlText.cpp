@@ -4,6 +4,7 @@
 #include "rules/Literal.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace uniqgate::proxy {
 
@@ -204,6 +205,38 @@ std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& p
     if (!filter.limit.empty()) out.append(" LIMIT ").append(filter.limit.in(sql));
     out += " FOR UPDATE";
     return out;
+}
+
+// The schema column of each value position: from the column list, from the SET
+// assignments, or the table's order when the INSERT names no columns.
+std::vector<int> insert_value_columns(const std::string& sql, const rules::InsertShape& insert,
+                               const rules::TableSchema& schema, const rules::LexOptions& options) {
+    std::vector<int> columns;
+    if (!insert.set_form && insert.column_list.empty()) {
+        for (std::size_t i = 0; i < schema.columns.size(); ++i) columns.push_back(static_cast<int>(i));
+        return columns;
+    }
+    const std::string_view text = insert.set_form ? insert.rows.front().in(sql) : insert.column_list.in(sql);
+    rules::Lexer lexer(text, options);
+    int depth = 0;
+    bool expecting_column = true;  // SET form: a name comes before each '='
+    std::optional<rules::Token> last_name;
+    for (rules::Token token = lexer.next(); token.kind != rules::TokenKind::end; token = lexer.next()) {
+        if (token.is_punct('(')) ++depth;
+        if (token.is_punct(')')) --depth;
+        const bool separator = token.is_punct(',') && depth == (insert.set_form ? 0 : 1);
+        if (insert.set_form) {
+            if (expecting_column && token.is_name()) last_name = token;
+            if (expecting_column && (token.is_punct('=') || token.text == ":=")) {
+                columns.push_back(last_name ? schema.find_column(rules::identifier_value(*last_name)) : -1);
+                expecting_column = false;
+            }
+            if (separator) expecting_column = true;
+        } else if (token.is_name() && depth == 1) {
+            columns.push_back(schema.find_column(rules::identifier_value(token)));
+        }
+    }
+    return columns;
 }
 
 }  // namespace uniqgate::proxy

@@ -64,4 +64,10 @@ std::string key_column_list(const config::Rule& rule);
 std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                  std::string_view extra_columns);
 
+// The schema column of each value position of an INSERT row (-1: not in the
+// schema): from the column list, from the SET assignments, or the table's order
+// when the INSERT names no columns.
+std::vector<int> insert_value_columns(const std::string& sql, const rules::InsertShape& insert,
+                                      const rules::TableSchema& schema, const rules::LexOptions& options);
+
 }  // namespace uniqgate::proxy
