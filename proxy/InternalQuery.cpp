@@ -125,16 +125,17 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& ba
 
 asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,
                                                                       protocol::Capabilities caps,
-                                                                      std::string_view sql, error_code& ec) {
-    if (caps & protocol::cap::multi_statements) {
+                                                                      std::string_view sql, bool& switched_on,
+                                                                      error_code& ec) {
+    if ((caps & protocol::cap::multi_statements) || switched_on) {
         auto outcomes = co_await run_internal_query(backend, buffer, caps, sql, ec);
         co_return outcomes;
     }
-    // The client did not enable multi-statements (most drivers do not): turn them
-    // on for this one query only, pipelined in the same write.
+    // The client did not enable multi-statements (most drivers do not): switch them
+    // on, pipelined in the same write; they stay on until the session must have them
+    // off again (see switch_multi_statements_off).
     protocol::Bytes framed;
-    for (const auto& command : {set_option_command(kMultiStatementsOn), protocol::encode_query(sql),
-                                set_option_command(kMultiStatementsOff)}) {
+    for (const auto& command : {set_option_command(kMultiStatementsOn), protocol::encode_query(sql)}) {
         std::uint8_t sequence_id = 0;  // each command starts its own sequence
         protocol::append_packet(framed, command, sequence_id);
     }
@@ -143,11 +144,20 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connectio
     if (ec) co_return outcomes;
     const bool enabled = co_await read_set_option_response(backend, buffer, ec);
     if (ec) co_return outcomes;
+    switched_on = enabled;
     outcomes = co_await read_query_responses(backend, buffer, caps, ec);
-    if (ec) co_return outcomes;
-    const bool disabled = co_await read_set_option_response(backend, buffer, ec);
-    if (!ec && (!enabled || !disabled)) ec = make_error_code(asio::error::operation_not_supported);
+    if (!ec && !enabled) ec = make_error_code(asio::error::operation_not_supported);
     co_return outcomes;
+}
+
+asio::awaitable<void> switch_multi_statements_off(Connection& backend, FrameBuffer& buffer, bool& switched_on,
+                                                  error_code& ec) {
+    if (!switched_on) co_return;
+    co_await write_packet(backend, set_option_command(kMultiStatementsOff), 0, ec);
+    if (ec) co_return;
+    const bool disabled = co_await read_set_option_response(backend, buffer, ec);
+    if (!ec && !disabled) ec = make_error_code(asio::error::operation_not_supported);
+    switched_on = false;
 }
 
 }  // namespace uniqgate::proxy

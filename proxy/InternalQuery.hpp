@@ -30,11 +30,19 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& ba
                                                                  protocol::Capabilities caps, std::string_view sql,
                                                                  error_code& ec);
 
-// Like run_internal_query, for a multi-statement string ("a;\nb;\nc"), whether or
-// not the client enabled multi-statements on the connection; the server stops at
-// the first statement that fails, which is why the proxy's wrapped writes use it.
+// Like run_internal_query, for a multi-statement string ("a\n;b\n;c"), whether or
+// not the client enabled multi-statements; the server stops at the first statement
+// that fails, which is why the proxy's wrapped writes use it. If the client did not
+// enable them they are switched on (COM_SET_OPTION, pipelined) and `switched_on` is
+// set: the session must then keep the client's own COM_QUERYs to single statements
+// (switch_multi_statements_off before relaying one that is not).
 asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,
                                                                       protocol::Capabilities caps,
-                                                                      std::string_view sql, error_code& ec);
+                                                                      std::string_view sql, bool& switched_on,
+                                                                      error_code& ec);
+
+// Switches multi-statements off again if run_internal_statements switched them on.
+asio::awaitable<void> switch_multi_statements_off(Connection& backend, FrameBuffer& buffer, bool& switched_on,
+                                                  error_code& ec);
 
 }  // namespace uniqgate::proxy

@@ -90,6 +90,17 @@ asio::awaitable<void> Session::command_loop() {
         if (ec) co_return;
         const auto command = static_cast<Command>(client_buffer_.data()[kFrameHeaderSize]);
         context_.metrics.commands.fetch_add(1, std::memory_order_relaxed);
+        if (multi_statements_switched_on_ &&
+            (command == Command::change_user || command == Command::reset_connection || command == Command::set_option)) {
+            // The session starts over (or the client chooses for itself): the server's
+            // setting must be the client's again first.
+            co_await switch_multi_statements_off(backend_, backend_buffer_, multi_statements_switched_on_, ec);
+            if (ec) co_return;
+        }
+        if (command == Command::set_option && header.payload_length >= 3) {
+            client_multi_statements_ = client_buffer_.data()[kFrameHeaderSize + 1] == 0;  // MULTI_STATEMENTS_ON
+        }
+        if (command == Command::reset_connection || command == Command::change_user) client_multi_statements_.reset();
         if (command == Command::change_user) {
             const bool changed = co_await change_user();
             if (!changed) co_return;

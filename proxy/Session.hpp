@@ -9,6 +9,7 @@
 #include "proxy/AuthRelay.hpp"
 #include "proxy/Connection.hpp"
 #include "proxy/FrameBuffer.hpp"
+#include "proxy/InternalQuery.hpp"
 #include "proxy/ControlPool.hpp"
 #include "proxy/LockManager.hpp"
 #include "proxy/Metrics.hpp"
@@ -129,6 +130,13 @@ private:
     [[nodiscard]] std::string statement_text(const std::string& sql) const;
     asio::awaitable<bool> refresh_status_if_uncertain();
     asio::awaitable<void> back_off(int attempt);
+    // A multi-statement of the proxy's own (InternalQuery.hpp, run_internal_statements).
+    asio::awaitable<std::vector<StatementOutcome>> run_statements(std::string_view sql, error_code& ec);
+    // Before relaying a client COM_QUERY: multi-statements the proxy switched on go off
+    // again if the query has a statement separator (the server must parse it as the
+    // client asked). Returns false if the connection failed.
+    asio::awaitable<bool> keep_client_query_single(std::string_view sql);
+    [[nodiscard]] bool client_enabled_multi_statements() const noexcept;
     asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
     asio::awaitable<bool> answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule);
     asio::awaitable<bool> enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,
@@ -165,7 +173,9 @@ private:
     std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
     bool holds_local_locks_ = false;
     PreparedWrites prepared_writes_;
-    bool deadlock_to_retry_ = false;  // a wrapped write in the proxy's own transaction hit 1213: run it again  // the client's prepared statements that write rule tables
+    bool deadlock_to_retry_ = false;
+    bool multi_statements_switched_on_ = false;  // by the proxy, for its own writes; the client did not ask
+    std::optional<bool> client_multi_statements_;  // set by the client's own COM_SET_OPTION  // a wrapped write in the proxy's own transaction hit 1213: run it again  // the client's prepared statements that write rule tables
     std::uint8_t client_charset_id_ = 0;
     const char* charset_name_ = "utf8mb4";  // for the proxy's own connections to read the client's literals alike
 };

@@ -61,6 +61,25 @@ asio::awaitable<void> Session::back_off(int attempt) {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+bool Session::client_enabled_multi_statements() const noexcept {
+    return client_multi_statements_.value_or((client_caps_ & protocol::cap::multi_statements) != 0);
+}
+
+asio::awaitable<std::vector<StatementOutcome>> Session::run_statements(std::string_view sql, error_code& ec) {
+    protocol::Capabilities caps = client_caps_ & ~protocol::cap::multi_statements;
+    if (client_enabled_multi_statements()) caps |= protocol::cap::multi_statements;
+    auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, caps, sql, multi_statements_switched_on_, ec);
+    co_return outcomes;
+}
+
+asio::awaitable<bool> Session::keep_client_query_single(std::string_view sql) {
+    if (!multi_statements_switched_on_ || sql.find(';') == std::string_view::npos) co_return true;
+    if (!has_statement_separator(sql, rule_context().lex_options())) co_return true;
+    error_code ec;
+    co_await switch_multi_statements_off(backend_, backend_buffer_, multi_statements_switched_on_, ec);
+    co_return !ec;
+}
+
 // The client's statement up to its last token (no trailing ';' or comment), to
 // embed in a multi-statement; the plan's spans stay valid in it.
 std::string Session::statement_text(const std::string& sql) const {
@@ -144,7 +163,7 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
 
         error_code ec;
         const std::string wrapped = join_statements(statements);
-        auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+        auto outcomes = co_await run_statements(wrapped, ec);
         if (ec || outcomes.empty()) co_return false;
         if (!outcomes.back().is_error) {
             if (outcomes.size() != statements.size()) co_return false;
@@ -185,7 +204,7 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
         }
         error_code ec;
         const std::string wrapped = join_statements(statements);
-        auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+        auto outcomes = co_await run_statements(wrapped, ec);
         if (ec || outcomes.empty()) co_return false;
         if (outcomes.back().is_error) {
             const auto error = outcomes.back().error;
@@ -270,7 +289,7 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
     std::vector<protocol::TextRow> holders;
     if (!statements.empty()) {
         const std::string reads = join_statements(statements);
-        auto found = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, reads, ec);
+        auto found = co_await run_statements(reads, ec);
         if (ec || found.empty()) co_return false;
         if (found.back().is_error) {
             const auto error = found.back().error;
@@ -322,7 +341,7 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
     if (!release.empty()) statements.push_back(std::move(release));
     if (own_transaction) statements.emplace_back("COMMIT");
     const std::string wrapped = join_statements(statements);
-    auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+    auto outcomes = co_await run_statements(wrapped, ec);
     if (ec || outcomes.empty()) co_return false;
     if (outcomes.back().is_error || outcomes.size() != statements.size()) {
         if (!outcomes.back().is_error) co_return false;
@@ -364,7 +383,7 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
         error_code ec;
         const std::string read = begin_statement(own_transaction) + "\n;" + rows_to_change_query(statement, plan, schema, "");
-        auto locked = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, read, ec);
+        auto locked = co_await run_statements(read, ec);
         if (ec || locked.empty()) co_return false;
         if (locked.back().is_error || locked.size() != 2) {
             if (!locked.back().is_error) co_return false;
@@ -403,7 +422,7 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
         dedup_rule_of_step.resize(statements.size(), nullptr);
 
         const std::string wrapped = join_statements(statements);
-        auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+        auto outcomes = co_await run_statements(wrapped, ec);
         if (ec || outcomes.empty()) co_return false;
         if (!outcomes.back().is_error) {
             if (outcomes.size() != statements.size()) co_return false;
@@ -437,7 +456,7 @@ asio::awaitable<bool> Session::enforce_dedup_truncate(const std::string& sql, co
     }
     error_code ec;
     const std::string wrapped = join_statements(statements);
-    auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, wrapped, ec);
+    auto outcomes = co_await run_statements(wrapped, ec);
     if (ec || outcomes.empty()) co_return false;
     if (outcomes.back().is_error) {
         if (outcomes.size() > 1) {

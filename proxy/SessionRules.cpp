@@ -101,6 +101,8 @@ asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
         sql = std::string_view(reinterpret_cast<const char*>(client_buffer_.data()) + kFrameHeaderSize + 1,
                                frame_length - 1);
     }
+    const bool single = co_await keep_client_query_single(sql);
+    if (!single) co_return false;
     const auto context = rule_context();
     const auto classification = context_.rules.classify(sql, context);
     if (classification.kind == rules::StatementKind::ddl) context_.schemas.clear();

@@ -111,7 +111,7 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
         if (ec || outcome.empty()) co_return false;
         if (outcome.front().is_error) {
             const auto err = outcome.front().error;
-            auto undone = co_await run_internal_statements(backend_, backend_buffer_, client_caps_, undo, ec);
+            auto undone = co_await run_statements(undo, ec);
             if (ec || undone.empty()) co_return false;
             tracker_.set_status_flags(undone.back().ok.status_flags);
             if (begun && own_transaction && err.error_code == mysql_error::kLockDeadlock) {

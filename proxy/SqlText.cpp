@@ -239,4 +239,12 @@ std::vector<int> insert_value_columns(const std::string& sql, const rules::Inser
     return columns;
 }
 
+bool has_statement_separator(std::string_view sql, const rules::LexOptions& options) {
+    rules::Lexer lexer(sql, options);
+    for (rules::Token token = lexer.next(); token.kind != rules::TokenKind::end; token = lexer.next()) {
+        if (token.is_punct(';')) return true;
+    }
+    return false;
+}
+
 }  // namespace uniqgate::proxy

@@ -70,4 +70,8 @@ std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& p
 std::vector<int> insert_value_columns(const std::string& sql, const rules::InsertShape& insert,
                                       const rules::TableSchema& schema, const rules::LexOptions& options);
 
+// Whether `sql` has a ';' outside strings, identifiers and comments — what the server
+// reads as a statement separator (even a trailing one) when multi-statements are on.
+bool has_statement_separator(std::string_view sql, const rules::LexOptions& options);
+
 }  // namespace uniqgate::proxy
