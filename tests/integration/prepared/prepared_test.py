@@ -230,8 +230,8 @@ def run_procs(s: Scenario, procs, budget, label):
         text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
         if p.returncode != 0:
             s.check(False, f"{label}: {name} exited {p.returncode}:\n{text[-3000:]}")
-        elif text.strip():
-            print(f"[{s.name}] {name} said:\n{text[-1500:]}")
+        # A client that exited 0 is judged by its results; its log (sysbench's driver logs every
+        # failed execute, the expected 1062s too) stays in the test's state folder.
 
 
 def client_env(port, table: Table, extra=None):
@@ -344,7 +344,9 @@ def scenario_java_bulk(s):
     p = subprocess.Popen([str(HERE / "java_run.sh"), "bulk", str(folder), "1"], env=client_env(port, t),
                          stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     run_procs(s, [("java bulk", p, log)], 90, "bulk")
-    results = dict(ln.split(": ", 1) for ln in log.read_text(errors="replace").splitlines() if ": " in ln)
+    text = log.read_text(errors="replace")
+    print(text)
+    results = dict(ln.split(": ", 1) for ln in text.splitlines() if ": " in ln)
     got = results.get("bulk batch", "")
     s.check(got.startswith("BatchUpdateException 1235 42000 uniqgate: bulk (array) execution"),
             f"bulk batch: expected BatchUpdateException with the 1235 refusal, got {got!r}")
