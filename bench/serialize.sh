@@ -37,6 +37,10 @@ Options:
   --hot-keys N         keys in hot mode (default 100)
   --delete-pct N       hot mode: % of events that soft-delete a random key's live row (default 20)
   --rule-mode M        the uniqgate leg's rule mode: serialize or dedup (default serialize)
+  --ps                 every leg uses server-side prepared statements (soft_delete.lua --ps:
+                       INSERT and soft-delete UPDATE prepared once per thread, bound and executed
+                       per event; sysbench runs with --db-ps-mode=auto, which --ps needs: with
+                       disable, sysbench emulates con:prepare on the client and sends text)
   --lock-backend B     uniqgate lock backend: local or mysql (default: uniqgate's default, local)
   --warmup N           seconds of direct distinct inserts before the first measured run (default 3)
   --uniqgate PATH      uniqgate binary (default $UNIQGATE or build-main/proxy/uniqgate)
@@ -67,6 +71,7 @@ HOT_KEYS=100
 DELETE_PCT=20
 LOCK_BACKEND=
 RULE_MODE=serialize
+PS=
 WARMUP=3
 UNIQGATE=${UNIQGATE:-$BENCH_REPO/build-main/proxy/uniqgate}
 UNIQGATE_ARGS=
@@ -89,6 +94,7 @@ while [[ $# -gt 0 ]]; do
         --delete-pct) need_arg "$@"; DELETE_PCT=$2; shift ;;
         --lock-backend) need_arg "$@"; LOCK_BACKEND=$2; shift ;;
         --rule-mode) need_arg "$@"; RULE_MODE=$2; shift ;;
+        --ps) PS=1 ;;
         --warmup) need_arg "$@"; WARMUP=$2; warmup_set=1; shift ;;
         --uniqgate) need_arg "$@"; UNIQGATE=$2; shift ;;
         --uniqgate-args) need_arg "$@"; UNIQGATE_ARGS=$2; shift ;;
@@ -158,10 +164,14 @@ leg_table() {
     case $1 in direct) echo sb_direct ;; unique) echo sb_unique ;; uniqgate) echo sb_ug ;; esac
 }
 
+# soft_delete.lua sends only its own statements (no sysbench BEGIN/COMMIT): --db-ps-mode
+# decides whether its con:prepare is a server-side prepare (auto) or emulated as text (disable).
+ps_args=(--db-ps-mode=disable)
+[[ -z "$PS" ]] || ps_args=(--db-ps-mode=auto --ps=on)
 sysbench_common=(
     --db-driver=mysql --mysql-host=127.0.0.1 --mysql-user="$BENCH_APP_USER"
     --mysql-password="$BENCH_APP_PASSWORD" --mysql-db="$BENCH_APP_DB"
-    --mysql-ssl=off --db-ps-mode=disable --hot-keys="$HOT_KEYS" --delete-pct="$DELETE_PCT"
+    --mysql-ssl=off "${ps_args[@]}" --hot-keys="$HOT_KEYS" --delete-pct="$DELETE_PCT"
 )
 
 run_sysbench() {
@@ -315,6 +325,8 @@ for mode in $MODES; do
     done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_log "server counters: $(bench_sql "$DB_PORT" "SELECT GROUP_CONCAT(CONCAT(VARIABLE_NAME, '=', VARIABLE_VALUE))
+    FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('COM_STMT_PREPARE', 'COM_STMT_EXECUTE')")"
 
 # --- report -----------------------------------------------------------------------------
 # Medians over rounds for tps, p95 and 1062 counts; worst round for live duplicates, max
@@ -377,9 +389,11 @@ else
     uniqgate_desc="skipped (--skip-uniqgate)"
 fi
 {
-    echo "## serialize.sh: direct vs unique index vs uniqgate (mode: $RULE_MODE)"
+    protocol="text protocol"
+    [[ -z "$PS" ]] || protocol="server-side prepared statements: COM_STMT_EXECUTE"
+    echo "## serialize.sh: direct vs unique index vs uniqgate (mode: $RULE_MODE${PS:+, prepared statements})"
     echo
-    echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(bench_sql "$DB_PORT" 'SELECT VERSION()'), $(sysbench --version), bench/soft_delete.lua (text protocol, autocommit, 1 statement per event)"
+    echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(bench_sql "$DB_PORT" 'SELECT VERSION()'), $(sysbench --version), bench/soft_delete.lua ($protocol, autocommit, 1 statement per event)"
     echo "- uniqgate: $uniqgate_desc"
     echo "- $TIME s per run, $ROUNDS round(s) (medians; worst round for duplicates, max latency and lowest 1-s tps; totals for other errors); hot mode: $HOT_KEYS keys, $DELETE_PCT % soft-deletes"
     echo "- load average (1/5/15 min) before the runs: $LOAD_BEFORE; after: $LOAD_AFTER"

@@ -1,11 +1,13 @@
 #!/usr/bin/env sysbench
 -- Inserts into a soft-delete table whose "unique among live rows" key is (name, model):
 -- the workload for uniqgate's serialize mode (issue 4), run by bench/serialize.sh.
--- sysbench 1.0.20 (Debian), text protocol only: uniqgate refuses prepared statements on
--- rule tables for now, so every statement is built with string.format and sent by
--- con:query().
+-- sysbench 1.0.20 (Debian). By default every statement is built with string.format and sent
+-- by con:query() (text protocol). With --ps=on each thread prepares the INSERT and the
+-- soft-delete UPDATE once (con:prepare) and every event binds and executes them (binary
+-- protocol: COM_STMT_EXECUTE); this needs --db-ps-mode=auto (the default), since with
+-- --db-ps-mode=disable sysbench emulates con:prepare on the client and sends text.
 --
---   sysbench bench/soft_delete.lua --table=sb_direct --mode=distinct prepare|run|cleanup
+--   sysbench bench/soft_delete.lua --table=sb_direct --mode=distinct [--ps=on] prepare|run|cleanup
 --
 -- Modes:
 --   distinct  every event is one INSERT of a key no other event uses
@@ -28,6 +30,7 @@ sysbench.cmdline.options = {
    delete_pct = {"Hot mode: percent of events that soft-delete a random key's live row", 20},
    run_id = {"Prefix that makes distinct-mode keys unique across runs", "r"},
    with_live_unique = {"prepare: add the generated live_flag column and UNIQUE (name, model, live_flag)", false},
+   ps = {"Server-side prepared statements: prepare once per thread, bind and execute per event", false},
 }
 
 local function create_table(con)
@@ -74,6 +77,22 @@ end
 
 local con, tid, counter
 local stats
+local ps   -- with --ps: {insert = stmt, insert_params = {...}, delete = stmt, delete_params = {...}}
+
+local function prepare_statements()
+   local vc = sysbench.sql.type.VARCHAR
+   local insert = con:prepare(string.format(
+      "INSERT INTO %s (name, model, price) VALUES (?, ?, ?)", sysbench.opt.table))
+   local insert_params = {insert:bind_create(vc, 64), insert:bind_create(vc, 64),
+                          insert:bind_create(sysbench.sql.type.INT)}
+   insert:bind_param(unpack(insert_params))
+   local delete = con:prepare(string.format(
+      "UPDATE %s SET delete_status = 1 WHERE name = ? AND model = ? AND delete_status = 0",
+      sysbench.opt.table))
+   local delete_params = {delete:bind_create(vc, 64), delete:bind_create(vc, 64)}
+   delete:bind_param(unpack(delete_params))
+   return {insert = insert, insert_params = insert_params, delete = delete, delete_params = delete_params}
+end
 
 function thread_init(thread_id)
    if sysbench.opt.mode ~= "distinct" and sysbench.opt.mode ~= "hot" then
@@ -83,12 +102,20 @@ function thread_init(thread_id)
    tid = thread_id
    counter = 0
    stats = {inserts = 0, deletes = 0, deleted_rows = 0, dup = 0, other = 0, errs = {}}
+   if sysbench.opt.ps then
+      ps = prepare_statements()
+   end
 end
 
--- Runs one statement; returns the result (nil for a DML) and true, or nil and false after
--- counting the error.
-local function run(sql)
-   local ok, ret = pcall(con.query, con, sql)
+-- Runs one statement (SQL text, or a prepared statement whose parameters are set); returns
+-- the result (nil for a DML) and true, or nil and false after counting the error.
+local function run(sql_or_stmt)
+   local ok, ret
+   if type(sql_or_stmt) == "string" then
+      ok, ret = pcall(con.query, con, sql_or_stmt)
+   else
+      ok, ret = pcall(sql_or_stmt.execute, sql_or_stmt)
+   end
    if ok then
       return ret, true
    end
@@ -110,10 +137,29 @@ local function run(sql)
 end
 
 local function insert(name, model)
-   local _, ok = run(string.format(
-      "INSERT INTO %s (name, model, price) VALUES ('%s', '%s', %d)",
-      sysbench.opt.table, name, model, sysbench.rand.uniform(1, 100000)))
+   local price = sysbench.rand.uniform(1, 100000)
+   local _, ok
+   if ps then
+      ps.insert_params[1]:set(name)
+      ps.insert_params[2]:set(model)
+      ps.insert_params[3]:set(price)
+      _, ok = run(ps.insert)
+   else
+      _, ok = run(string.format("INSERT INTO %s (name, model, price) VALUES ('%s', '%s', %d)",
+                                sysbench.opt.table, name, model, price))
+   end
    if ok then stats.inserts = stats.inserts + 1 end
+end
+
+local function soft_delete(name, model)
+   if ps then
+      ps.delete_params[1]:set(name)
+      ps.delete_params[2]:set(model)
+      return run(ps.delete)
+   end
+   return run(string.format(
+      "UPDATE %s SET delete_status = 1 WHERE name = '%s' AND model = '%s' AND delete_status = 0",
+      sysbench.opt.table, name, model))
 end
 
 function event()
@@ -125,9 +171,7 @@ function event()
       local k = sysbench.rand.uniform(1, sysbench.opt.hot_keys)
       local name, model = string.format("hot%d", k), string.format("m%d", k % 7)
       if sysbench.rand.uniform(1, 100) <= sysbench.opt.delete_pct then
-         local _, ok = run(string.format(
-            "UPDATE %s SET delete_status = 1 WHERE name = '%s' AND model = '%s' AND delete_status = 0",
-            sysbench.opt.table, name, model))
+         local _, ok = soft_delete(name, model)
          if ok then
             stats.deletes = stats.deletes + 1
          end
@@ -146,5 +190,9 @@ function thread_done()
    print(string.format("soft_delete_stats thread=%d inserts=%d deletes=%d dup1062=%d other=%d errs=%s",
                        tid, stats.inserts, stats.deletes, stats.dup, stats.other,
                        #parts > 0 and table.concat(parts, ",") or "-"))
+   if ps then
+      ps.insert:close()
+      ps.delete:close()
+   end
    con:disconnect()
 end

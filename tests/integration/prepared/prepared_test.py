@@ -1,0 +1,430 @@
+#!/usr/bin/python3
+"""Prepared statements through uniqgate with real clients (see README.md): many concurrent
+clients of one library insert overlapping keys with server-side prepared statements, soft-delete
+and re-insert some, some inside explicit transactions; afterwards the database is counted.
+
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence
+
+The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
+same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
+
+  plan lines    ins NAME MODEL PRICE FLAG       FLAG: - | long_name | long_note (PHP sends that
+                                                column with COM_STMT_SEND_LONG_DATA)
+                delre NAME MODEL                soft-delete the key's live row, then re-insert it
+                txn commit|rollback N1 M1 N2 M2 BEGIN, inserts, COMMIT or ROLLBACK (ROLLBACK at
+                                                the first error)
+                batch N1 M1 N2 M2 ...           Java: addBatch per row, executeBatch
+  result lines  ins NAME MODEL CTX OK AFFECTED INSERT_ID
+                ins NAME MODEL CTX ERR CODE SQLSTATE MESSAGE
+                del NAME MODEL auto OK AFFECTED | del NAME MODEL auto ERR CODE SQLSTATE MESSAGE
+                CTX: auto (autocommit), txc (transaction committed), txr (rolled back), batch
+
+Needs the MariaDB fixture and UG_PROXY_BIN; UG_RULE_MODE=serialize|dedup. Exit 0 pass, 1 fail,
+77 skip (a client is not installed).
+"""
+import collections
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "serialize"))
+from serial_lib import (DUP_RE, MODE, RULE, SKIP, Scenario, Table, Tally, rule_yaml, scalar)  # noqa: E402
+
+CLIENTS_DIR = HERE.parent / "clients"
+TXN_CODES = {1062, 1205, 1213}
+AUTO_CODES = {1062}
+
+
+# ------------------------------------------------------------------ plans
+
+def keyspace(prefix, count, models=7):
+    return [(f"{prefix}{i:03d}", f"m{i % models}") for i in range(count)]
+
+
+def make_plans(rnd: random.Random, clients: int, keys, long_data=False, batches=False):
+    """Each client visits every key once, in its own order: single inserts (some with long data),
+    some followed by soft-delete + re-insert, some pairs in a transaction, some Java batches."""
+    plans = []
+    for c in range(clients):
+        order = keys[:]
+        if c % 2:
+            rnd.shuffle(order)
+        else:
+            # Hot: the even clients walk the keys in the same blocks of 8 (shuffled inside), so
+            # they race for the same few keys at the same moment.
+            blocks = [order[b:b + 8] for b in range(0, len(order), 8)]
+            order = [k for block in blocks for k in rnd.sample(block, len(block))]
+        ops, i = [], 0
+        while i < len(order):
+            n, m = order[i]
+            roll = rnd.random()
+            if roll < 0.12 and i + 1 < len(order):
+                n2, m2 = order[i + 1]
+                ops.append(["txn", "commit" if rnd.random() < 0.75 else "rollback", n, m, n2, m2])
+                i += 2
+                continue
+            if batches and roll < 0.24 and i + 3 < len(order):
+                rows = order[i:i + rnd.randint(2, 4)]
+                ops.append(["batch"] + [v for row in rows for v in row])
+                i += len(rows)
+                continue
+            flag = "-"
+            if long_data and rnd.random() < 0.3:
+                flag = rnd.choice(["long_name", "long_note"])
+            ops.append(["ins", n, m, str(rnd.randint(1, 1000)), flag])
+            if rnd.random() < 0.15:
+                ops.append(["delre", n, m])
+            i += 1
+        plans.append(ops)
+    return plans
+
+
+def write_plans(folder: Path, plans) -> list:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, ops in enumerate(plans):
+        p = folder / f"plan{i}.tsv"
+        p.write_text("".join("\t".join(op) + "\n" for op in ops))
+        paths.append(p)
+        out = folder / f"out{i}.tsv"
+        if out.exists():
+            out.unlink()
+    return paths
+
+
+# ------------------------------------------------------------------ results
+
+class Outcomes:
+    """What the clients were told, and the checks of each answer."""
+
+    def __init__(self, s: Scenario, rule=RULE):
+        self.s, self.rule = s, rule
+        self.tally = Tally()
+        self.ok_inserts = collections.Counter()   # key -> inserts told OK and committed
+        self.deleted = collections.Counter()      # key -> rows the client was told it soft-deleted
+        self.codes_by_ctx = collections.defaultdict(collections.Counter)
+        self.affected_unknown = False             # sysbench: no affected rows for a DML
+
+    def check_dup(self, what, code, state, msg, keys):
+        problems = []
+        if state != "23000":
+            problems.append(f"SQLSTATE {state} instead of 23000")
+        m = DUP_RE.match(msg)
+        if not m:
+            problems.append(f"message {msg!r} is not MySQL's duplicate-entry text")
+        else:
+            if m.group(2) != self.rule:
+                problems.append(f"key {m.group(2)!r} instead of {self.rule!r}")
+            if m.group(1) not in {f"{n}-{mo}" for n, mo in keys}:
+                problems.append(f"entry {m.group(1)!r} is not {' or '.join(f'{n}-{mo}' for n, mo in keys)}")
+        if problems:
+            self.tally.problem(f"{what}: " + "; ".join(problems))
+
+    def line(self, who, fields, batch_keys=None):
+        kind = fields[0]
+        if kind not in ("ins", "del") or len(fields) < 6:
+            self.tally.problem(f"{who}: unreadable result line {fields!r}")
+            return
+        _, n, m, ctx, status = fields[:5]
+        key = (n, m)
+        if status == "OK":
+            self.tally.stmt(True)
+            if fields[5] == "-":
+                self.affected_unknown = True
+                affected = 1 if kind == "ins" else 0
+            else:
+                affected = int(fields[5])
+            if kind == "del":
+                self.deleted[key] += affected
+                if affected not in (0, 1):
+                    self.tally.problem(f"{who}: soft delete of {n}-{m} affected {affected} rows")
+                return
+            if affected != 1:
+                self.tally.problem(f"{who}: INSERT {n}-{m} ({ctx}) affected {affected} rows, expected 1")
+            if len(fields) > 6 and ctx != "batch" and fields[6] not in ("", "-") and int(fields[6]) <= 0:
+                self.tally.problem(f"{who}: INSERT {n}-{m} ({ctx}) insert id {fields[6]}")
+            if ctx in ("auto", "txc", "batch"):
+                self.ok_inserts[key] += 1
+            return
+        code, state, msg = int(fields[5]), fields[6], "\t".join(fields[7:])
+        self.tally.stmt(False, code)
+        self.codes_by_ctx[ctx][code] += 1
+        allowed = TXN_CODES if ctx in ("txc", "txr") else AUTO_CODES
+        if code not in allowed:
+            self.tally.problem(f"{who}: {kind} {n}-{m} ({ctx}): error {code} ({state}) {msg}")
+        elif code == 1062:
+            self.check_dup(f"{who}: {kind} {n}-{m} ({ctx})", code, state, msg, batch_keys or [key])
+
+    def read(self, who, path: Path):
+        if not path.exists():
+            self.tally.problem(f"{who}: no results ({path.name} missing)")
+            return 0
+        lines = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines() if ln]
+        for fields in lines:
+            if fields[0] == "batchkeys":  # the keys of the next batch's lines (a 1062 names one of them)
+                pairs = fields[1:]
+                self.batch_keys = list(zip(pairs[0::2], pairs[1::2]))
+                continue
+            if fields[0] == "note":
+                continue
+            ctx = fields[3] if len(fields) > 3 else ""
+            self.line(who, fields, getattr(self, "batch_keys", None) if ctx == "batch" else None)
+        return len(lines)
+
+    def verdict(self, t: Table, label):
+        s = self.s
+        s.check_tally(self.tally, TXN_CODES, label)
+        for ctx, codes in sorted(self.codes_by_ctx.items()):
+            s.note(f"{label}: errors in context {ctx}: {dict(codes)}")
+        # Per key: live rows = inserts told OK (committed) - rows told soft-deleted, and 0 or 1.
+        with s.admin.cursor() as c:
+            c.execute(f"SELECT name, model, COUNT(*) FROM {t.qualified} WHERE {t.live_sql} GROUP BY name, model")
+            live = {(n, m): k for n, m, k in c.fetchall()}
+        keys = set(self.ok_inserts) | set(self.deleted) | set(live)
+        wrong = []
+        for key in sorted(keys):
+            want = self.ok_inserts[key] - self.deleted[key]
+            if self.affected_unknown:
+                # Without affected rows: a soft delete is always followed by the deleter's
+                # re-insert (OK, or 1062 because another live row exists), so every key that was
+                # ever told inserted must be live, once.
+                want = 1 if self.ok_inserts[key] else 0
+            if live.get(key, 0) != want or want not in (0, 1):
+                wrong.append(f"{key[0]}-{key[1]}: live {live.get(key, 0)}, told inserted {self.ok_inserts[key]}"
+                             f" and soft-deleted {self.deleted[key]}")
+        s.check(not wrong, f"{label}: {len(wrong)} key(s) whose live rows differ from what the clients were "
+                f"told: " + " | ".join(wrong[:6]))
+        expect = [k for k in keys if (self.ok_inserts[k] > 0 if self.affected_unknown
+                                      else self.ok_inserts[k] - self.deleted[k] == 1)]
+        s.note(f"{label}: {sum(self.ok_inserts.values())} inserts told OK, {sum(self.deleted.values())} rows "
+               f"soft-deleted, {len(expect)} keys expected live")
+        s.check_table(t, expect_keys=expect, expect_live=len(expect), label=label)
+
+
+# ------------------------------------------------------------------ running the clients
+
+def need(*programs):
+    for p in programs:
+        if shutil.which(p) is None:
+            print(f"SKIP: {p} is not installed")
+            sys.exit(SKIP)
+
+
+def run_procs(s: Scenario, procs, budget, label):
+    """Waits for client processes (list of (name, Popen, logfile)); kills them past the budget."""
+    deadline = time.monotonic() + budget
+    for name, p, log in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+            s.check(False, f"{label}: {name} still running after the {budget} s budget (killed)")
+    for name, p, log in procs:
+        text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
+        if p.returncode != 0:
+            s.check(False, f"{label}: {name} exited {p.returncode}:\n{text[-3000:]}")
+        # A client that exited 0 is judged by its results; its log (sysbench's driver logs every
+        # failed execute, the expected 1062s too) stays in the test's state folder.
+
+
+def client_env(port, table: Table, extra=None):
+    env = dict(os.environ, UG_HOST="127.0.0.1", UG_PORT=str(port), UG_USER="app", UG_PASSWORD="app_pw",
+               UG_TABLE=table.name)
+    env.update(extra or {})
+    return env
+
+
+def load(s: Scenario, client: str, clients=16, nkeys=300, budget=100):
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    rnd = random.Random(s.seed)
+    keys = keyspace(f"{client[:2]}", nkeys)
+    plans = make_plans(rnd, clients, keys, long_data=(client == "php"), batches=(client == "java"))
+    folder = s.state / "plans"
+    paths = write_plans(folder, plans)
+    env = client_env(port, t, {"UG_BUDGET_S": str(budget - 10)})
+    procs = []
+    prepared_before = server_prepares(s)
+    t0 = time.monotonic()
+    if client == "php":
+        for i, p in enumerate(paths):
+            log = folder / f"client{i}.log"
+            procs.append((f"php client {i}", subprocess.Popen(
+                ["php", str(HERE / "php_client.php"), str(p), str(folder / f"out{i}.tsv")], env=env,
+                stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), log))
+    elif client == "node":
+        log = folder / "node.log"
+        procs.append(("node", subprocess.Popen(
+            ["node", str(HERE / "node_client.js"), str(folder), str(clients)], env=env,
+            cwd=CLIENTS_DIR / "node", stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL), log))
+    elif client == "java":
+        log = folder / "java.log"
+        procs.append(("java", subprocess.Popen(
+            [str(HERE / "java_run.sh"), "load", str(folder), str(clients)], env=env,
+            stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), log))
+    elif client == "sysbench":
+        log = folder / "sysbench.log"
+        procs.append(("sysbench", subprocess.Popen(
+            ["sysbench", str(HERE / "sysbench_client.lua"), "--db-driver=mysql", "--db-ps-mode=auto",
+             "--mysql-host=127.0.0.1", f"--mysql-port={port}", "--mysql-user=app", "--mysql-password=app_pw",
+             "--mysql-db=shop", "--mysql-ssl=off", f"--threads={clients}", f"--table={t.name}",
+             f"--plans={folder}", "runplans"], env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL), log))
+    run_procs(s, procs, budget, client)
+    check_server_prepared(s, prepared_before, clients)
+    print(f"[{s.name}] {clients} {client} clients done in {time.monotonic() - t0:.1f} s")
+    out = Outcomes(s)
+    lines = sum(out.read(f"client {i}", folder / f"out{i}.tsv") for i in range(clients))
+    s.check(lines >= sum(len(p) for p in plans), f"{client}: {lines} result lines for "
+            f"{sum(len(p) for p in plans)} planned operations")
+    out.verdict(t, client)
+
+
+def server_prepares(s: Scenario) -> int:
+    return int(scalar(s.admin, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                               "WHERE VARIABLE_NAME = 'COM_STMT_PREPARE'"))
+
+
+def check_server_prepared(s: Scenario, before: int, clients: int):
+    """The clients really used server-side prepared statements: the server saw at least one
+    COM_STMT_PREPARE per client (a client that fell back to text would make none)."""
+    seen = server_prepares(s) - before
+    s.note(f"the server saw {seen} COM_STMT_PREPARE")
+    s.check(seen >= clients, f"the server saw only {seen} COM_STMT_PREPARE for {clients} clients")
+
+
+def scenario_php(s):
+    """16 php-cli processes, mysqli prepare/bind_param/execute, send_long_data in some rows."""
+    need("php")
+    load(s, "php")
+
+
+def scenario_node(s):
+    """16 node mysql2 connections (execute = binary protocol) in one process."""
+    need("node")
+    if subprocess.run(["node", "-e", "require('mysql2')"], cwd=CLIENTS_DIR / "node",
+                      capture_output=True).returncode != 0:
+        print("SKIP: mysql2 is not installed (npm ci in tests/integration/clients/node)")
+        sys.exit(SKIP)
+    load(s, "node")
+
+
+def scenario_java(s):
+    """16 Connector/J threads: useServerPrepStmts=true, batches with useBulkStmts=false (half of
+    the threads also rewriteBatchedStatements=true)."""
+    need("java", "javac")
+    if not Path(os.environ.get("UG_CONNECTOR_J", "/usr/share/java/mariadb-java-client.jar")).exists():
+        print("SKIP: Connector/J is not installed (libmariadb-java)")
+        sys.exit(SKIP)
+    load(s, "java")
+
+
+def scenario_sysbench(s):
+    """sysbench 1.0 Lua: con:prepare / bind_param / execute in 16 threads."""
+    need("sysbench")
+    load(s, "sysbench")
+
+
+def scenario_java_bulk(s):
+    """Connector/J with useBulkStmts=true: a batch on a rule table gets the 1235 refusal."""
+    need("java", "javac")
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    folder = s.state / "bulk"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "java.log"
+    p = subprocess.Popen([str(HERE / "java_run.sh"), "bulk", str(folder), "1"], env=client_env(port, t),
+                         stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    run_procs(s, [("java bulk", p, log)], 90, "bulk")
+    text = log.read_text(errors="replace")
+    print(text)
+    results = dict(ln.split(": ", 1) for ln in text.splitlines() if ": " in ln)
+    got = results.get("bulk batch", "")
+    s.check(got.startswith("BatchUpdateException 1235 42000 uniqgate: bulk (array) execution"),
+            f"bulk batch: expected BatchUpdateException with the 1235 refusal, got {got!r}")
+    s.check("useBulkStmts=false" in got, f"bulk batch: the message does not say useBulkStmts=false: {got!r}")
+    s.check(results.get("rows after bulk") == "0", f"rows after the refused bulk batch: {results.get('rows after bulk')}")
+    s.check(results.get("same connection afterwards") == "1",
+            f"the connection after the refusal: {results.get('same connection afterwards')!r}")
+    # Connector/J 2.7 does not use bulk execution when generated keys are asked for: row by row.
+    s.check(results.get("bulk batch with generated keys") == "[1, 1]",
+            f"batch with generated keys: {results.get('bulk batch with generated keys')!r}")
+    # rewriteBatchedStatements + generated keys = a multi-statement string: refused (not 1062).
+    got = results.get("rewritten batch with generated keys", "")
+    s.check(got.startswith("BatchUpdateException 1235 42000 uniqgate: a multi-statement string"),
+            f"rewritten batch with generated keys: {got!r}")
+    s.check(results.get("bulk batch, non-rule table") == "[-2, -2, -2]" and
+            results.get("rows in the non-rule table") == "3",
+            f"bulk batch on a non-rule table: {results.get('bulk batch, non-rule table')!r}, "
+            f"rows {results.get('rows in the non-rule table')!r}")
+    s.check_table(t, expect_keys=[("bk_after", "m"), ("bk_multi0", "m"), ("bk_multi1", "m")], expect_live=3)
+
+
+def scenario_equivalence(s):
+    """The same statements as text (query) and prepared (execute) give the same answers (node)."""
+    need("node")
+    tables, ports = {}, {}
+    for way in ("text", "ps"):
+        te = s.table(f"{way}_e")
+        ti = s.table(f"{way}_i", rule="pnm_ignore")
+        tu = s.table(f"{way}_u", rule="pnm_update")
+        rules = (rule_yaml(te) + rule_yaml(ti, on_duplicate="ignore") + rule_yaml(tu, on_duplicate="update"))
+        if way == "ps" and s.proxies:
+            s.migrate(rules)  # start() migrates only for the first instance
+        ports[way] = s.start(rules)[0]
+        tables[way] = (te, ti, tu)
+    folder = s.state / "equivalence"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "node.log"
+    env = dict(os.environ, UG_HOST="127.0.0.1", UG_USER="app", UG_PASSWORD="app_pw",
+               UG_TEXT_PORT=str(ports["text"]), UG_PS_PORT=str(ports["ps"]),
+               UG_TEXT_TABLES=",".join(t.name for t in tables["text"]),
+               UG_PS_TABLES=",".join(t.name for t in tables["ps"]))
+    p = subprocess.Popen(["node", str(HERE / "node_equivalence.js")], env=env, cwd=CLIENTS_DIR / "node",
+                         stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    run_procs(s, [("node equivalence", p, log)], 60, "equivalence")
+    text = log.read_text(errors="replace")
+    print(text)
+    s.check("MISMATCH" not in text and "WRONG" not in text, "text and prepared answers differ (see above)")
+    s.check("equivalence: done" in text, "the equivalence script did not finish")
+    for way in ("text", "ps"):
+        for t in tables[way]:
+            s.check_table(t, label=way)
+
+
+SCENARIOS = {
+    "php": scenario_php,
+    "node": scenario_node,
+    "java": scenario_java,
+    "java_bulk": scenario_java_bulk,
+    "sysbench": scenario_sysbench,
+    "equivalence": scenario_equivalence,
+}
+
+
+def main() -> int:
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print(__doc__ + "\nscenarios: " + " ".join(SCENARIOS), file=sys.stderr)
+        return 2
+    s = Scenario(f"ps_{sys.argv[1]}_{MODE}")  # own tables and state per mode: both may run at once
+    try:
+        SCENARIOS[sys.argv[1]](s)
+    except SystemExit:
+        for p in s.proxies:
+            p.stop()
+        raise
+    except Exception:  # noqa: BLE001 - a crash of the test itself is a failure with its traceback
+        s.failures.append("the test crashed:\n" + traceback.format_exc())
+    return s.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
