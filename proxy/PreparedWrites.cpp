@@ -56,6 +56,43 @@ std::vector<rules::Span> find_placeholders(std::string_view sql, const rules::Le
     return spans;
 }
 
+namespace {
+
+// One bound value as a literal: see bind_as_text.
+protocol::Result<std::string> bound_literal(const PreparedWrite& write, std::size_t index, protocol::ParamType type,
+                                            protocol::ParamValue value, std::string_view charset) {
+    using Kind = protocol::ParamValue::Kind;
+    if (value.kind == Kind::default_value || value.kind == Kind::ignore) return std::string("DEFAULT");
+    if (value.kind == Kind::long_data) {
+        const bool sent = index < write.has_long_data.size() && write.has_long_data[index];
+        value = protocol::ParamValue::of(sent ? std::string_view(write.long_data[index]) : std::string_view());
+    }
+    std::string_view value_charset = charset;
+    if (value.kind == Kind::value && is_utf8_charset(charset) && !is_valid_utf8(value.bytes)) value_charset = "binary";
+    return protocol::render_sql_literal(type, value, value_charset);
+}
+
+// Appends write.sql[from, to) with each placeholder in it replaced by its value.
+std::error_code append_bound(std::string& out, const PreparedWrite& write, std::uint32_t from, std::uint32_t to,
+                             const std::vector<protocol::ParamType>& types,
+                             const std::vector<protocol::ParamValue>& params, std::string_view charset) {
+    std::uint32_t copied = from;
+    for (std::size_t i = 0; i < write.placeholders.size(); ++i) {
+        const auto& placeholder = write.placeholders[i];
+        if (placeholder.begin < from || placeholder.end > to) continue;
+        if (i >= params.size() || i >= types.size()) return make_error_code(protocol::ProtocolErrc::malformed);
+        auto literal = bound_literal(write, i, types[i], params[i], charset);
+        if (!literal) return literal.error();
+        out.append(write.sql, copied, placeholder.begin - copied);
+        out += literal.value();
+        copied = placeholder.end;
+    }
+    out.append(write.sql, copied, to - copied);
+    return {};
+}
+
+}  // namespace
+
 protocol::Result<std::string> bind_as_text(const PreparedWrite& write, const protocol::StmtExecute& execute,
                                            std::string_view charset) {
     if (write.placeholders.size() != execute.params.size() || execute.types.size() != execute.params.size()) {
@@ -63,24 +100,26 @@ protocol::Result<std::string> bind_as_text(const PreparedWrite& write, const pro
     }
     std::string out;
     out.reserve(write.sql.size() + 16 * execute.params.size());
-    std::uint32_t copied = 0;
-    for (std::size_t i = 0; i < execute.params.size(); ++i) {
-        protocol::ParamValue value = execute.params[i];
-        if (value.kind == protocol::ParamValue::Kind::long_data) {
-            const bool sent = i < write.has_long_data.size() && write.has_long_data[i];
-            value = protocol::ParamValue::of(sent ? std::string_view(write.long_data[i]) : std::string_view());
-        }
-        std::string_view value_charset = charset;
-        if (value.kind == protocol::ParamValue::Kind::value && is_utf8_charset(charset) && !is_valid_utf8(value.bytes)) {
-            value_charset = "binary";
-        }
-        auto literal = protocol::render_sql_literal(execute.types[i], value, value_charset);
-        if (!literal) return literal.error();
-        out.append(write.sql, copied, write.placeholders[i].begin - copied);
-        out += literal.value();
-        copied = write.placeholders[i].end;
+    const auto error = append_bound(out, write, 0, static_cast<std::uint32_t>(write.sql.size()), execute.types,
+                                    execute.params, charset);
+    if (error) return error;
+    return out;
+}
+
+protocol::Result<std::string> bind_rows_as_text(const PreparedWrite& write, rules::Span row,
+                                                const protocol::StmtBulkExecute& bulk, std::string_view charset) {
+    for (const auto& placeholder : write.placeholders) {
+        if (placeholder.begin < row.begin || placeholder.end > row.end) return protocol::ProtocolErrc::unsupported;
     }
-    out.append(write.sql, copied);
+    if (bulk.rows.empty() || bulk.types.size() != write.placeholders.size()) return protocol::ProtocolErrc::malformed;
+    std::string out(write.sql, 0, row.begin);
+    for (std::size_t r = 0; r < bulk.rows.size(); ++r) {
+        if (bulk.rows[r].size() != write.placeholders.size()) return protocol::ProtocolErrc::malformed;
+        if (r > 0) out += ", ";
+        const auto error = append_bound(out, write, row.begin, row.end, bulk.types, bulk.rows[r], charset);
+        if (error) return error;
+    }
+    out.append(write.sql, row.end);
     return out;
 }
 

@@ -22,6 +22,7 @@ namespace uniqgate::proxy {
 struct PreparedWrite {
     std::string sql;                          // as prepared, with its `?` placeholders
     std::vector<rules::Span> placeholders{};  // each `?` of `sql`, in order
+    rules::Span values_row{};                 // INSERT ... VALUES with one row: "(?, ?)", for bulk executes
     std::uint16_t param_count = 0;            // from the server's COM_STMT_PREPARE_OK
     std::vector<protocol::ParamType> types{};  // of the last execute that sent them
     bool server_has_types = false;            // that execute reached the server
@@ -39,6 +40,13 @@ std::vector<rules::Span> find_placeholders(std::string_view sql, const rules::Le
 // `write.long_data`. Fails when a value cannot be rendered.
 protocol::Result<std::string> bind_as_text(const PreparedWrite& write, const protocol::StmtExecute& execute,
                                            std::string_view charset);
+
+// MariaDB's COM_STMT_BULK_EXECUTE of an INSERT whose one VALUES row `row` holds every
+// placeholder: the INSERT with that row written once per parameter row, bound as
+// bind_as_text does (DEFAULT and IGNORE indicators as DEFAULT). `unsupported` when a
+// placeholder lies outside the row.
+protocol::Result<std::string> bind_rows_as_text(const PreparedWrite& write, rules::Span row,
+                                                const protocol::StmtBulkExecute& bulk, std::string_view charset);
 
 // The statement id a COM_STMT_EXECUTE / SEND_LONG_DATA / RESET / CLOSE payload names
 // (the 4 bytes after the command byte), or nullopt if the payload is too short.

@@ -78,6 +78,7 @@ private:
     asio::awaitable<bool> intercept_prepare(std::uint32_t frame_length);
     asio::awaitable<bool> relay_prepare(std::uint32_t frame_length, PreparedWrite* track);
     asio::awaitable<bool> intercept_execute(std::uint32_t frame_length);
+    asio::awaitable<bool> intercept_bulk_execute(PreparedWrite& write, const std::string& table);
     asio::awaitable<bool> intercept_statement_command(protocol::Command command, std::uint32_t frame_length);
     enum class Verdict { relay, refuse, enforce_insert, enforce_update, dedup_insert, dedup_rows, dedup_truncate };
     struct Decision {

@@ -73,6 +73,10 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
     PreparedWrite write;
     write.sql = sql;
     write.placeholders = find_placeholders(sql, context.lex_options());
+    const auto& insert = decision.plan.insert;
+    if (decision.plan.kind == rules::StatementKind::insert && !insert.set_form && insert.rows.size() == 1) {
+        write.values_row = insert.rows.front();
+    }
     const bool relayed = co_await relay_prepare(frame_length, &write);
     co_return relayed;
 }
@@ -208,15 +212,8 @@ asio::awaitable<bool> Session::intercept_statement_command(Command command, std:
     const bool passthrough =
         context_.rules.rules()[table.rule_indexes.front()].unsupported == config::Unsupported::passthrough;
     if (command == Command::mariadb_stmt_bulk_execute && !passthrough) {
-        error_code ec;
-        co_await read_packet(client_, client_buffer_, SIZE_MAX, ec);
-        if (ec) co_return false;
-        context_.metrics.statements_refused.fetch_add(1, std::memory_order_relaxed);
-        const bool sent = co_await send_error(
-            mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
-            "uniqgate: bulk (array) execution of a prepared write to table '" + table.name.table +
-                "' is not enforced yet; execute it row by row (Connector/J: useBulkStmts=false)");
-        co_return sent;
+        const bool done = co_await intercept_bulk_execute(*write, table.name.table);
+        co_return done;
     }
     if (command == Command::stmt_close) {
         prepared_writes_.forget(*id);
@@ -226,6 +223,49 @@ asio::awaitable<bool> Session::intercept_statement_command(Command command, std:
     }
     const bool relayed = co_await relay_command(frame_length);
     co_return relayed;
+}
+
+// MariaDB's COM_STMT_BULK_EXECUTE (Connector/J batches) of a remembered INSERT:
+// one multi-row INSERT as text, enforced like one; its OK (total affected rows,
+// first insert id) is what the server answers a bulk insert without unit results.
+asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, const std::string& table) {
+    error_code ec;
+    auto packet = co_await read_packet(client_, client_buffer_, SIZE_MAX, ec);
+    if (ec) co_return false;
+    auto decoded = protocol::decode_stmt_bulk_execute(packet.payload, write.param_count, write.types);
+    std::string refusal;
+    if (!decoded) {
+        refusal = cannot_bind("bulk parameters", table, decoded.error());
+    } else if (decoded.value().flags & protocol::bulk_flag::send_unit_results) {
+        refusal = "uniqgate: bulk execution with per-row results of a prepared write to table '" + table +
+                  "' is not enforced yet; execute it row by row (Connector/J: useBulkStmts=false)";
+    } else if (write.values_row.empty()) {
+        refusal = "uniqgate: bulk (array) execution of a prepared write to table '" + table +
+                  "' is only enforced for INSERT ... VALUES (one row of placeholders); execute it row by row "
+                  "(Connector/J: useBulkStmts=false)";
+    }
+    std::string sql;
+    if (refusal.empty()) {
+        if (decoded.value().flags & protocol::bulk_flag::send_types_to_server) write.types = decoded.value().types;
+        auto text = bind_rows_as_text(write, write.values_row, decoded.value(), charset_name_);
+        if (text) {
+            sql = std::move(text).value();
+        } else {
+            refusal = cannot_bind("bulk parameter values", table, text.error());
+        }
+    }
+    if (!refusal.empty()) {
+        context_.metrics.statements_refused.fetch_add(1, std::memory_order_relaxed);
+        const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState, refusal);
+        co_return sent;
+    }
+    const auto classification = context_.rules.classify(sql, rule_context());
+    const bool have_facts = co_await load_table_facts(classification, ec);
+    if (!have_facts) co_return false;
+    const auto facts = cached_facts(classification);
+    const auto decision = decide(sql, classification, rule_context(), facts.get());
+    const bool done = co_await run_decision(sql, decision, facts.get());
+    co_return done;
 }
 
 }  // namespace uniqgate::proxy

@@ -4,7 +4,7 @@
 //                    row by row); every fourth thread uses rewriteBatchedStatements=true instead
 //                    (Connector/J then prepares on the client and sends a batch as one multi-row
 //                    INSERT: text protocol).
-//   bulk DIR 1       useBulkStmts=true: a batch on the rule table (COM_STMT_BULK_EXECUTE) and what
+//   bulk DIR 1       useBulkStmts=true: batches on the rule table (COM_STMT_BULK_EXECUTE) and what
 //                    the driver reports, then the same connection keeps working.
 import java.io.*;
 import java.nio.charset.StandardCharsets;
@@ -178,6 +178,11 @@ public class JavaClient {
             for (int i = 0; i < 3; i++) { ps.setString(1, "bk" + i); ps.setString(2, "m"); ps.setInt(3, i); ps.addBatch(); }
             System.out.println("bulk batch: " + attempt(() -> Arrays.toString(ps.executeBatch())));
             System.out.println("rows after bulk: " + attempt(() -> {
+                try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + TABLE)) { rs.next(); return rs.getString(1); }
+            }));
+            for (String name : new String[] {"bk_new", "bk1"}) { ps.setString(1, name); ps.setString(2, "m"); ps.setInt(3, 7); ps.addBatch(); }
+            System.out.println("bulk batch with a live key: " + attempt(() -> Arrays.toString(ps.executeBatch())));
+            System.out.println("rows after the duplicate bulk: " + attempt(() -> {
                 try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + TABLE)) { rs.next(); return rs.getString(1); }
             }));
             System.out.println("same connection afterwards: " + attempt(() -> {

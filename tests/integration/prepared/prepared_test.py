@@ -334,7 +334,7 @@ def scenario_sysbench(s):
 
 
 def scenario_java_bulk(s):
-    """Connector/J with useBulkStmts=true: a batch on a rule table gets the 1235 refusal."""
+    """Connector/J with useBulkStmts=true: bulk batches on a rule table are enforced like one multi-row INSERT."""
     need("java", "javac")
     t = s.table("t")
     port = s.start(rule_yaml(t))[0]
@@ -347,11 +347,15 @@ def scenario_java_bulk(s):
     text = log.read_text(errors="replace")
     print(text)
     results = dict(ln.split(": ", 1) for ln in text.splitlines() if ": " in ln)
-    got = results.get("bulk batch", "")
-    s.check(got.startswith("BatchUpdateException 1235 42000 uniqgate: bulk (array) execution"),
-            f"bulk batch: expected BatchUpdateException with the 1235 refusal, got {got!r}")
-    s.check("useBulkStmts=false" in got, f"bulk batch: the message does not say useBulkStmts=false: {got!r}")
-    s.check(results.get("rows after bulk") == "0", f"rows after the refused bulk batch: {results.get('rows after bulk')}")
+    # A bulk batch is enforced as one multi-row INSERT: all rows in, or a 1062 and none.
+    s.check(results.get("bulk batch") == "[-2, -2, -2]",
+            f"bulk batch: expected [-2, -2, -2] (success, no per-row counts), got {results.get('bulk batch')!r}")
+    s.check(results.get("rows after bulk") == "3", f"rows after the bulk batch: {results.get('rows after bulk')}")
+    got = results.get("bulk batch with a live key", "")
+    s.check(got.startswith("BatchUpdateException 1062 23000 Duplicate entry 'bk1-m' for key 'product_name_model'"),
+            f"bulk batch with a live key: expected the rule's 1062, got {got!r}")
+    s.check(results.get("rows after the duplicate bulk") == "3",
+            f"rows after the refused duplicate batch: {results.get('rows after the duplicate bulk')}")
     s.check(results.get("same connection afterwards") == "1",
             f"the connection after the refusal: {results.get('same connection afterwards')!r}")
     # Connector/J 2.7 does not use bulk execution when generated keys are asked for: row by row.
@@ -365,7 +369,8 @@ def scenario_java_bulk(s):
             results.get("rows in the non-rule table") == "3",
             f"bulk batch on a non-rule table: {results.get('bulk batch, non-rule table')!r}, "
             f"rows {results.get('rows in the non-rule table')!r}")
-    s.check_table(t, expect_keys=[("bk_after", "m"), ("bk_multi0", "m"), ("bk_multi1", "m")], expect_live=3)
+    s.check_table(t, expect_keys=[("bk0", "m"), ("bk1", "m"), ("bk2", "m"), ("bk_after", "m"), ("bk_multi0", "m"),
+                                  ("bk_multi1", "m")], expect_live=6)
 
 
 def scenario_equivalence(s):

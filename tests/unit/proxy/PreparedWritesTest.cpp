@@ -81,6 +81,27 @@ TEST(PreparedWrites, RefusesWhatItCannotRender) {
         << "fewer values than placeholders";
 }
 
+TEST(PreparedWrites, BulkRowsBecomeOneMultiRowInsert) {
+    auto write = prepared("INSERT INTO t (id, name) VALUES (?, ?) -- batch");
+    write.values_row = {26, 32};
+    ASSERT_EQ(write.values_row.in(write.sql), "(?, ?)");
+    const std::uint8_t one[] = {1}, two[] = {2};
+    protocol::StmtBulkExecute bulk;
+    bulk.types = {{field_type::tiny, 0}, {field_type::var_string, 0}};
+    bulk.rows = {{ParamValue::of(protocol::ByteView(one)), ParamValue::of(std::string_view("a"))},
+                 {ParamValue::of(protocol::ByteView(two)), ParamValue{ParamValue::Kind::default_value, {}}},
+                 {ParamValue{}, ParamValue{ParamValue::Kind::ignore, {}}}};
+    EXPECT_EQ(bind_rows_as_text(write, write.values_row, bulk, "utf8mb4").value(),
+              "INSERT INTO t (id, name) VALUES (1, _utf8mb4 X'61'), (2, DEFAULT), (NULL, DEFAULT) -- batch");
+
+    auto outside = prepared("INSERT INTO t (id) VALUES (?) ON DUPLICATE KEY UPDATE n = ?");
+    outside.values_row = {25, 28};
+    bulk.types = {{field_type::tiny, 0}, {field_type::tiny, 0}};
+    bulk.rows = {{ParamValue::of(protocol::ByteView(one)), ParamValue::of(protocol::ByteView(two))}};
+    EXPECT_FALSE(bind_rows_as_text(outside, outside.values_row, bulk, "utf8mb4"))
+        << "a placeholder outside the row would need one value for every row";
+}
+
 TEST(PreparedWrites, StatementIdsAndTheLastPrepared) {
     const std::uint8_t execute[] = {0x17, 0x2a, 0x00, 0x00, 0x01, 0x00};
     EXPECT_EQ(statement_id_of(protocol::ByteView(execute)), 0x100002aU);
