@@ -83,7 +83,8 @@ TEST(PreparedWrites, RefusesWhatItCannotRender) {
 
 TEST(PreparedWrites, BulkRowsBecomeOneMultiRowInsert) {
     auto write = prepared("INSERT INTO t (id, name) VALUES (?, ?) -- batch");
-    write.values_row = {26, 32};
+    const auto row_at = static_cast<std::uint32_t>(write.sql.find("(?, ?)"));
+    write.values_row = {row_at, row_at + 6};
     ASSERT_EQ(write.values_row.in(write.sql), "(?, ?)");
     const std::uint8_t one[] = {1}, two[] = {2};
     protocol::StmtBulkExecute bulk;
@@ -95,7 +96,8 @@ TEST(PreparedWrites, BulkRowsBecomeOneMultiRowInsert) {
               "INSERT INTO t (id, name) VALUES (1, _utf8mb4 X'61'), (2, DEFAULT), (NULL, DEFAULT) -- batch");
 
     auto outside = prepared("INSERT INTO t (id) VALUES (?) ON DUPLICATE KEY UPDATE n = ?");
-    outside.values_row = {25, 28};
+    const auto outside_at = static_cast<std::uint32_t>(outside.sql.find("(?)"));
+    outside.values_row = {outside_at, outside_at + 3};
     bulk.types = {{field_type::tiny, 0}, {field_type::tiny, 0}};
     bulk.rows = {{ParamValue::of(protocol::ByteView(one)), ParamValue::of(protocol::ByteView(two))}};
     EXPECT_FALSE(bind_rows_as_text(outside, outside.values_row, bulk, "utf8mb4"))
