@@ -15,7 +15,6 @@ inline constexpr std::uint16_t kLockDeadlock = 1213;
 inline constexpr const char* kLockDeadlockState = "40001";
 inline constexpr const char* kLockDeadlockMessage =
     "Deadlock found when trying to get lock; try restarting transaction";
-inline constexpr std::uint16_t kSubqueryReturnsRows = 1242;  // ER_SUBQUERY_NO_1_ROW
 inline constexpr std::uint16_t kNotSupportedYet = 1235;
 inline constexpr const char* kNotSupportedYetState = "42000";
 

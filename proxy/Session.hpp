@@ -122,8 +122,6 @@ private:
     [[nodiscard]] std::string upsert_update(const std::string& sql, const rules::WritePlan& plan,
                                             const rules::TableSchema& schema, const rules::RulePlan& rule,
                                             std::size_t row, bool& malformed) const;
-    asio::awaitable<bool> probe_and_insert(const std::string& sql, const std::vector<std::string>& probes,
-                                           bool& answered);
     asio::awaitable<bool> enforce_update(const std::string& sql, const rules::WritePlan& plan,
                                          const rules::TableSchema& schema);
     asio::awaitable<bool> refuse_key_change(bool own_transaction, std::uint16_t code, std::string_view sql_state,

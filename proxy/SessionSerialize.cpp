@@ -2,7 +2,6 @@
 // client's transaction ends, then an existence check that sees every committed
 // live row, then the statement itself (or MySQL's 1062).
 #include "proxy/ControlPool.hpp"
-#include "proxy/DedupSql.hpp"
 #include "proxy/InternalQuery.hpp"
 #include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
@@ -65,71 +64,7 @@ std::vector<RuleCheck> rows_to_check(const rules::WritePlan& plan, std::vector<s
 }
 
 
-// The common case, an autocommit INSERT whose keys are new, in one round trip:
-// only where a duplicate simply fails the statement (on_duplicate: error), the
-// batch does not repeat a key, and nothing else rewrites the INSERT.
-bool can_probe_and_insert(const rules::WritePlan& plan, const std::vector<RuleCheck>& checks) {
-    if (plan.insert.ignore || !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
-        return false;
-    }
-    for (const auto& check : checks) {
-        const auto& rule = *check.rule;
-        if (rule.actions.report_only || rule.rule->on_duplicate != config::OnDuplicate::error) return false;
-        if (std::find(check.duplicate.begin(), check.duplicate.end(), true) != check.duplicate.end()) return false;
-    }
-    return true;
-}
-
-// Per rule: SELECT (SELECT 1 UNION ALL (SELECT 1 FROM t WHERE <live> AND (<key 1> OR ...) LIMIT 1)).
-// With no live row it returns one row; with one it fails with 1242 (a subquery that
-// returns more than one row), which stops the multi-statement before the INSERT.
-std::vector<std::string> duplicate_probes(const rules::WritePlan& plan, const std::vector<RuleCheck>& checks,
-                                          std::string_view sql, const rules::TableSchema& schema, bool no_backslash) {
-    std::vector<std::string> probes;
-    for (const auto& check : checks) {
-        if (check.rows_to_check.empty()) continue;
-        std::string keys;
-        for (const std::size_t row : check.rows_to_check) {
-            keys += keys.empty() ? "(" : " OR (";
-            keys += key_equals(*check.rule, row, sql, schema) + ")";
-        }
-        probes.push_back("SELECT (SELECT 1 FROM DUAL UNION ALL (SELECT 1 FROM " + quote_table(plan.schema, plan.table) +
-                         " WHERE " + live_condition(check.rule->rule->soft_delete, no_backslash) + " AND (" + keys +
-                         ") LIMIT 1))");
-    }
-    return probes;
-}
-
 }  // namespace
-
-// Runs the probes and the INSERT as one multi-statement (see duplicate_probes).
-// `answered`: the client has its answer (the INSERT's OK or an error); otherwise a
-// probe found a live row, nothing was written, and the caller finds which key.
-asio::awaitable<bool> Session::probe_and_insert(const std::string& sql, const std::vector<std::string>& probes,
-                                                bool& answered) {
-    answered = false;
-    if (probes.empty()) co_return true;
-    std::vector<std::string> statements = probes;
-    statements.push_back(statement_text(sql));
-    error_code ec;
-    const std::string wrapped = join_statements(statements);
-    auto outcomes = co_await run_statements(wrapped, ec);
-    if (ec || outcomes.empty()) co_return false;
-    if (outcomes.back().is_error) {
-        const auto error = outcomes.back().error;
-        if (outcomes.size() < statements.size() && error.error_code == mysql_error::kSubqueryReturnsRows) co_return true;
-        answered = true;
-        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
-        co_return sent;
-    }
-    if (outcomes.size() != statements.size()) co_return false;
-    answered = true;
-    auto ok = outcomes.back().ok;
-    ok.status_flags = static_cast<std::uint16_t>(ok.status_flags & ~protocol::status::more_results_exists);
-    tracker_.set_status_flags(ok.status_flags);
-    co_await write_packet(client_, protocol::encode_ok(ok, client_caps_), 1, ec);
-    co_return !ec;
-}
 
 asio::awaitable<LockError> Session::lock_keys(std::vector<std::string> keys) {
     if (context_.config.lock.backend == config::LockBackend::local) {
@@ -358,13 +293,6 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
             const bool answered = co_await answer_lock_failure(locked, false);
             co_return answered;
         }
-    }
-
-    if (!(tracker_.status_flags() & protocol::status::in_trans) && can_probe_and_insert(plan, checks)) {
-        const auto probes = duplicate_probes(plan, checks, sql, schema, rule_context().no_backslash_escapes);
-        bool answered = false;
-        const bool alive = co_await probe_and_insert(sql, probes, answered);
-        if (!alive || answered) co_return alive;
     }
 
     for (auto& check : checks) {
