@@ -139,6 +139,7 @@ private:
     asio::awaitable<bool> keep_client_query_single(std::string_view sql);
     [[nodiscard]] bool client_enabled_multi_statements() const noexcept;
     asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
+    asio::awaitable<bool> send_wrapped_ok(const protocol::OkPacket& client_ok, std::uint16_t final_status);
     asio::awaitable<bool> answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule);
     asio::awaitable<bool> enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,
                                                const rules::TableSchema& schema);

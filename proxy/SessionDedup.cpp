@@ -119,6 +119,15 @@ asio::awaitable<bool> Session::undo_wrapped_write(bool own_transaction, bool to_
     co_return true;
 }
 
+// Answers a wrapped write that went through with the client statement's own OK.
+asio::awaitable<bool> Session::send_wrapped_ok(const protocol::OkPacket& client_ok, std::uint16_t final_status) {
+    const auto answer = answer_for(client_ok, final_status);
+    tracker_.set_status_flags(answer.status_flags);
+    error_code ec;
+    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+    co_return !ec;
+}
+
 // Answers a failed wrapped write: a duplicate in a dedup table is the rule's 1062.
 asio::awaitable<bool> Session::answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule) {
     if (dedup_rule != nullptr && error.error_code == mysql_error::kDupEntry) {
@@ -167,10 +176,8 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
         if (ec || outcomes.empty()) co_return false;
         if (!outcomes.back().is_error) {
             if (outcomes.size() != statements.size()) co_return false;
-            const auto answer = answer_for(outcomes[client_step].ok, outcomes.back().ok.status_flags);
-            tracker_.set_status_flags(answer.status_flags);
-            co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
-            co_return !ec;
+            const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+            co_return sent;
         }
         const std::size_t failed_step = outcomes.size() - 1;
         const auto error = outcomes.back().error;
@@ -362,10 +369,8 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
         answer.warnings = static_cast<std::uint16_t>(answer.warnings + ok.warnings);
         if (answer.last_insert_id == 0) answer.last_insert_id = ok.last_insert_id;
     }
-    answer = answer_for(answer, outcomes.back().ok.status_flags);
-    tracker_.set_status_flags(answer.status_flags);
-    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
-    co_return !ec;
+    const bool sent = co_await send_wrapped_ok(answer, outcomes.back().ok.status_flags);
+    co_return sent;
 }
 
 // UPDATE (of a key or the soft-delete column) and DELETE: the rows to change are
@@ -426,10 +431,8 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
         if (ec || outcomes.empty()) co_return false;
         if (!outcomes.back().is_error) {
             if (outcomes.size() != statements.size()) co_return false;
-            const auto answer = answer_for(outcomes[client_step].ok, outcomes.back().ok.status_flags);
-            tracker_.set_status_flags(answer.status_flags);
-            co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
-            co_return !ec;
+            const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+            co_return sent;
         }
         const std::size_t failed_step = outcomes.size() - 1;
         const auto error = outcomes.back().error;
@@ -468,10 +471,8 @@ asio::awaitable<bool> Session::enforce_dedup_truncate(const std::string& sql, co
         const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
         co_return sent;
     }
-    const auto answer = answer_for(outcomes.front().ok, outcomes.back().ok.status_flags);
-    tracker_.set_status_flags(answer.status_flags);
-    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
-    co_return !ec;
+    const bool sent = co_await send_wrapped_ok(outcomes.front().ok, outcomes.back().ok.status_flags);
+    co_return sent;
 }
 
 }  // namespace uniqgate::proxy

@@ -260,11 +260,7 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
         co_return sent;
     }
     const auto classification = context_.rules.classify(sql, rule_context());
-    const bool have_facts = co_await load_table_facts(classification, ec);
-    if (!have_facts) co_return false;
-    const auto facts = cached_facts(classification);
-    const auto decision = decide(sql, classification, rule_context(), facts.get());
-    const bool done = co_await run_decision(sql, decision, facts.get());
+    const bool done = co_await enforce(sql, classification);
     co_return done;
 }
 

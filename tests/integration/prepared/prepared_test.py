@@ -29,12 +29,11 @@ import shutil
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "serialize"))
-from serial_lib import (DUP_RE, MODE, RULE, SKIP, Scenario, Table, Tally, rule_yaml, scalar)  # noqa: E402
+from serial_lib import (DUP_RE, run_main, MODE, RULE, SKIP, Scenario, Table, Tally, rule_yaml, scalar)  # noqa: E402
 
 CLIENTS_DIR = HERE.parent / "clients"
 TXN_CODES = {1062, 1205, 1213}
@@ -415,21 +414,6 @@ SCENARIOS = {
 }
 
 
-def main() -> int:
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print(__doc__ + "\nscenarios: " + " ".join(SCENARIOS), file=sys.stderr)
-        return 2
-    s = Scenario(f"ps_{sys.argv[1]}_{MODE}")  # own tables and state per mode: both may run at once
-    try:
-        SCENARIOS[sys.argv[1]](s)
-    except SystemExit:
-        for p in s.proxies:
-            p.stop()
-        raise
-    except Exception:  # noqa: BLE001 - a crash of the test itself is a failure with its traceback
-        s.failures.append("the test crashed:\n" + traceback.format_exc())
-    return s.finish()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    # Own tables and state per mode: both may run at once.
+    sys.exit(run_main(__doc__, SCENARIOS, lambda name: f"ps_{name}_{MODE}"))

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 import uuid
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pymysql  # noqa: E402
 from pymysql.constants import CLIENT  # noqa: E402
 
 import serial_lib  # noqa: E402
-from serial_lib import (HOST, RULE, TARGET, Scenario, Tally, Uniqgate, close_quietly,  # noqa: E402
+from serial_lib import (HOST, run_main, RULE, TARGET, Scenario, Tally, Uniqgate, close_quietly,  # noqa: E402
                         connect, dup_error_problem, err_code, err_text, rule_yaml, scalar, try_execute, ug)
 from serialize_test import expect_dup, expect_ok, insert_sql, keyspace  # noqa: E402
 
@@ -1230,25 +1229,5 @@ SCENARIOS = {
 }
 
 
-def main() -> int:
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS and sys.argv[1] != "list":
-        print(__doc__ + "\nscenarios: " + " ".join(SCENARIOS), file=sys.stderr)
-        return 2
-    if sys.argv[1] == "list":
-        for name, fn in SCENARIOS.items():
-            print(f"{name}: {fn.__doc__.strip()}")
-        return 0
-    s = Scenario(sys.argv[1])
-    try:
-        SCENARIOS[sys.argv[1]](s)
-    except SystemExit:
-        for p in s.proxies:
-            p.stop()
-        raise
-    except Exception:  # noqa: BLE001 - a crash of the test itself is a failure with its traceback
-        s.failures.append("the test crashed:\n" + traceback.format_exc())
-    return s.finish()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(__doc__, SCENARIOS))

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import unicodedata
 from pathlib import Path
 
@@ -547,3 +548,27 @@ class Scenario:
             return 1
         print(f"[{self.name}] OK after {dt:.1f} s")
         return 0
+
+
+# ------------------------------------------------------------------ the scenario scripts' main()
+
+def run_main(doc: str, scenarios: dict, scenario_name=lambda name: name) -> int:
+    """`script SCENARIO` runs one scenario (exit 0 pass, 1 fail, 77 skip); `script list` lists them."""
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios and sys.argv[1] != "list":
+        print(doc + "\nscenarios: " + " ".join(scenarios), file=sys.stderr)
+        return 2
+    if sys.argv[1] == "list":
+        for name, fn in scenarios.items():
+            print(f"{name}: {fn.__doc__.strip()}")
+        return 0
+    s = Scenario(scenario_name(sys.argv[1]))
+    try:
+        scenarios[sys.argv[1]](s)
+    except SystemExit:
+        for p in s.proxies:
+            p.stop()
+        raise
+    except Exception:  # noqa: BLE001 - a crash of the test itself is a failure with its traceback
+        s.failures.append("the test crashed:\n" + traceback.format_exc())
+    return s.finish()
+

@@ -12,9 +12,8 @@ import random
 import sys
 import threading
 import time
-import traceback
 
-from serial_lib import (ALLOWED_CONTENTION, LOCK_TIMEOUT_MS, RULE, TARGET, Scenario, Step, Table,
+from serial_lib import (ALLOWED_CONTENTION, run_main, LOCK_TIMEOUT_MS, RULE, TARGET, Scenario, Step, Table,
                         Tally, abort_socket, close_quietly, connect, dup_error_problem, err_code,
                         err_text, fold, rule_yaml, scalar, try_execute)
 
@@ -1045,25 +1044,5 @@ SCENARIOS = {
 }
 
 
-def main() -> int:
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS and sys.argv[1] != "list":
-        print(__doc__ + "\nscenarios: " + " ".join(SCENARIOS), file=sys.stderr)
-        return 2
-    if sys.argv[1] == "list":
-        for name, fn in SCENARIOS.items():
-            print(f"{name}: {fn.__doc__.strip()}")
-        return 0
-    s = Scenario(sys.argv[1])
-    try:
-        SCENARIOS[sys.argv[1]](s)
-    except SystemExit:
-        for p in s.proxies:
-            p.stop()
-        raise
-    except Exception:  # noqa: BLE001 - a crash of the test itself is a failure with its traceback
-        s.failures.append("the test crashed:\n" + traceback.format_exc())
-    return s.finish()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(__doc__, SCENARIOS))

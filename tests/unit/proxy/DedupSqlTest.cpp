@@ -1,6 +1,7 @@
 // The statements of mode: dedup, built from real analyser plans: key order, the
 // rows of UPDATE/DELETE, the statement's own text kept verbatim, the 1062 rename.
 #include "proxy/DedupSql.hpp"
+#include "ProductSchema.hpp"
 #include "proxy/SchemaCache.hpp"
 #include "rules/Analyser.hpp"
 
@@ -9,15 +10,7 @@
 namespace uniqgate::proxy {
 namespace {
 
-rules::TableSchema product_schema() {
-    std::vector<protocol::TextRow> rows = {
-        {"id", "bigint", std::nullopt, "0", "NO", "auto_increment", std::nullopt, "PRI"},
-        {"name", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", std::nullopt, "MUL"},
-        {"model", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", "'std'", ""},
-        {"delete_status", "tinyint", std::nullopt, "0", "NO", "", "0", ""},
-    };
-    return parse_schema_rows(rows).value();
-}
+using test::product_schema;
 
 config::Rule dedup_rule() {
     config::Rule rule;

@@ -1,5 +1,6 @@
 // SQL the proxy builds for its own statements: quoting, and the existence-check
 // query built from an INSERT's plan (literals copied verbatim).
+#include "ProductSchema.hpp"
 #include "proxy/SchemaCache.hpp"
 #include "proxy/SqlText.hpp"
 #include "rules/Analyser.hpp"
@@ -26,15 +27,7 @@ TEST(SqlText, LiveConditionForFlagsAndTimestamps) {
     EXPECT_EQ(live_condition({"state", std::string("-1.5")}, false), "`state` = -1.5");
 }
 
-rules::TableSchema product_schema() {
-    std::vector<protocol::TextRow> rows = {
-        {"id", "bigint", std::nullopt, "0", "NO", "auto_increment", std::nullopt, "PRI"},
-        {"name", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", std::nullopt, "MUL"},
-        {"model", "varchar", "utf8mb4_general_ci", std::nullopt, "NO", "", "'std'", ""},
-        {"delete_status", "tinyint", std::nullopt, "0", "NO", "", "0", ""},
-    };
-    return parse_schema_rows(rows).value();
-}
+using test::product_schema;
 
 TEST(SchemaCache, ParsesInformationSchemaRows) {
     const auto schema = product_schema();
