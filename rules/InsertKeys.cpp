@@ -90,8 +90,10 @@ struct KeyColumn {
 using KeyColumns = boost::container::small_vector<KeyColumn, 4>;
 
 // Decides one row's key status from its key values and liveness; builds the identity.
+// The RowKey is filled in place: a local one moved in was read back with wider loads
+// than its fields were written with, a store-forwarding stall per row.
 void decide_row(RulePlan& rule, const KeyColumns& keys, Liveness liveness, std::string_view liveness_reason) {
-    RowKey row;
+    RowKey& row = rule.rows.emplace_back();
     bool null_key = false;
     bool parameters = liveness == Liveness::needs_parameters;
     const ColumnValue* unknown_key = nullptr;
@@ -122,7 +124,6 @@ void decide_row(RulePlan& rule, const KeyColumns& keys, Liveness liveness, std::
         if (row.status != KeyStatus::known) rule.identities.resize(row.identity_begin);
         row.identity_end = static_cast<std::uint32_t>(rule.identities.size());
     }
-    rule.rows.push_back(std::move(row));
 }
 
 }  // namespace
@@ -207,14 +208,17 @@ void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, con
     for (std::size_t row = 0; row < syntax.row_count; ++row) {
         for (KeyColumn& key : keys) {
             if (key.position >= 0) read_value(cursor, syntax, row, key.position, *key.column, options, key.value);
-            rule.key_values.push_back(key.value.ref);
+            // Field by field: read_value stored the fields one by one, and one wide load of
+            // them all stalls (no store forwarding).
+            const ValueRef& value = key.value.ref;
+            rule.key_values.push_back(ValueRef{value.kind, Span{value.text.begin, value.text.end}, value.parameter});
         }
         Liveness liveness = omitted_liveness;
         if (soft_delete_position >= 0) {
             read_value(cursor, syntax, row, soft_delete_position, soft_delete, options, live);
             liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
         }
-        rule.soft_delete_values.push_back(live.ref);
+        rule.soft_delete_values.push_back(ValueRef{live.ref.kind, Span{live.ref.text.begin, live.ref.text.end}, live.ref.parameter});
         decide_row(rule, keys, liveness, live.reason);
         // Rows are alike: size the identities from the first one instead of regrowing.
         if (row == 0) rule.identities.reserve(rule.identities.size() * syntax.row_count + 16);
