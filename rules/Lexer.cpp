@@ -33,6 +33,21 @@ constexpr bool is_hex_digit(char c) noexcept { return has_class(c, hex_digit); }
 constexpr bool is_word_char(char c) noexcept { return has_class(c, word); }
 constexpr bool in_range(unsigned char c, unsigned lo, unsigned hi) noexcept { return c >= lo && c <= hi; }
 
+std::size_t skip_spaces(std::string_view text, std::size_t pos) noexcept {
+    while (pos < text.size() && is_space(text[pos])) ++pos;
+    return pos;
+}
+
+std::size_t skip_word_bytes(std::string_view text, std::size_t pos) noexcept {
+    while (pos < text.size() && is_word_char(text[pos])) ++pos;
+    return pos;
+}
+
+std::size_t skip_digits(std::string_view text, std::size_t pos) noexcept {
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    return pos;
+}
+
 }  // namespace
 
 Charset charset_from_name(std::string_view name) noexcept {
@@ -72,12 +87,12 @@ std::size_t multibyte_char_length(std::string_view text, std::size_t at, Charset
 }
 
 Token Lexer::make(TokenKind kind, std::size_t begin) noexcept {
-    return Token{kind, std::string_view(text_.data() + begin, pos_ - begin)};  // begin <= pos_ <= size: no checks needed
+    return Token{.kind = kind, .text = std::string_view(text_.data() + begin, pos_ - begin)};  // begin <= pos_ <= size: no checks needed
 }
 
 Token Lexer::fail(TokenKind kind) noexcept {
     failed_ = true;
-    Token token{kind, text_.substr(pos_)};
+    Token token{.kind = kind, .text = text_.substr(pos_)};
     pos_ = text_.size();
     return token;
 }
@@ -115,15 +130,17 @@ bool Lexer::skip_space_and_comments() noexcept {
     return !in_executable_comment_;
 }
 
-Token Lexer::next() noexcept {
-    if (failed_) return Token{TokenKind::end, text_.substr(text_.size())};
+[[gnu::always_inline]] inline Token Lexer::lex_next() noexcept {
+    if (failed_) return Token{.kind = TokenKind::end, .text = text_.substr(text_.size())};
     // Plain whitespace inline; comments, and the end of the text (where an unclosed
-    // executable comment is an error), go through the full scan.
-    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+    // executable comment is an error), go through the full scan. The loops here step a
+    // local position: a byte read through text_ may alias pos_, so stepping pos_ itself
+    // stores it on every byte.
+    pos_ = skip_spaces(text_, pos_);
     if ((pos_ == text_.size() || may_start_comment(text_[pos_])) && !skip_space_and_comments()) {
         return fail(TokenKind::unterminated_comment);
     }
-    if (pos_ >= text_.size()) return Token{TokenKind::end, text_.substr(text_.size())};
+    if (pos_ >= text_.size()) return Token{.kind = TokenKind::end, .text = text_.substr(text_.size())};
     const char c = text_[pos_];
     const char next_char = peek(1);
     switch (c) {
@@ -159,20 +176,22 @@ Token Lexer::next() noexcept {
     }
 }
 
+Token Lexer::next() noexcept { return lex_next(); }
+
 Token Lexer::append_statement(std::vector<Token>& tokens) {
     for (;;) {
-        const Token token = next();
+        const Token token = lex_next();
         if (token.kind == TokenKind::end || is_error(token.kind) || token.is_punct(';')) return token;
-        // Field by field: a whole-struct copy reads the kind and the text's size with one
-        // 16-byte load, which cannot be forwarded from next()'s separate stores and stalls.
-        tokens.push_back(Token{token.kind, token.text});
+        // Field by field: a whole-struct copy may read the kind and the text's size with one
+        // 16-byte load, which cannot be forwarded from separate stores and stalls.
+        tokens.push_back(Token{token.kind, token.verbatim, token.text});
     }
 }
 
 Token Lexer::lex_word() noexcept {
     const std::size_t begin = pos_;
     if (single_byte_) {
-        while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
+        pos_ = skip_word_bytes(text_, pos_);
         return make(TokenKind::identifier, begin);
     }
     while (pos_ < text_.size() && is_word_char(text_[pos_])) pos_ += char_length(pos_);
@@ -193,16 +212,14 @@ Token Lexer::lex_number() noexcept {
         return lex_word();  // 0xyz is an identifier
     }
     bool fractional = false;
-    while (is_digit(peek())) ++pos_;
+    pos_ = skip_digits(text_, pos_);
     if (peek() == '.') {
         fractional = true;
-        ++pos_;
-        while (is_digit(peek())) ++pos_;
+        pos_ = skip_digits(text_, pos_ + 1);
     }
     if ((peek() == 'e' || peek() == 'E') &&
         (is_digit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && is_digit(peek(2))))) {
-        pos_ += 2;
-        while (is_digit(peek())) ++pos_;
+        pos_ = skip_digits(text_, pos_ + 2);
     }
     if (!fractional && pos_ < text_.size() && is_word_char(text_[pos_])) {
         pos_ = begin;  // identifiers may start with digits: 1st_quarter
@@ -215,6 +232,8 @@ Token Lexer::lex_quoted(std::size_t prefix, char quote, TokenKind kind) noexcept
     const std::size_t begin = pos_;
     const bool escapes = !options_.no_backslash_escapes && (kind == TokenKind::string || kind == TokenKind::national_string);
     std::size_t i = pos_ + prefix + 1;
+    // Strings only; until a backslash or a doubled quote shows up.
+    bool verbatim = single_byte_ && (kind == TokenKind::string || kind == TokenKind::national_string);
     while (i < text_.size()) {
         if (single_byte_) {
             // Plain bytes in a tight loop; the quote, an escape or the end below.
@@ -225,15 +244,19 @@ Token Lexer::lex_quoted(std::size_t prefix, char quote, TokenKind kind) noexcept
             if (p == end) break;
         }
         const char c = text_[i];
+        if (c == '\\') verbatim = false;
         if (c == '\\' && escapes) {
             i += 2;
         } else if (c == quote) {
             if (i + 1 < text_.size() && text_[i + 1] == quote) {
+                verbatim = false;
                 i += 2;  // a doubled quote stands for one
                 continue;
             }
             pos_ = i + 1;
-            return make(kind, begin);
+            Token token = make(kind, begin);
+            token.verbatim = verbatim;
+            return token;
         } else if (single_byte_) {
             ++i;
         } else {

@@ -29,10 +29,12 @@ public:
         tokens_.reserve(sql.size() / 4 + 8);  // typical SQL has a token every 4-6 bytes
         const Token stop = lexer.append_statement(tokens_);
         if (is_error(stop.kind)) error_ = stop.kind;
-        for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
-            if (tokens_[i].kind == TokenKind::placeholder) placeholders_.push_back(i);
+        if (sql.find('?') != std::string_view::npos) {  // memchr first: most statements have no placeholder
+            for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
+                if (tokens_[i].kind == TokenKind::placeholder) placeholders_.push_back(i);
+            }
         }
-        end_token_ = Token{TokenKind::end, sql.substr(sql.size())};
+        end_token_ = Token{.kind = TokenKind::end, .text = sql.substr(sql.size())};
     }
 
     [[nodiscard]] TokenKind error() const noexcept { return error_; }
