@@ -126,6 +126,40 @@ void decide_row(RulePlan& rule, const KeyColumns& keys, Liveness liveness, std::
     }
 }
 
+// liveness_of for every row of one INSERT: the column's collation traits and the live
+// value's identity are the same for all rows, so they are worked out once, not per row.
+class LivenessCheck {
+public:
+    LivenessCheck(const ColumnInfo& column, const config::SoftDelete& soft_delete)
+        : column_(column), soft_delete_(soft_delete),
+          traits_(collation_traits(column.type == ColumnType::text ? column.collation : "")) {}
+
+    Liveness operator()(ValueKind kind, const Literal& literal) {
+        if (kind != ValueKind::literal && kind != ValueKind::column_default) {
+            return liveness_of(kind, literal, column_, soft_delete_);  // no identities needed
+        }
+        if (!soft_delete_.live) return Liveness::not_live;
+        if (!live_read_) {
+            const Literal live_literal{LiteralKind::string, *soft_delete_.live, Charset::utf8};
+            live_known_ = append_key_identity(live_, live_literal, column_, traits_, reason_);
+            live_read_ = true;
+        }
+        value_.clear();
+        if (!append_key_identity(value_, literal, column_, traits_, reason_) || !live_known_) return Liveness::unknown;
+        return value_ == live_ ? Liveness::live : Liveness::not_live;
+    }
+
+private:
+    const ColumnInfo& column_;
+    const config::SoftDelete& soft_delete_;
+    CollationTraits traits_;
+    bool live_read_ = false;
+    bool live_known_ = false;
+    std::string live_{};   // the live value's identity
+    std::string value_{};  // the current row's
+    std::string reason_{};
+};
+
 }  // namespace
 
 ValueRef classify_value(const TokenCursor& cursor, TokenRange range, LexOptions options, Literal& literal) {
@@ -196,11 +230,12 @@ void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, con
     }
     const int soft_delete_position = position_in_row(syntax, schema, rule.soft_delete_column);
     const ColumnInfo& soft_delete = schema.columns[static_cast<std::size_t>(rule.soft_delete_column)];
+    LivenessCheck liveness_of_value(soft_delete, rule.rule->soft_delete);
     ColumnValue live;
     Liveness omitted_liveness = Liveness::unknown;
     if (soft_delete_position < 0) {
         read_value(cursor, syntax, 0, -1, soft_delete, options, live);
-        omitted_liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
+        omitted_liveness = liveness_of_value(live.ref.kind, live.literal);
     }
     rule.rows.reserve(syntax.row_count);
     rule.key_values.reserve(syntax.row_count * keys.size());
@@ -216,7 +251,7 @@ void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, con
         Liveness liveness = omitted_liveness;
         if (soft_delete_position >= 0) {
             read_value(cursor, syntax, row, soft_delete_position, soft_delete, options, live);
-            liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
+            liveness = liveness_of_value(live.ref.kind, live.literal);
         }
         rule.soft_delete_values.push_back(ValueRef{live.ref.kind, Span{live.ref.text.begin, live.ref.text.end}, live.ref.parameter});
         decide_row(rule, keys, liveness, live.reason);
