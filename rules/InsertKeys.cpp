@@ -237,6 +237,15 @@ void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, con
         read_value(cursor, syntax, 0, -1, soft_delete, options, live);
         omitted_liveness = liveness_of_value(live.ref.kind, live.literal);
     }
+    // Rows are alike: size the identities from the first row's key values as written
+    // (quotes included, about the length of the `<length>:` prefixes) instead of regrowing.
+    std::size_t identity_guess = 0;
+    for (const KeyColumn& key : keys) {
+        identity_guess += key.position < 0 || syntax.row_count == 0
+                              ? 8
+                              : cursor.span(syntax.values[static_cast<std::size_t>(key.position)]).in(cursor.sql()).size() + 2;
+    }
+    rule.identities.reserve(rule.identities.size() + identity_guess * syntax.row_count);
     rule.rows.reserve(syntax.row_count);
     rule.key_values.reserve(syntax.row_count * keys.size());
     rule.soft_delete_values.reserve(syntax.row_count);
@@ -255,8 +264,6 @@ void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, con
         }
         rule.soft_delete_values.push_back(ValueRef{live.ref.kind, Span{live.ref.text.begin, live.ref.text.end}, live.ref.parameter});
         decide_row(rule, keys, liveness, live.reason);
-        // Rows are alike: size the identities from the first one instead of regrowing.
-        if (row == 0) rule.identities.reserve(rule.identities.size() * syntax.row_count + 16);
         if (rule.rows.back().status == KeyStatus::unknown && rule.unsupported.empty()) {
             rule.unsupported = "cannot check rule '" + rule.rule->name + "': row " + std::to_string(row + 1) + ": " +
                                rule.rows.back().reason;

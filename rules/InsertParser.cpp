@@ -140,9 +140,9 @@ QualifiedName read_qualified_name(TokenCursor& cursor) noexcept {
 
 InsertSyntax parse_insert(TokenCursor& cursor, InsertShape& shape) {
     InsertSyntax out;
-    // One value per ~4 tokens is typical of VALUES lists: reserve instead of regrowing.
-    out.values.reserve(cursor.tokens().size() / 4 + 4);
-    out.column_names.reserve(16);
+    // A VALUES list of plain literals has a value per 2 to 3 tokens (value and comma, plus
+    // each row's parentheses): reserve instead of regrowing (a no-op within inline storage).
+    out.values.reserve(cursor.tokens().size() / 2 + 4);
     shape.rows.reserve(cursor.tokens().size() / 8 + 1);
     skip_analyze_prefix(cursor);
     cursor.next();  // INSERT or REPLACE
