@@ -50,7 +50,16 @@ bool read_row(TokenCursor& cursor, InsertSyntax& out, InsertShape& shape) {
     if (!cursor.peek().is_punct(')')) {
         for (;;) {
             TokenRange value{cursor.position(), 0};
-            cursor.skip_until([](const Token& t) { return t.is_punct(',') || t.is_punct(')'); });
+            // Most values are one token (a literal, NULL, ?) before ',' or ')': step over it
+            // directly; skip_until's scan (parentheses, any length) is for expressions.
+            const Token& first = cursor.peek();
+            const Token& after = cursor.peek(1);
+            if (first.kind != TokenKind::punctuation && first.kind != TokenKind::end &&
+                (after.is_punct(',') || after.is_punct(')'))) {
+                cursor.next();
+            } else {
+                cursor.skip_until([](const Token& t) { return t.is_punct(',') || t.is_punct(')'); });
+            }
             value.end = cursor.position();
             if (value.empty()) return false;
             out.values.push_back(value);
