@@ -49,7 +49,7 @@ bool read_row(TokenCursor& cursor, InsertSyntax& out, InsertShape& shape) {
     std::uint32_t width = 0;
     if (!cursor.peek().is_punct(')')) {
         for (;;) {
-            TokenRange value{cursor.position(), 0};
+            const std::uint32_t value_begin = cursor.position();
             // Most values are one token (a literal, NULL, ?) before ',' or ')': step over it
             // directly; skip_until's scan (parentheses, any length) is for expressions.
             const Token& first = cursor.peek();
@@ -60,9 +60,13 @@ bool read_row(TokenCursor& cursor, InsertSyntax& out, InsertShape& shape) {
             } else {
                 cursor.skip_until([](const Token& t) { return t.is_punct(',') || t.is_punct(')'); });
             }
-            value.end = cursor.position();
-            if (value.empty()) return false;
-            out.values.push_back(value);
+            const std::uint32_t value_end = cursor.position();
+            if (value_begin == value_end) return false;
+            // Filled in place: a TokenRange built on the stack half by half and pushed was
+            // read back with one 8-byte load that store forwarding cannot serve, a stall per value.
+            TokenRange& value = out.values.emplace_back();
+            value.begin = value_begin;
+            value.end = value_end;
             ++width;
             if (!cursor.accept_punct(',')) break;
         }
