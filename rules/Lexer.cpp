@@ -7,7 +7,15 @@ namespace uniqgate::rules {
 namespace {
 
 // Byte classes in one table: the lexer asks these for nearly every byte it reads.
-enum CharClass : std::uint8_t { space = 1, word = 2, digit = 4, hex_digit = 8, comment_start = 16 };
+enum CharClass : std::uint8_t {
+    space = 1,
+    word = 2,
+    digit = 4,
+    hex_digit = 8,
+    comment_start = 16,
+    one_byte_punctuation = 32,  // always a token of its own: ( ) , ; = + * / ...
+    plain_word_start = 64,      // starts a word and nothing else (not N'', X'', B'', digits)
+};
 constexpr auto char_classes = [] {
     std::array<std::uint8_t, 256> table{};
     for (int c = 0; c < 256; ++c) {
@@ -21,6 +29,16 @@ constexpr auto char_classes = [] {
         if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= hex_digit;
         // The bytes skip_space_and_comments acts on besides whitespace: #, --, /*, */.
         if (c == '#' || c == '-' || c == '/' || c == '*') bits |= comment_start;
+        // What Lexer::next's switch would send to lex_punctuation's one-byte case, or to
+        // lex_word, without a second look: the common tokens skip the switch.
+        constexpr std::string_view not_one_byte = "'\"`@?.<>!:|&-";
+        if (c < 0x80 && (bits & (space | word)) == 0 && not_one_byte.find(static_cast<char>(c)) == std::string_view::npos) {
+            bits |= one_byte_punctuation;
+        }
+        constexpr std::string_view prefixes = "nNxXbB";
+        if ((bits & word) != 0 && (bits & digit) == 0 && (c >= 0x80 || prefixes.find(static_cast<char>(c)) == std::string_view::npos)) {
+            bits |= plain_word_start;
+        }
         table[static_cast<std::size_t>(c)] = bits;
     }
     return table;
@@ -142,6 +160,11 @@ bool Lexer::skip_space_and_comments() noexcept {
     }
     if (pos_ >= text_.size()) return Token{.kind = TokenKind::end, .text = text_.substr(text_.size())};
     const char c = text_[pos_];
+    if (has_class(c, one_byte_punctuation)) {
+        ++pos_;
+        return make(TokenKind::punctuation, pos_ - 1);
+    }
+    if (has_class(c, plain_word_start)) return lex_word();
     const char next_char = peek(1);
     switch (c) {
     case '\'':
