@@ -1,7 +1,9 @@
 #include "rules/Lexer.hpp"
 
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace uniqgate::rules {
 namespace {
@@ -50,6 +52,30 @@ constexpr bool is_digit(char c) noexcept { return has_class(c, digit); }
 constexpr bool is_hex_digit(char c) noexcept { return has_class(c, hex_digit); }
 constexpr bool is_word_char(char c) noexcept { return has_class(c, word); }
 constexpr bool in_range(unsigned char c, unsigned lo, unsigned hi) noexcept { return c >= lo && c <= hi; }
+
+// The first byte in [p, end) equal to `quote` or a backslash, or end. Eight bytes at a
+// time (a zero-byte test on the word XOR the byte repeated: the lowest flagged byte is
+// exact), then byte by byte: string values are mostly short, but not all.
+const char* find_quote_or_backslash(const char* p, const char* const end, char quote) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    constexpr std::uint64_t highs = 0x8080808080808080;
+    const std::uint64_t quotes = ones * static_cast<unsigned char>(quote);
+    const std::uint64_t backslashes = ones * static_cast<unsigned char>('\\');
+    while (end - p >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, sizeof word);
+        const std::uint64_t q = word ^ quotes;
+        const std::uint64_t b = word ^ backslashes;
+        const std::uint64_t found = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (found != 0) {
+            if constexpr (std::endian::native == std::endian::little) return p + std::countr_zero(found) / 8;
+            break;  // big-endian: the byte loop finds it
+        }
+        p += 8;
+    }
+    while (p != end && *p != quote && *p != '\\') ++p;
+    return p;
+}
 
 std::size_t skip_spaces(std::string_view text, std::size_t pos) noexcept {
     while (pos < text.size() && is_space(text[pos])) ++pos;
@@ -260,9 +286,8 @@ Token Lexer::lex_quoted(std::size_t prefix, char quote, TokenKind kind) noexcept
     while (i < text_.size()) {
         if (single_byte_) {
             // Plain bytes in a tight loop; the quote, an escape or the end below.
-            const char* p = text_.data() + i;
+            const char* p = find_quote_or_backslash(text_.data() + i, text_.data() + text_.size(), quote);
             const char* const end = text_.data() + text_.size();
-            while (p != end && *p != quote && *p != '\\') ++p;
             i = static_cast<std::size_t>(p - text_.data());
             if (p == end) break;
         }
