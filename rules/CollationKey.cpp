@@ -107,13 +107,18 @@ void append_collation_key(std::string& out, std::string_view bytes, Charset char
     unsigned char any_bytes = 0;
     for (const char c : bytes) any_bytes |= static_cast<unsigned char>(c);
     if (any_bytes < 0x80) {
+        if (!traits.case_insensitive) {
+            out.append(bytes);
+            return;
+        }
+        // Folded from `bytes`, not in place after a copy: reading back bytes memcpy has
+        // just written, with other widths than it wrote them, stalls (no store forwarding).
         const std::size_t begin = out.size();
-        out.append(bytes);
-        if (traits.case_insensitive) {
-            char* folded = out.data() + begin;
-            for (std::size_t k = 0; k < bytes.size(); ++k) {
-                folded[k] = folded[k] >= 'A' && folded[k] <= 'Z' ? static_cast<char>(folded[k] + 32) : folded[k];
-            }
+        out.resize(begin + bytes.size());
+        char* folded = out.data() + begin;
+        for (std::size_t k = 0; k < bytes.size(); ++k) {
+            const char c = bytes[k];
+            folded[k] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
         }
         return;
     }

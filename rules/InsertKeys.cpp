@@ -90,8 +90,10 @@ struct KeyColumn {
 using KeyColumns = boost::container::small_vector<KeyColumn, 4>;
 
 // Decides one row's key status from its key values and liveness; builds the identity.
+// The RowKey is filled in place: a local one moved in was read back with wider loads
+// than its fields were written with, a store-forwarding stall per row.
 void decide_row(RulePlan& rule, const KeyColumns& keys, Liveness liveness, std::string_view liveness_reason) {
-    RowKey row;
+    RowKey& row = rule.rows.emplace_back();
     bool null_key = false;
     bool parameters = liveness == Liveness::needs_parameters;
     const ColumnValue* unknown_key = nullptr;
@@ -122,8 +124,41 @@ void decide_row(RulePlan& rule, const KeyColumns& keys, Liveness liveness, std::
         if (row.status != KeyStatus::known) rule.identities.resize(row.identity_begin);
         row.identity_end = static_cast<std::uint32_t>(rule.identities.size());
     }
-    rule.rows.push_back(std::move(row));
 }
+
+// liveness_of for every row of one INSERT: the column's collation traits and the live
+// value's identity are the same for all rows, so they are worked out once, not per row.
+class LivenessCheck {
+public:
+    LivenessCheck(const ColumnInfo& column, const config::SoftDelete& soft_delete)
+        : column_(column), soft_delete_(soft_delete),
+          traits_(collation_traits(column.type == ColumnType::text ? column.collation : "")) {}
+
+    Liveness operator()(ValueKind kind, const Literal& literal) {
+        if (kind != ValueKind::literal && kind != ValueKind::column_default) {
+            return liveness_of(kind, literal, column_, soft_delete_);  // no identities needed
+        }
+        if (!soft_delete_.live) return Liveness::not_live;
+        if (!live_read_) {
+            const Literal live_literal{LiteralKind::string, *soft_delete_.live, Charset::utf8};
+            live_known_ = append_key_identity(live_, live_literal, column_, traits_, reason_);
+            live_read_ = true;
+        }
+        value_.clear();
+        if (!append_key_identity(value_, literal, column_, traits_, reason_) || !live_known_) return Liveness::unknown;
+        return value_ == live_ ? Liveness::live : Liveness::not_live;
+    }
+
+private:
+    const ColumnInfo& column_;
+    const config::SoftDelete& soft_delete_;
+    CollationTraits traits_;
+    bool live_read_ = false;
+    bool live_known_ = false;
+    std::string live_{};   // the live value's identity
+    std::string value_{};  // the current row's
+    std::string reason_{};
+};
 
 }  // namespace
 
@@ -195,29 +230,40 @@ void plan_insert_keys(const TokenCursor& cursor, const InsertSyntax& syntax, con
     }
     const int soft_delete_position = position_in_row(syntax, schema, rule.soft_delete_column);
     const ColumnInfo& soft_delete = schema.columns[static_cast<std::size_t>(rule.soft_delete_column)];
+    LivenessCheck liveness_of_value(soft_delete, rule.rule->soft_delete);
     ColumnValue live;
     Liveness omitted_liveness = Liveness::unknown;
     if (soft_delete_position < 0) {
         read_value(cursor, syntax, 0, -1, soft_delete, options, live);
-        omitted_liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
+        omitted_liveness = liveness_of_value(live.ref.kind, live.literal);
     }
+    // Rows are alike: size the identities from the first row's key values as written
+    // (quotes included, about the length of the `<length>:` prefixes) instead of regrowing.
+    std::size_t identity_guess = 0;
+    for (const KeyColumn& key : keys) {
+        identity_guess += key.position < 0 || syntax.row_count == 0
+                              ? 8
+                              : cursor.span(syntax.values[static_cast<std::size_t>(key.position)]).in(cursor.sql()).size() + 2;
+    }
+    rule.identities.reserve(rule.identities.size() + identity_guess * syntax.row_count);
     rule.rows.reserve(syntax.row_count);
     rule.key_values.reserve(syntax.row_count * keys.size());
     rule.soft_delete_values.reserve(syntax.row_count);
     for (std::size_t row = 0; row < syntax.row_count; ++row) {
         for (KeyColumn& key : keys) {
             if (key.position >= 0) read_value(cursor, syntax, row, key.position, *key.column, options, key.value);
-            rule.key_values.push_back(key.value.ref);
+            // Field by field: read_value stored the fields one by one, and one wide load of
+            // them all stalls (no store forwarding).
+            const ValueRef& value = key.value.ref;
+            rule.key_values.push_back(ValueRef{value.kind, Span{value.text.begin, value.text.end}, value.parameter});
         }
         Liveness liveness = omitted_liveness;
         if (soft_delete_position >= 0) {
             read_value(cursor, syntax, row, soft_delete_position, soft_delete, options, live);
-            liveness = liveness_of(live.ref.kind, live.literal, soft_delete, rule.rule->soft_delete);
+            liveness = liveness_of_value(live.ref.kind, live.literal);
         }
-        rule.soft_delete_values.push_back(live.ref);
+        rule.soft_delete_values.push_back(ValueRef{live.ref.kind, Span{live.ref.text.begin, live.ref.text.end}, live.ref.parameter});
         decide_row(rule, keys, liveness, live.reason);
-        // Rows are alike: size the identities from the first one instead of regrowing.
-        if (row == 0) rule.identities.reserve(rule.identities.size() * syntax.row_count + 16);
         if (rule.rows.back().status == KeyStatus::unknown && rule.unsupported.empty()) {
             rule.unsupported = "cannot check rule '" + rule.rule->name + "': row " + std::to_string(row + 1) + ": " +
                                rule.rows.back().reason;

@@ -49,11 +49,24 @@ bool read_row(TokenCursor& cursor, InsertSyntax& out, InsertShape& shape) {
     std::uint32_t width = 0;
     if (!cursor.peek().is_punct(')')) {
         for (;;) {
-            TokenRange value{cursor.position(), 0};
-            cursor.skip_until([](const Token& t) { return t.is_punct(',') || t.is_punct(')'); });
-            value.end = cursor.position();
-            if (value.empty()) return false;
-            out.values.push_back(value);
+            const std::uint32_t value_begin = cursor.position();
+            // Most values are one token (a literal, NULL, ?) before ',' or ')': step over it
+            // directly; skip_until's scan (parentheses, any length) is for expressions.
+            const Token& first = cursor.peek();
+            const Token& after = cursor.peek(1);
+            if (first.kind != TokenKind::punctuation && first.kind != TokenKind::end &&
+                (after.is_punct(',') || after.is_punct(')'))) {
+                cursor.next();
+            } else {
+                cursor.skip_until([](const Token& t) { return t.is_punct(',') || t.is_punct(')'); });
+            }
+            const std::uint32_t value_end = cursor.position();
+            if (value_begin == value_end) return false;
+            // Filled in place: a TokenRange built on the stack half by half and pushed was
+            // read back with one 8-byte load that store forwarding cannot serve, a stall per value.
+            TokenRange& value = out.values.emplace_back();
+            value.begin = value_begin;
+            value.end = value_end;
             ++width;
             if (!cursor.accept_punct(',')) break;
         }
@@ -140,9 +153,9 @@ QualifiedName read_qualified_name(TokenCursor& cursor) noexcept {
 
 InsertSyntax parse_insert(TokenCursor& cursor, InsertShape& shape) {
     InsertSyntax out;
-    // One value per ~4 tokens is typical of VALUES lists: reserve instead of regrowing.
-    out.values.reserve(cursor.tokens().size() / 4 + 4);
-    out.column_names.reserve(16);
+    // A VALUES list of plain literals has a value per 2 to 3 tokens (value and comma, plus
+    // each row's parentheses): reserve instead of regrowing (a no-op within inline storage).
+    out.values.reserve(cursor.tokens().size() / 2 + 4);
     shape.rows.reserve(cursor.tokens().size() / 8 + 1);
     skip_analyze_prefix(cursor);
     cursor.next();  // INSERT or REPLACE

@@ -1,8 +1,10 @@
 #include "rules/KeyIdentity.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 namespace uniqgate::rules {
 namespace {
@@ -159,9 +161,7 @@ std::optional<std::string> plain_integer(std::string_view text) {
     return std::string(text[0] == '+' ? digits : text);
 }
 
-}  // namespace
-
-CollationTraits collation_traits(std::string_view collation) noexcept {
+CollationTraits parse_collation_traits(std::string_view collation) noexcept {
     CollationTraits traits;
     // Collation names are at most 64 ASCII characters; lower-casing into a local buffer
     // keeps this allocation-free, as it runs once per key value.
@@ -187,6 +187,32 @@ CollationTraits collation_traits(std::string_view collation) noexcept {
         traits.case_insensitive = traits.accent_insensitive = true;  // unknown: broadest equality
     }
     return traits;
+}
+
+}  // namespace
+
+CollationTraits collation_traits(std::string_view collation) noexcept {
+    // Every INSERT plan asks again for the same few collations (its key columns'), and a
+    // name takes a dozen substring searches to read: the last few answers are kept per thread.
+    struct Remembered {
+        std::array<char, 64> name{};
+        std::size_t size = 0;
+        CollationTraits traits{};
+    };
+    thread_local std::array<Remembered, 4> remembered{};
+    thread_local std::size_t next_slot = 0;
+    if (collation.empty() || collation.size() > remembered[0].name.size()) return parse_collation_traits(collation);
+    for (const Remembered& entry : remembered) {
+        if (entry.size == collation.size() && std::memcmp(entry.name.data(), collation.data(), collation.size()) == 0) {
+            return entry.traits;
+        }
+    }
+    Remembered& entry = remembered[next_slot];
+    next_slot = (next_slot + 1) % remembered.size();
+    std::memcpy(entry.name.data(), collation.data(), collation.size());
+    entry.size = collation.size();
+    entry.traits = parse_collation_traits(collation);
+    return entry.traits;
 }
 
 std::optional<std::string> canonical_number(std::string_view text, int scale) {

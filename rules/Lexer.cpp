@@ -1,13 +1,23 @@
 #include "rules/Lexer.hpp"
 
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace uniqgate::rules {
 namespace {
 
 // Byte classes in one table: the lexer asks these for nearly every byte it reads.
-enum CharClass : std::uint8_t { space = 1, word = 2, digit = 4, hex_digit = 8, comment_start = 16 };
+enum CharClass : std::uint8_t {
+    space = 1,
+    word = 2,
+    digit = 4,
+    hex_digit = 8,
+    comment_start = 16,
+    one_byte_punctuation = 32,  // always a token of its own: ( ) , ; = + * / ...
+    plain_word_start = 64,      // starts a word and nothing else (not N'', X'', B'', digits)
+};
 constexpr auto char_classes = [] {
     std::array<std::uint8_t, 256> table{};
     for (int c = 0; c < 256; ++c) {
@@ -21,6 +31,16 @@ constexpr auto char_classes = [] {
         if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= hex_digit;
         // The bytes skip_space_and_comments acts on besides whitespace: #, --, /*, */.
         if (c == '#' || c == '-' || c == '/' || c == '*') bits |= comment_start;
+        // What Lexer::next's switch would send to lex_punctuation's one-byte case, or to
+        // lex_word, without a second look: the common tokens skip the switch.
+        constexpr std::string_view not_one_byte = "'\"`@?.<>!:|&-";
+        if (c < 0x80 && (bits & (space | word)) == 0 && not_one_byte.find(static_cast<char>(c)) == std::string_view::npos) {
+            bits |= one_byte_punctuation;
+        }
+        constexpr std::string_view prefixes = "nNxXbB";
+        if ((bits & word) != 0 && (bits & digit) == 0 && (c >= 0x80 || prefixes.find(static_cast<char>(c)) == std::string_view::npos)) {
+            bits |= plain_word_start;
+        }
         table[static_cast<std::size_t>(c)] = bits;
     }
     return table;
@@ -32,6 +52,45 @@ constexpr bool is_digit(char c) noexcept { return has_class(c, digit); }
 constexpr bool is_hex_digit(char c) noexcept { return has_class(c, hex_digit); }
 constexpr bool is_word_char(char c) noexcept { return has_class(c, word); }
 constexpr bool in_range(unsigned char c, unsigned lo, unsigned hi) noexcept { return c >= lo && c <= hi; }
+
+// The first byte in [p, end) equal to `quote` or a backslash, or end. Eight bytes at a
+// time (a zero-byte test on the word XOR the byte repeated: the lowest flagged byte is
+// exact), then byte by byte: string values are mostly short, but not all.
+const char* find_quote_or_backslash(const char* p, const char* const end, char quote) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    constexpr std::uint64_t highs = 0x8080808080808080;
+    const std::uint64_t quotes = ones * static_cast<unsigned char>(quote);
+    const std::uint64_t backslashes = ones * static_cast<unsigned char>('\\');
+    while (end - p >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, sizeof word);
+        const std::uint64_t q = word ^ quotes;
+        const std::uint64_t b = word ^ backslashes;
+        const std::uint64_t found = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (found != 0) {
+            if constexpr (std::endian::native == std::endian::little) return p + std::countr_zero(found) / 8;
+            break;  // big-endian: the byte loop finds it
+        }
+        p += 8;
+    }
+    while (p != end && *p != quote && *p != '\\') ++p;
+    return p;
+}
+
+std::size_t skip_spaces(std::string_view text, std::size_t pos) noexcept {
+    while (pos < text.size() && is_space(text[pos])) ++pos;
+    return pos;
+}
+
+std::size_t skip_word_bytes(std::string_view text, std::size_t pos) noexcept {
+    while (pos < text.size() && is_word_char(text[pos])) ++pos;
+    return pos;
+}
+
+std::size_t skip_digits(std::string_view text, std::size_t pos) noexcept {
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    return pos;
+}
 
 }  // namespace
 
@@ -72,12 +131,12 @@ std::size_t multibyte_char_length(std::string_view text, std::size_t at, Charset
 }
 
 Token Lexer::make(TokenKind kind, std::size_t begin) noexcept {
-    return Token{kind, std::string_view(text_.data() + begin, pos_ - begin)};  // begin <= pos_ <= size: no checks needed
+    return Token{.kind = kind, .text = std::string_view(text_.data() + begin, pos_ - begin)};  // begin <= pos_ <= size: no checks needed
 }
 
 Token Lexer::fail(TokenKind kind) noexcept {
     failed_ = true;
-    Token token{kind, text_.substr(pos_)};
+    Token token{.kind = kind, .text = text_.substr(pos_)};
     pos_ = text_.size();
     return token;
 }
@@ -115,16 +174,23 @@ bool Lexer::skip_space_and_comments() noexcept {
     return !in_executable_comment_;
 }
 
-Token Lexer::next() noexcept {
-    if (failed_) return Token{TokenKind::end, text_.substr(text_.size())};
+[[gnu::always_inline]] inline Token Lexer::lex_next() noexcept {
+    if (failed_) return Token{.kind = TokenKind::end, .text = text_.substr(text_.size())};
     // Plain whitespace inline; comments, and the end of the text (where an unclosed
-    // executable comment is an error), go through the full scan.
-    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+    // executable comment is an error), go through the full scan. The loops here step a
+    // local position: a byte read through text_ may alias pos_, so stepping pos_ itself
+    // stores it on every byte.
+    pos_ = skip_spaces(text_, pos_);
     if ((pos_ == text_.size() || may_start_comment(text_[pos_])) && !skip_space_and_comments()) {
         return fail(TokenKind::unterminated_comment);
     }
-    if (pos_ >= text_.size()) return Token{TokenKind::end, text_.substr(text_.size())};
+    if (pos_ >= text_.size()) return Token{.kind = TokenKind::end, .text = text_.substr(text_.size())};
     const char c = text_[pos_];
+    if (has_class(c, one_byte_punctuation)) {
+        ++pos_;
+        return make(TokenKind::punctuation, pos_ - 1);
+    }
+    if (has_class(c, plain_word_start)) return lex_word();
     const char next_char = peek(1);
     switch (c) {
     case '\'':
@@ -159,20 +225,22 @@ Token Lexer::next() noexcept {
     }
 }
 
+Token Lexer::next() noexcept { return lex_next(); }
+
 Token Lexer::append_statement(std::vector<Token>& tokens) {
     for (;;) {
-        const Token token = next();
+        const Token token = lex_next();
         if (token.kind == TokenKind::end || is_error(token.kind) || token.is_punct(';')) return token;
-        // Field by field: a whole-struct copy reads the kind and the text's size with one
-        // 16-byte load, which cannot be forwarded from next()'s separate stores and stalls.
-        tokens.push_back(Token{token.kind, token.text});
+        // Field by field: a whole-struct copy may read the kind and the text's size with one
+        // 16-byte load, which cannot be forwarded from separate stores and stalls.
+        tokens.push_back(Token{token.kind, token.verbatim, token.text});
     }
 }
 
 Token Lexer::lex_word() noexcept {
     const std::size_t begin = pos_;
     if (single_byte_) {
-        while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
+        pos_ = skip_word_bytes(text_, pos_);
         return make(TokenKind::identifier, begin);
     }
     while (pos_ < text_.size() && is_word_char(text_[pos_])) pos_ += char_length(pos_);
@@ -193,16 +261,14 @@ Token Lexer::lex_number() noexcept {
         return lex_word();  // 0xyz is an identifier
     }
     bool fractional = false;
-    while (is_digit(peek())) ++pos_;
+    pos_ = skip_digits(text_, pos_);
     if (peek() == '.') {
         fractional = true;
-        ++pos_;
-        while (is_digit(peek())) ++pos_;
+        pos_ = skip_digits(text_, pos_ + 1);
     }
     if ((peek() == 'e' || peek() == 'E') &&
         (is_digit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && is_digit(peek(2))))) {
-        pos_ += 2;
-        while (is_digit(peek())) ++pos_;
+        pos_ = skip_digits(text_, pos_ + 2);
     }
     if (!fractional && pos_ < text_.size() && is_word_char(text_[pos_])) {
         pos_ = begin;  // identifiers may start with digits: 1st_quarter
@@ -215,25 +281,30 @@ Token Lexer::lex_quoted(std::size_t prefix, char quote, TokenKind kind) noexcept
     const std::size_t begin = pos_;
     const bool escapes = !options_.no_backslash_escapes && (kind == TokenKind::string || kind == TokenKind::national_string);
     std::size_t i = pos_ + prefix + 1;
+    // Strings only; until a backslash or a doubled quote shows up.
+    bool verbatim = single_byte_ && (kind == TokenKind::string || kind == TokenKind::national_string);
     while (i < text_.size()) {
         if (single_byte_) {
             // Plain bytes in a tight loop; the quote, an escape or the end below.
-            const char* p = text_.data() + i;
+            const char* p = find_quote_or_backslash(text_.data() + i, text_.data() + text_.size(), quote);
             const char* const end = text_.data() + text_.size();
-            while (p != end && *p != quote && *p != '\\') ++p;
             i = static_cast<std::size_t>(p - text_.data());
             if (p == end) break;
         }
         const char c = text_[i];
+        if (c == '\\') verbatim = false;
         if (c == '\\' && escapes) {
             i += 2;
         } else if (c == quote) {
             if (i + 1 < text_.size() && text_[i + 1] == quote) {
+                verbatim = false;
                 i += 2;  // a doubled quote stands for one
                 continue;
             }
             pos_ = i + 1;
-            return make(kind, begin);
+            Token token = make(kind, begin);
+            token.verbatim = verbatim;
+            return token;
         } else if (single_byte_) {
             ++i;
         } else {

@@ -61,6 +61,10 @@ struct LexOptions {
 
 struct Token {
     TokenKind kind = TokenKind::end;
+    // string / national_string from the lexer: no backslash and no doubled quote inside, so
+    // the bytes between the quotes are the value (false is always safe: the full decode).
+    // Next to `kind`, in its padding: a Token stays 24 bytes.
+    bool verbatim = false;
     std::string_view text;  // points into the lexed text; for strings the quotes and prefix included
 
     [[nodiscard]] bool is(TokenKind k) const noexcept { return kind == k; }
@@ -109,6 +113,7 @@ public:
     }
 
 private:
+    Token lex_next() noexcept;  // next()'s body, inlined into append_statement
     bool skip_space_and_comments() noexcept;  // false: unterminated comment
     Token lex_word() noexcept;
     Token lex_number() noexcept;

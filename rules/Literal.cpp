@@ -90,10 +90,21 @@ std::span<const Token> without_collate(std::span<const Token> tokens) noexcept {
     return tokens;
 }
 
+// A string token's value: the bytes between the quotes when the lexer saw nothing to
+// undo in them (single-byte-safe charsets only, as in append_unquoted), else the decode.
+void append_string_token(std::string& out, const Token& token, LexOptions connection) {
+    if (token.verbatim && !has_multibyte_chars(connection.charset)) {
+        const std::size_t open = token.kind == TokenKind::national_string ? 2 : 1;
+        out.append(token.text.substr(open, token.text.size() - open - 1));
+        return;
+    }
+    append_unquoted(out, token.text, connection);
+}
+
 void read_single_token(const Token& token, LexOptions connection, Literal& out) {
     if (is_string_token(token)) {
         reset(out, LiteralKind::string, token.kind == TokenKind::national_string ? Charset::utf8 : connection.charset);
-        append_unquoted(out.value, token.text, connection);
+        append_string_token(out.value, token, connection);
     } else if (is_bytes_token(token)) {
         read_bytes(token, out);
     } else if (token.kind == TokenKind::number) {
@@ -178,7 +189,7 @@ void read_literal(std::span<const Token> tokens, LexOptions connection, Literal&
     reset(out, LiteralKind::string, charset);
     for (std::size_t i = first_string; i < tokens.size(); ++i) {
         if (!is_string_token(tokens[i])) return reset(out, LiteralKind::not_literal, Charset::utf8);
-        append_unquoted(out.value, tokens[i].text, connection);
+        append_string_token(out.value, tokens[i], connection);
     }
 }
 

@@ -11,7 +11,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 namespace uniqgate::rules::detail {
 
@@ -24,16 +27,22 @@ struct TokenRange {
 
 class TokenCursor {
 public:
-    TokenCursor(std::string_view sql, LexOptions options) : sql_(sql) {
+    TokenCursor(std::string_view sql, LexOptions options) : sql_(sql), tokens_(take_token_buffer()) {
         Lexer lexer(sql, options);
         tokens_.reserve(sql.size() / 4 + 8);  // typical SQL has a token every 4-6 bytes
         const Token stop = lexer.append_statement(tokens_);
         if (is_error(stop.kind)) error_ = stop.kind;
-        for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
-            if (tokens_[i].kind == TokenKind::placeholder) placeholders_.push_back(i);
+        if (sql.find('?') != std::string_view::npos) {  // memchr first: most statements have no placeholder
+            for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
+                if (tokens_[i].kind == TokenKind::placeholder) placeholders_.push_back(i);
+            }
         }
-        end_token_ = Token{TokenKind::end, sql.substr(sql.size())};
+        end_token_ = Token{.kind = TokenKind::end, .text = sql.substr(sql.size())};
     }
+
+    ~TokenCursor() { give_back_token_buffer(std::move(tokens_)); }
+    TokenCursor(const TokenCursor&) = delete;
+    TokenCursor& operator=(const TokenCursor&) = delete;
 
     [[nodiscard]] TokenKind error() const noexcept { return error_; }
     [[nodiscard]] const std::vector<Token>& tokens() const noexcept { return tokens_; }
@@ -102,6 +111,22 @@ public:
     [[nodiscard]] std::string_view sql() const noexcept { return sql_; }
 
 private:
+    // The token vector's buffer goes back to a per-thread spare when the cursor is done, so
+    // that statements after the first lex without allocating (allocate per thread, not per
+    // statement). A buffer a huge statement has grown is let go rather than kept.
+    static constexpr std::size_t kept_token_capacity = 16384;  // 384 KiB
+    static std::vector<Token>& spare_token_buffer() noexcept {
+        thread_local std::vector<Token> spare;
+        return spare;
+    }
+    static std::vector<Token> take_token_buffer() noexcept { return std::move(spare_token_buffer()); }
+    static void give_back_token_buffer(std::vector<Token>&& tokens) noexcept {
+        std::vector<Token>& spare = spare_token_buffer();
+        if (tokens.capacity() > kept_token_capacity || tokens.capacity() <= spare.capacity()) return;
+        tokens.clear();
+        spare = std::move(tokens);
+    }
+
     std::string_view sql_{};
     std::vector<Token> tokens_{};
     std::vector<std::uint32_t> placeholders_;
@@ -124,8 +149,9 @@ QualifiedName read_qualified_name(TokenCursor& cursor) noexcept;
 struct InsertSyntax {
     QualifiedName table{};
     bool has_column_list = false;            // "(a, b)" or "()" given, or the SET form
-    std::vector<const Token*> column_names{};
-    std::vector<TokenRange> values{};          // rows x row width (SET form: one row)
+    // Inline storage for the common sizes: both live only while the plan is built.
+    boost::container::small_vector<const Token*, 16> column_names{};
+    boost::container::small_vector<TokenRange, 64> values{};  // rows x row width (SET form: one row)
     std::uint32_t row_width = 0;
     std::size_t row_count = 0;
     std::vector<TokenRange> update_columns{};  // ON DUPLICATE KEY UPDATE targets

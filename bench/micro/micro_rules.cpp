@@ -6,9 +6,30 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <new>
 #include <string>
 
+// Counts operator new calls, so each benchmark can report allocations per iteration
+// ("allocs" counter) next to its time.
 namespace {
+long allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+    ++allocations;
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+// Reports the operator new calls made since `before`, per iteration.
+void report_allocations(benchmark::State& state, long before) {
+    state.counters["allocs"] = benchmark::Counter(static_cast<double>(allocations - before), benchmark::Counter::kAvgIterations);
+}
 
 using namespace uniqgate::rules;
 
@@ -52,10 +73,12 @@ SessionContext session() {
 void classify(benchmark::State& state, const char* sql) {
     const RuleSet rule_set(rules());
     const SessionContext context = session();
+    const long before = allocations;
     for (auto _ : state) {
         Classification c = rule_set.classify(sql, context);
         benchmark::DoNotOptimize(c);
     }
+    report_allocations(state, before);
 }
 
 BENCHMARK_CAPTURE(classify, select, "SELECT id, name, price FROM product WHERE id = 42");
@@ -82,11 +105,13 @@ void analyse_insert(benchmark::State& state) {
     const SessionContext context = session();
     const TableSchema schema = product_schema();
     const std::string sql = insert_rows(static_cast<int>(state.range(0)));
+    const long before = allocations;
     for (auto _ : state) {
         const Classification c = rule_set.classify(sql, context);
         WritePlan plan = analyse_write(sql, c, rule_set, context, &schema);
         benchmark::DoNotOptimize(plan);
     }
+    report_allocations(state, before);
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
@@ -97,21 +122,25 @@ void analyse_update(benchmark::State& state) {
     const SessionContext context = session();
     const TableSchema schema = product_schema();
     const std::string sql = "UPDATE product SET name = 'x', price = 3 WHERE id = 42";
+    const long before = allocations;
     for (auto _ : state) {
         const Classification c = rule_set.classify(sql, context);
         WritePlan plan = analyse_write(sql, c, rule_set, context, &schema);
         benchmark::DoNotOptimize(plan);
     }
+    report_allocations(state, before);
 }
 
 BENCHMARK(analyse_update);
 
 void split(benchmark::State& state) {
     const std::string sql = "BEGIN; INSERT INTO orders VALUES (1, 'a;b'); UPDATE orders SET x = 1 WHERE id = 2; COMMIT";
+    const long before = allocations;
     for (auto _ : state) {
         SplitStatements result = split_statements(sql, {});
         benchmark::DoNotOptimize(result);
     }
+    report_allocations(state, before);
 }
 
 BENCHMARK(split);

@@ -100,5 +100,37 @@ TEST(Lexer, AppendStatementStopsBeforeSemicolonOrError) {
     EXPECT_EQ(tokens.size(), 2U);
 }
 
+TEST(Lexer, VerbatimStringsHaveNothingToUndo) {
+    const auto first = [](std::string_view sql, LexOptions options) { return Lexer(sql, options).next(); };
+    EXPECT_TRUE(first("'plain value'", {}).verbatim);
+    EXPECT_TRUE(first("N'plain'", {}).verbatim);
+    EXPECT_TRUE(first("\"double quoted\"", {}).verbatim);
+    EXPECT_TRUE(first("''", {}).verbatim);
+    EXPECT_FALSE(first("'it''s'", {}).verbatim);
+    EXPECT_FALSE(first("'a\\nb'", {}).verbatim);
+    EXPECT_FALSE(first("'a\\b'", {true, Charset::utf8}).verbatim);  // a backslash, even without escapes
+    EXPECT_FALSE(first("'abc'", {false, Charset::gbk}).verbatim);    // multibyte charsets: the full decode
+    EXPECT_FALSE(first("X'41'", {}).verbatim);
+    EXPECT_FALSE(first("'unterminated", {}).verbatim);
+}
+
+TEST(ReadLiteral, VerbatimStringsReadLikeTheFullDecode) {
+    for (const LexOptions options : {LexOptions{}, LexOptions{true, Charset::utf8}, LexOptions{false, Charset::latin1},
+                                     LexOptions{false, Charset::sjis}}) {
+        for (const char* sql : {"'plain'", "N'national'", "\"double\"", "''", "'it''s'", "'a\\nb'", "'a\\%'",
+                                "'x' 'y'", "'x' \"y\" N'z'", "_latin1'caf\xe9'", "'caf\xc3\xa9'", "'\x81\x5c'"}) {
+            std::vector<Token> tokens;
+            Lexer(sql, options).append_statement(tokens);
+            std::vector<Token> without_flag = tokens;
+            for (Token& token : without_flag) token.verbatim = false;
+            const Literal fast = read_literal(tokens, options);
+            const Literal full = read_literal(without_flag, options);
+            EXPECT_EQ(fast.kind, full.kind) << sql;
+            EXPECT_EQ(fast.value, full.value) << sql;
+            EXPECT_EQ(fast.charset, full.charset) << sql;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace uniqgate::rules
