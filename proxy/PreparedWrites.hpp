@@ -24,6 +24,7 @@ struct PreparedWrite {
     std::vector<rules::Span> placeholders{};  // each `?` of `sql`, in order
     rules::Span values_row{};                 // INSERT ... VALUES with one row: "(?, ?)", for bulk executes
     std::uint16_t param_count = 0;            // from the server's COM_STMT_PREPARE_OK
+    int rule_table = -1;                      // into RuleSet::tables(): the table it writes
     std::vector<protocol::ParamType> types{};  // of the last execute that sent them
     bool server_has_types = false;            // that execute reached the server
     std::vector<std::string> long_data{};     // per parameter: COM_STMT_SEND_LONG_DATA, joined

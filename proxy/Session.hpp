@@ -78,6 +78,8 @@ private:
     asio::awaitable<bool> intercept_prepare(std::uint32_t frame_length);
     asio::awaitable<bool> relay_prepare(std::uint32_t frame_length, PreparedWrite* track);
     asio::awaitable<bool> intercept_execute(std::uint32_t frame_length);
+    asio::awaitable<bool> forward_execute(const protocol::Bytes& payload);
+    asio::awaitable<bool> send_client_write(const std::string& sql);
     asio::awaitable<bool> intercept_bulk_execute(PreparedWrite& write, const std::string& table);
     asio::awaitable<bool> intercept_statement_command(protocol::Command command, std::uint32_t frame_length);
     enum class Verdict { relay, refuse, enforce_insert, enforce_update, dedup_insert, dedup_rows, dedup_truncate };
@@ -176,6 +178,8 @@ private:
     bool holds_local_locks_ = false;
     PreparedWrites prepared_writes_;
     bool deadlock_to_retry_ = false;
+    const protocol::Bytes* pending_execute_ = nullptr;  // the COM_STMT_EXECUTE being enforced, if any
+    bool pending_execute_sent_ = false;                 // send_client_write relayed it
     bool multi_statements_switched_on_ = false;  // by the proxy, for its own writes; the client did not ask
     std::optional<bool> client_multi_statements_;  // set by the client's own COM_SET_OPTION  // a wrapped write in the proxy's own transaction hit 1213: run it again  // the client's prepared statements that write rule tables
     std::uint8_t client_charset_id_ = 0;

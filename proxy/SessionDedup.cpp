@@ -83,6 +83,7 @@ asio::awaitable<bool> Session::keep_client_query_single(std::string_view sql) {
 // The client's statement up to its last token (no trailing ';' or comment), to
 // embed in a multi-statement; the plan's spans stay valid in it.
 std::string Session::statement_text(const std::string& sql) const {
+    if (sql.find(';') == std::string::npos) return sql;  // a trailing comment ends at the "\n;" that follows
     const auto split = rules::split_statements(sql, rule_context().lex_options());
     if (split.statements.size() != 1) return sql;
     const auto& statement = split.statements.front();

@@ -72,6 +72,7 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
     }
     PreparedWrite write;
     write.sql = sql;
+    write.rule_table = classification.rule_table;
     write.placeholders = find_placeholders(sql, context.lex_options());
     const auto& insert = decision.plan.insert;
     if (decision.plan.kind == rules::StatementKind::insert && !insert.set_form && insert.rows.size() == 1) {
@@ -127,8 +128,7 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     error_code ec;
     auto packet = co_await read_packet(client_, client_buffer_, SIZE_MAX, ec);
     if (ec) co_return false;
-    const auto classification_of_prepare = context_.rules.classify(write->sql, rule_context());
-    const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification_of_prepare.rule_table)];
+    const auto& table = context_.rules.tables()[static_cast<std::size_t>(write->rule_table)];
     auto decoded = protocol::decode_stmt_execute(packet.payload, write->param_count, write->types, write->has_long_data);
     if (!decoded || write->placeholders.size() != write->param_count) {
         const auto error = decoded ? make_error_code(protocol::ProtocolErrc::unsupported) : decoded.error();
@@ -153,35 +153,59 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     write->has_long_data.assign(write->param_count, false);  // the server forgets them after an execute, too
     for (auto& chunk : write->long_data) chunk.clear();
 
-    const bool have_facts = co_await load_table_facts(classification, ec);
-    if (!have_facts) co_return false;
-    const auto facts = cached_facts(classification);
-    const auto decision = decide(sql, classification, rule_context(), facts.get());
-    if (decision.verdict != Verdict::relay) {
-        const std::uint32_t statement_id = prepared_writes_.resolve(*id);
-        const bool done = co_await run_decision(sql, decision, facts.get());
-        if (!done) co_return false;
-        if (!used_long_data) co_return true;
-        // The execute never reached the server, which still holds the long data.
-        const auto reset = statement_command(Command::stmt_reset, statement_id);
-        co_await write_packet(backend_, reset, 0, ec);
-        if (ec) co_return false;
-        co_await read_packet(backend_, backend_buffer_, 1024, ec);
-        co_return !ec;
-    }
-    // Relayed as sent — with its parameter types if the server has not seen them yet
-    // (the execute that carried them ran as text).
+    // The execute as the server must get it: with its parameter types if the server
+    // has not seen them yet (the execute that carried them ran as text). From here on
+    // `execute` must not be read: its values pointed into the packet.
     protocol::Bytes payload = std::move(packet.payload);
     if (!execute.new_params_bound && !write->server_has_types) {
         execute.new_params_bound = true;
         payload = protocol::encode_stmt_execute(execute);
     }
-    write->server_has_types = true;
+    const bool have_facts = co_await load_table_facts(classification, ec);
+    if (!have_facts) co_return false;
+    const auto facts = cached_facts(classification);
+    const auto decision = decide(sql, classification, rule_context(), facts.get());
+    if (decision.verdict == Verdict::relay) {
+        write->server_has_types = true;
+        const bool relayed = co_await forward_execute(payload);
+        co_return relayed;
+    }
+    const std::uint32_t statement_id = prepared_writes_.resolve(*id);
+    pending_execute_ = &payload;
+    pending_execute_sent_ = false;
+    const bool done = co_await run_decision(sql, decision, facts.get());
+    pending_execute_ = nullptr;
+    if (pending_execute_sent_) write->server_has_types = true;
+    if (!done) co_return false;
+    if (!used_long_data || pending_execute_sent_) co_return true;
+    // The execute never reached the server, which still holds the long data.
+    const auto reset = statement_command(Command::stmt_reset, statement_id);
+    co_await write_packet(backend_, reset, 0, ec);
+    if (ec) co_return false;
+    co_await read_packet(backend_, backend_buffer_, 1024, ec);
+    co_return !ec;
+}
+
+asio::awaitable<bool> Session::forward_execute(const protocol::Bytes& payload) {
+    error_code ec;
     tracker_.on_command(payload);
     co_await write_packet(backend_, payload, 0, ec);
     if (ec) co_return false;
     const bool relayed = co_await relay_response();
     co_return relayed;
+}
+
+// The client's write itself, once the rules let it through unchanged: its own
+// COM_STMT_EXECUTE when it came as one (the server runs the statement it prepared,
+// with the values exactly as bound), otherwise `sql`.
+asio::awaitable<bool> Session::send_client_write(const std::string& sql) {
+    if (pending_execute_ == nullptr) {
+        const bool sent = co_await send_statement(sql);
+        co_return sent;
+    }
+    pending_execute_sent_ = true;
+    const bool sent = co_await forward_execute(*pending_execute_);
+    co_return sent;
 }
 
 // COM_STMT_SEND_LONG_DATA, COM_STMT_RESET, COM_STMT_CLOSE and MariaDB's
@@ -207,8 +231,7 @@ asio::awaitable<bool> Session::intercept_statement_command(Command command, std:
         co_await write_packet(backend_, packet.payload, 0, ec);
         co_return !ec;  // no response
     }
-    const auto& table = context_.rules.tables()[static_cast<std::size_t>(
-        context_.rules.classify(write->sql, rule_context()).rule_table)];
+    const auto& table = context_.rules.tables()[static_cast<std::size_t>(write->rule_table)];
     const bool passthrough =
         context_.rules.rules()[table.rule_indexes.front()].unsupported == config::Unsupported::passthrough;
     if (command == Command::mariadb_stmt_bulk_execute && !passthrough) {

@@ -204,7 +204,8 @@ Session::Decision Session::decide(const std::string& sql, const rules::Classific
         return decision;
     };
     const bool passthrough = first_rule.unsupported == config::Unsupported::passthrough;
-    if (rules::split_statements(sql, context.lex_options()).statements.size() > 1) {
+    if (sql.find(';') != std::string::npos &&
+        rules::split_statements(sql, context.lex_options()).statements.size() > 1) {
         return refuse_unless_passthrough("a multi-statement string writing table '" + table.name.table +
                                              "' cannot be checked for rule '" + first_rule.name + "'",
                                          passthrough);

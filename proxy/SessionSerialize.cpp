@@ -344,7 +344,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
         co_return sent;
     }
     if (std::find(drop.begin(), drop.end(), true) == drop.end()) {
-        const bool sent = co_await send_statement(sql);
+        const bool sent = co_await send_client_write(sql);
         co_return sent;
     }
     if (std::find(drop.begin(), drop.end(), false) == drop.end()) {

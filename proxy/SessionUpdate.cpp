@@ -186,7 +186,7 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
     }
 
     if (!own_transaction) {
-        const bool sent = co_await send_statement(sql);
+        const bool sent = co_await send_client_write(sql);
         co_return sent;
     }
     // Run the UPDATE inside the proxy's transaction, commit, and answer with the
