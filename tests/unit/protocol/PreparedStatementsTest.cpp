@@ -269,10 +269,13 @@ TEST(StmtExecute, LongDataForANumericTypeIsAnError) {
 
 TEST(StmtExecute, LengthEncodedLengthsMayUseTheWideForms) {
     // MariaDB 10.11 accepts a 0xFC length for strings and for temporal values alike.
-    const auto s = decode_stmt_execute(execute_with(kVarString, "fc02006162"), 1, {});
+    // The decoded values are views: the payloads must outlive them.
+    const Bytes string_payload = execute_with(kVarString, "fc02006162");
+    const auto s = decode_stmt_execute(string_payload, 1, {});
     ASSERT_TRUE(s);
     EXPECT_EQ(hex_of(s.value().params[0].bytes), "6162");
-    const auto d = decode_stmt_execute(execute_with({field_type::date, 0}, "fc0400e8070102"), 1, {});
+    const Bytes date_payload = execute_with({field_type::date, 0}, "fc0400e8070102");
+    const auto d = decode_stmt_execute(date_payload, 1, {});
     ASSERT_TRUE(d);
     EXPECT_EQ(hex_of(d.value().params[0].bytes), "e8070102");
 }
