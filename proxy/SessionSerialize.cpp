@@ -327,7 +327,8 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
                 continue;
             }
             context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
-            if (rule.rule->on_duplicate == config::OnDuplicate::error) {
+            // The client's own INSERT IGNORE skips a duplicate row, as it would at a unique index.
+            if (rule.rule->on_duplicate == config::OnDuplicate::error && !plan.insert.ignore) {
                 const bool sent = co_await send_error(mysql_error::kDupEntry, mysql_error::kDupEntryState,
                                                       "Duplicate entry '" + entry + "' for key '" + rule.rule->name + "'");
                 co_return sent;

@@ -895,6 +895,27 @@ def scenario_on_duplicate_update(s: Scenario):
     s.check_table(t, expect_keys=keys, expect_live=4 + len(keys), label="concurrent upsert")
 
 
+def scenario_client_insert_ignore(s: Scenario):
+    """The client's own INSERT IGNORE (rule on_duplicate: error) skips rows whose key is live."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    c = connect(port)
+    try:
+        expect_ok(s, "insert ci_a", try_execute(c, *insert_sql(t, "ci_a", "m", 1)))
+        expect_ok(s, "INSERT IGNORE of a live key", try_execute(
+            c, f"INSERT IGNORE INTO {t.name} (name, model, price) VALUES ('ci_a', 'm', 2)"), affected=0)
+        expect_ok(s, "INSERT IGNORE: one new row, one live key in another spelling", try_execute(
+            c, f"INSERT IGNORE INTO {t.name} (name, model, price) VALUES ('ci_b', 'm', 1), ('CI_A ', 'm', 3)"),
+            affected=1)
+        expect_dup(s, "plain INSERT of the live key still fails", try_execute(c, *insert_sql(t, "ci_b", "m")),
+                   "ci_b", "m")
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_keys=[("ci_a", "m"), ("ci_b", "m")], expect_live=2)
+    rows = t.live_rows(s.admin, "ci_a", "m")
+    s.check([r[3] for r in rows] == [1], f"ci_a was changed by an ignored row: {rows}")
+
+
 def scenario_last_insert_id(s: Scenario):
     """OK packet insert id == LAST_INSERT_ID() == the new row's id, through the proxy."""
     t = s.table("t")
@@ -1037,6 +1058,7 @@ SCENARIOS = {
     "killed_client_releases_locks": scenario_killed_client_releases_locks,
     "on_duplicate_ignore": scenario_on_duplicate_ignore,
     "on_duplicate_update": scenario_on_duplicate_update,
+    "client_insert_ignore": scenario_client_insert_ignore,
     "last_insert_id": scenario_last_insert_id,
     "observe_mode": scenario_observe_mode,
     "three_proxies_mysql_locks": scenario_three_proxies_mysql_locks,
