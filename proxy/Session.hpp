@@ -141,6 +141,11 @@ private:
     asio::awaitable<bool> keep_client_query_single(std::string_view sql);
     [[nodiscard]] bool client_enabled_multi_statements() const noexcept;
     asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
+    enum class WrappedResult { answered, retry, lost };
+    asio::awaitable<WrappedResult> finish_wrapped_write(const std::vector<std::string>& statements,
+                                                        std::size_t client_step, std::size_t savepoint_from_step,
+                                                        bool own_transaction, int attempt,
+                                                        const std::vector<const config::Rule*>& dedup_rule_of_step);
     asio::awaitable<bool> send_wrapped_ok(const protocol::OkPacket& client_ok, std::uint16_t final_status);
     asio::awaitable<bool> answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule);
     asio::awaitable<bool> enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,

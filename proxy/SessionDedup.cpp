@@ -120,6 +120,36 @@ asio::awaitable<bool> Session::undo_wrapped_write(bool own_transaction, bool to_
     co_return true;
 }
 
+// Runs a wrapped write and answers the client: the client statement's own OK, or
+// the failure (after undoing the proxy's part: the whole transaction it opened, or
+// its savepoint when the failing step is `savepoint_from_step` or later). A deadlock
+// in the proxy's own transaction asks the caller to run its statements again.
+asio::awaitable<Session::WrappedResult> Session::finish_wrapped_write(
+    const std::vector<std::string>& statements, std::size_t client_step, std::size_t savepoint_from_step,
+    bool own_transaction, int attempt, const std::vector<const config::Rule*>& dedup_rule_of_step) {
+    error_code ec;
+    const std::string wrapped = join_statements(statements);
+    auto outcomes = co_await run_statements(wrapped, ec);
+    if (ec || outcomes.empty()) co_return WrappedResult::lost;
+    if (!outcomes.back().is_error) {
+        if (outcomes.size() != statements.size()) co_return WrappedResult::lost;
+        const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+        co_return sent ? WrappedResult::answered : WrappedResult::lost;
+    }
+    const std::size_t failed_step = outcomes.size() - 1;
+    const auto error = outcomes.back().error;
+    const bool undone = co_await undo_wrapped_write(own_transaction, failed_step >= savepoint_from_step);
+    if (!undone) co_return WrappedResult::lost;
+    if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+        spdlog::debug("session {}: a wrapped write deadlocked (attempt {}); retrying", id_, attempt + 1);
+        co_await back_off(attempt);
+        co_return WrappedResult::retry;
+    }
+    const config::Rule* dedup_rule = failed_step < dedup_rule_of_step.size() ? dedup_rule_of_step[failed_step] : nullptr;
+    const bool sent = co_await answer_wrapped_failure(error, dedup_rule);
+    co_return sent ? WrappedResult::answered : WrappedResult::lost;
+}
+
 // Answers a wrapped write that went through with the client statement's own OK.
 asio::awaitable<bool> Session::send_wrapped_ok(const protocol::OkPacket& client_ok, std::uint16_t final_status) {
     const auto answer = answer_for(client_ok, final_status);
@@ -171,26 +201,10 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
         if (own_transaction) statements.emplace_back("COMMIT");
         dedup_rule_of_step.resize(statements.size(), nullptr);
 
-        error_code ec;
-        const std::string wrapped = join_statements(statements);
-        auto outcomes = co_await run_statements(wrapped, ec);
-        if (ec || outcomes.empty()) co_return false;
-        if (!outcomes.back().is_error) {
-            if (outcomes.size() != statements.size()) co_return false;
-            const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
-            co_return sent;
-        }
-        const std::size_t failed_step = outcomes.size() - 1;
-        const auto error = outcomes.back().error;
-        const bool undone = co_await undo_wrapped_write(own_transaction, failed_step >= client_step);
-        if (!undone) co_return false;
-        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
-            spdlog::debug("session {}: dedup insert deadlocked on a contended key; retrying", id_);
-            co_await back_off(attempt);
-            continue;
-        }
-        const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed_step]);
-        co_return sent;
+        const auto result = co_await finish_wrapped_write(statements, client_step, client_step, own_transaction,
+                                                          attempt, dedup_rule_of_step);
+        if (result == WrappedResult::retry) continue;
+        co_return result == WrappedResult::answered;
     }
 }
 
@@ -427,24 +441,10 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
         if (own_transaction) statements.emplace_back("COMMIT");
         dedup_rule_of_step.resize(statements.size(), nullptr);
 
-        const std::string wrapped = join_statements(statements);
-        auto outcomes = co_await run_statements(wrapped, ec);
-        if (ec || outcomes.empty()) co_return false;
-        if (!outcomes.back().is_error) {
-            if (outcomes.size() != statements.size()) co_return false;
-            const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
-            co_return sent;
-        }
-        const std::size_t failed_step = outcomes.size() - 1;
-        const auto error = outcomes.back().error;
-        const bool undone = co_await undo_wrapped_write(own_transaction, true);
-        if (!undone) co_return false;
-        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
-            co_await back_off(attempt);
-            continue;
-        }
-        const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed_step]);
-        co_return sent;
+        const auto result = co_await finish_wrapped_write(statements, client_step, 0, own_transaction, attempt,
+                                                          dedup_rule_of_step);
+        if (result == WrappedResult::retry) continue;
+        co_return result == WrappedResult::answered;
     }
 }
 
