@@ -1,5 +1,6 @@
 #include "proxy/DedupSql.hpp"
 
+#include "protocol/Constants.hpp"
 #include "proxy/SqlText.hpp"
 
 #include <algorithm>
@@ -20,6 +21,14 @@ std::string keys_equal(const config::Rule& rule, std::string_view left, std::str
 }
 
 }  // namespace
+
+bool opens_own_transaction(std::uint16_t status_flags) noexcept {
+    return (status_flags & protocol::status::autocommit) && !(status_flags & protocol::status::in_trans);
+}
+
+std::string begin_statement(bool own_transaction) {
+    return own_transaction ? std::string("START TRANSACTION") : "SAVEPOINT " + std::string(kWriteSavepoint);
+}
 
 std::string dedup_table_sql(const config::Rule& rule, std::string_view statement_schema) {
     const auto& name = rule.dedup_table;

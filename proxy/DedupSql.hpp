@@ -17,6 +17,12 @@ namespace uniqgate::proxy {
 // The proxy's savepoint inside a client's transaction: a failed write undoes only itself.
 inline constexpr std::string_view kWriteSavepoint = "uniqgate_write";
 
+// Whether a write wrapped by the proxy runs in a transaction of the proxy's own
+// (autocommit, no transaction open) rather than under a savepoint in the client's.
+[[nodiscard]] bool opens_own_transaction(std::uint16_t status_flags) noexcept;
+// START TRANSACTION, or SAVEPOINT uniqgate_write inside the client's transaction.
+[[nodiscard]] std::string begin_statement(bool own_transaction);
+
 // `schema`.`table` of the rule's dedup table; an unqualified name lives in the
 // statement's schema, as the source table does.
 std::string dedup_table_sql(const config::Rule& rule, std::string_view statement_schema);

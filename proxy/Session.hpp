@@ -101,13 +101,17 @@ private:
     asio::awaitable<bool> send_statement(std::string_view sql);
     asio::awaitable<bool> send_error(std::uint16_t code, std::string_view sql_state, const std::string& message);
     asio::awaitable<bool> send_ok(std::uint64_t affected_rows, std::uint64_t last_insert_id);
+    // A primary key read back as text, one entry per primary-key column.
+    using PrimaryKey = std::vector<std::optional<std::string>>;
     // Which keys (one SQL condition each) already have a live row, other than the
-    // rows in `exclude` (primary keys as text). `found` gets one flag per condition.
+    // rows in `exclude`. `found` gets one flag per condition, `holders` the primary
+    // key of a live row found (empty when none).
     struct KeyCheck {
         const config::Rule* rule = nullptr;
         std::vector<std::string> conditions;
-        std::vector<std::vector<std::optional<std::string>>> exclude;
+        std::vector<PrimaryKey> exclude;
         std::vector<bool> found;
+        std::vector<PrimaryKey> holders{};
     };
     asio::awaitable<bool> find_live_outside_transaction(KeyCheck& check, const rules::WritePlan& plan,
                                                         const rules::TableSchema& schema, protocol::ErrPacket& failure);
@@ -156,6 +160,14 @@ private:
                                                 const rules::TableSchema& schema, const rules::RulePlan& rule,
                                                 const std::vector<bool>& key_was_live,
                                                 const std::vector<std::size_t>& claimed, bool own_transaction);
+    asio::awaitable<bool> upsert_into_holders(const std::string& sql, const rules::WritePlan& plan,
+                                              const rules::TableSchema& schema, const config::Rule& rule,
+                                              const std::vector<bool>& key_was_live,
+                                              const std::vector<PrimaryKey>& holders,
+                                              std::vector<std::string> after, bool own_transaction);
+    asio::awaitable<bool> upsert_serialized(const std::string& sql, const rules::WritePlan& plan,
+                                            const rules::TableSchema& schema, const config::Rule& rule,
+                                            std::vector<bool> key_was_live, std::vector<PrimaryKey> holders);
     asio::awaitable<bool> enforce_dedup_rows(const std::string& sql, const rules::WritePlan& plan,
                                              const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
@@ -181,12 +193,12 @@ private:
     rules::Charset charset_ = rules::Charset::utf8;
     std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
     bool holds_local_locks_ = false;
-    PreparedWrites prepared_writes_;
-    bool deadlock_to_retry_ = false;
+    PreparedWrites prepared_writes_;  // the client's prepared statements that write rule tables
+    bool deadlock_to_retry_ = false;  // a wrapped write in the proxy's own transaction hit 1213: run it again
     const protocol::Bytes* pending_execute_ = nullptr;  // the COM_STMT_EXECUTE being enforced, if any
     bool pending_execute_sent_ = false;                 // send_client_write relayed it
     bool multi_statements_switched_on_ = false;  // by the proxy, for its own writes; the client did not ask
-    std::optional<bool> client_multi_statements_;  // set by the client's own COM_SET_OPTION  // a wrapped write in the proxy's own transaction hit 1213: run it again  // the client's prepared statements that write rule tables
+    std::optional<bool> client_multi_statements_;  // set by the client's own COM_SET_OPTION
     std::uint8_t client_charset_id_ = 0;
     const char* charset_name_ = "utf8mb4";  // for the proxy's own connections to read the client's literals alike
 };

@@ -29,14 +29,6 @@ namespace {
 // simply run again.
 constexpr int kDeadlockRetries = 8;
 
-bool opens_own_transaction(std::uint16_t status) {
-    return (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
-}
-
-std::string begin_statement(bool own_transaction) {
-    return own_transaction ? std::string("START TRANSACTION") : "SAVEPOINT " + std::string(kWriteSavepoint);
-}
-
 // The client's OK for the statement the proxy wrapped, with the status the
 // server reported after the last wrapped statement (COMMIT, say).
 protocol::OkPacket answer_for(protocol::OkPacket ok, std::uint16_t final_status) {
@@ -301,14 +293,12 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
     for (std::size_t row = 0; row < key_was_live.size(); ++row) {
         if (!key_was_live[row]) continue;
         live_rows.push_back(row);
-        std::string pk_columns;
-        for (const auto& column : schema.primary_key) pk_columns += (pk_columns.empty() ? "" : ", ") + quote_identifier(column);
-        statements.push_back("SELECT " + pk_columns + " FROM " + quote_table(plan.schema, plan.table) + " WHERE " +
+        statements.push_back("SELECT " + primary_key_column_list(schema) + " FROM " + quote_table(plan.schema, plan.table) + " WHERE " +
                              live_condition(rule.rule->soft_delete, no_backslash) + " AND " +
                              key_equals(rule, row, sql, schema) + " LIMIT 1 FOR UPDATE");
     }
     error_code ec;
-    std::vector<protocol::TextRow> holders;
+    std::vector<PrimaryKey> holders(key_was_live.size());
     if (!statements.empty()) {
         const std::string reads = join_statements(statements);
         auto found = co_await run_statements(reads, ec);
@@ -327,7 +317,7 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
         bool complete = found.size() == live_rows.size();
         for (std::size_t i = 0; complete && i < found.size(); ++i) {
             complete = found[i].rows.size() == 1;
-            if (complete) holders.push_back(found[i].rows.front());
+            if (complete) holders[live_rows[i]] = found[i].rows.front();
         }
         if (!complete) {
             // The key's holder is a row of this same statement: a batch that repeats a key.
@@ -340,28 +330,49 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
             co_return sent;
         }
     }
-    statements.clear();
+    std::vector<std::string> after;
+    auto release = dedup_release_unused_keys(rule, dedup_table_sql(*rule.rule, plan.schema),
+                                             quote_table(plan.schema, plan.table), claimed, sql, schema, no_backslash);
+    if (!release.empty()) after.push_back(std::move(release));
+    const bool done = co_await upsert_into_holders(sql, plan, schema, *rule.rule, key_was_live, holders,
+                                                   std::move(after), own_transaction);
+    co_return done;
+}
+
+// The write of an INSERT ... ON DUPLICATE KEY UPDATE once the live rows holding its
+// keys are known and locked: rows whose key was free are inserted as written (a
+// primary-key collision there updates that row, as without the proxy); each other
+// row updates its holder through the holder's primary key. Then `after`, and COMMIT
+// when the proxy opened the transaction. One multi-statement, answered with the
+// summed counts; a deadlock in the proxy's own transaction sets deadlock_to_retry_.
+asio::awaitable<bool> Session::upsert_into_holders(const std::string& sql, const rules::WritePlan& plan,
+                                                   const rules::TableSchema& schema, const config::Rule& rule,
+                                                   const std::vector<bool>& key_was_live,
+                                                   const std::vector<PrimaryKey>& holders,
+                                                   std::vector<std::string> after, bool own_transaction) {
+    const auto context = rule_context();
+    std::vector<std::string> statements;
     if (std::find(key_was_live.begin(), key_was_live.end(), false) != key_was_live.end()) {
         statements.push_back(rebuild_without_rows(sql, plan.insert, key_was_live));
     }
-    for (std::size_t i = 0; i < live_rows.size(); ++i) {
-        auto statement = upsert_into_live_row(sql, plan, schema, live_rows[i], holders[i], no_backslash,
+    for (std::size_t row = 0; row < key_was_live.size(); ++row) {
+        if (!key_was_live[row]) continue;
+        auto statement = upsert_into_live_row(sql, plan, schema, row, holders[row], context.no_backslash_escapes,
                                               context.lex_options());
         if (statement.empty()) {
             const bool undone = co_await undo_wrapped_write(own_transaction, true);
             if (!undone) co_return false;
             const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
-                                                  "uniqgate: cannot read the values of row " +
-                                                      std::to_string(live_rows[i] + 1) + " (rule '" + rule.rule->name + "')");
+                                                  "uniqgate: cannot read the values of row " + std::to_string(row + 1) +
+                                                      " (rule '" + rule.name + "')");
             co_return sent;
         }
         statements.push_back(std::move(statement));
     }
     const std::size_t counted = statements.size();
-    auto release = dedup_release_unused_keys(rule, dedup_table_sql(*rule.rule, plan.schema),
-                                             quote_table(plan.schema, plan.table), claimed, sql, schema, no_backslash);
-    if (!release.empty()) statements.push_back(std::move(release));
+    for (auto& statement : after) statements.push_back(std::move(statement));
     if (own_transaction) statements.emplace_back("COMMIT");
+    error_code ec;
     const std::string wrapped = join_statements(statements);
     auto outcomes = co_await run_statements(wrapped, ec);
     if (ec || outcomes.empty()) co_return false;

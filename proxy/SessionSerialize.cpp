@@ -2,6 +2,7 @@
 // client's transaction ends, then an existence check that sees every committed
 // live row, then the statement itself (or MySQL's 1062).
 #include "proxy/ControlPool.hpp"
+#include "proxy/DedupSql.hpp"
 #include "proxy/InternalQuery.hpp"
 #include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
@@ -40,19 +41,25 @@ struct RuleCheck {
     const rules::RulePlan* rule = nullptr;
     std::vector<std::size_t> rows_to_check;  // first row of each distinct key
     std::vector<bool> duplicate;             // per statement row
+    std::vector<std::size_t> first_row;      // per statement row: the first row with its key
+    std::vector<protocol::TextRow> holder{};    // per statement row: the live row holding its key
 };
 
 std::vector<RuleCheck> rows_to_check(const rules::WritePlan& plan, std::vector<std::string>& lock_names) {
     std::vector<RuleCheck> checks;
     for (const auto& rule : plan.rules) {
         if (!rule.actions.check_live) continue;
-        RuleCheck check{&rule, {}, std::vector<bool>(rule.rows.size(), false)};
+        RuleCheck check{&rule, {}, std::vector<bool>(rule.rows.size(), false), std::vector<std::size_t>(rule.rows.size()),
+                        std::vector<protocol::TextRow>(rule.rows.size())};
         std::map<std::string_view, std::size_t> first_row_of_key;
         for (std::size_t row = 0; row < rule.rows.size(); ++row) {
+            check.first_row[row] = row;
             if (rule.rows[row].status != rules::KeyStatus::known) continue;
             const auto identity = rule.identity(row);
-            if (!first_row_of_key.emplace(identity, row).second) {
+            const auto [first, added] = first_row_of_key.emplace(identity, row);
+            if (!added) {
                 check.duplicate[row] = true;  // a batch that duplicates itself
+                check.first_row[row] = first->second;
                 continue;
             }
             check.rows_to_check.push_back(row);
@@ -127,18 +134,22 @@ asio::awaitable<void> Session::release_keys_if_transaction_ended() {
 
 namespace {
 
-// Marks the conditions whose tag ([i, pk...] rows of a tagged_live_rows_query) came
-// back, unless the row is one of those the statement itself rewrites.
-using PrimaryKey = std::vector<std::optional<std::string>>;
+using PrimaryKey = protocol::TextRow;  // = Session::PrimaryKey
 
+// Marks the conditions whose tag ([i, pk...] rows of a tagged_live_rows_query) came
+// back, unless the row is one of those the statement itself rewrites, and keeps
+// the first such row's primary key as the key's holder.
 void mark_tagged(const std::vector<protocol::TextRow>& found, const std::vector<PrimaryKey>& exclude,
-                 std::vector<bool>& flags) {
+                 std::vector<bool>& flags, std::vector<PrimaryKey>& holders) {
+    holders.resize(flags.size());
     for (const auto& row : found) {
         if (row.empty() || !row.front()) continue;
-        const PrimaryKey pk(row.begin() + 1, row.end());
+        PrimaryKey pk(row.begin() + 1, row.end());
         if (std::find(exclude.begin(), exclude.end(), pk) != exclude.end()) continue;
         const auto index = static_cast<std::size_t>(std::stoul(*row.front()));
-        if (index < flags.size()) flags[index] = true;
+        if (index >= flags.size() || flags[index]) continue;
+        flags[index] = true;
+        holders[index] = std::move(pk);
     }
 }
 
@@ -192,7 +203,7 @@ asio::awaitable<bool> Session::find_live_outside_transaction(KeyCheck& check, co
         tagged_live_rows_query(*check.rule, check.conditions, schema, plan.schema, plan.table, no_backslash, limit);
     std::vector<protocol::TextRow> rows;
     const bool alive = co_await read_rows(query, rows, failure);
-    mark_tagged(rows, check.exclude, check.found);
+    mark_tagged(rows, check.exclude, check.found, check.holders);
     co_return alive;
 }
 
@@ -217,7 +228,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
         // No control connection (or no primary key): a locking read by key, which
         // sees the latest rows but may take gap locks.
         const bool alive = co_await read_rows(by_key + " LOCK IN SHARE MODE", rows, failure);
-        mark_tagged(rows, check.exclude, check.found);
+        mark_tagged(rows, check.exclude, check.found, check.holders);
         co_return alive;
     }
     if (!committed->ok) {
@@ -231,8 +242,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     collect_candidates(rows, check.exclude, candidates);
     if (candidates.empty()) co_return true;
 
-    std::string pk_columns;
-    for (const auto& column : schema.primary_key) pk_columns += (pk_columns.empty() ? "" : ", ") + quote_identifier(column);
+    const std::string pk_columns = primary_key_column_list(schema);
     std::string pk_tuples;
     std::string key_conditions;
     std::set<std::size_t> tags;
@@ -253,9 +263,12 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     std::vector<protocol::TextRow> current;
     const bool locked = co_await read_rows(locking, current, failure);
     if (!locked || failure.error_code != 0) co_return locked;
+    check.holders.resize(check.found.size());
     for (const auto& row : current) {
         auto it = candidates.find(PrimaryKey(row.begin(), row.end()));
-        if (it != candidates.end() && it->second < check.found.size()) check.found[it->second] = true;
+        if (it == candidates.end() || it->second >= check.found.size() || check.found[it->second]) continue;
+        check.found[it->second] = true;
+        check.holders[it->second] = it->first;
     }
     co_return true;
 }
@@ -307,14 +320,19 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
             co_return sent;
         }
         for (std::size_t i = 0; i < keys.found.size(); ++i) {
-            if (keys.found[i]) check.duplicate[check.rows_to_check[i]] = true;
+            if (!keys.found[i]) continue;
+            check.duplicate[check.rows_to_check[i]] = true;
+            check.holder[check.rows_to_check[i]] = std::move(keys.holders[i]);
         }
     }
 
     // What the rules decide, row by row.
     const std::size_t row_count = plan.insert.rows.size();
+    const bool client_upsert = !plan.insert.on_duplicate_key_update.empty();
     std::vector<bool> drop(row_count, false);
     std::vector<const rules::RulePlan*> update_rule(row_count, nullptr);
+    std::vector<PrimaryKey> holder(row_count);  // client_upsert: the live row each row updates
+    const config::Rule* upsert_rule = nullptr;
     for (const auto& check : checks) {
         const auto& rule = *check.rule;
         for (std::size_t row = 0; row < check.duplicate.size() && row < row_count; ++row) {
@@ -324,6 +342,24 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
                 context_.metrics.observed_duplicates.fetch_add(1, std::memory_order_relaxed);
                 spdlog::warn("session {}: observe: duplicate entry '{}' for key '{}' on {}.{} (not blocked)", id_,
                              entry, rule.rule->name, plan.schema, plan.table);
+                continue;
+            }
+            if (client_upsert) {
+                // As at a unique index over the key: the row updates the live row holding it
+                // (or, repeating a key of this statement, the row that holder became).
+                const auto& found = check.holder[check.first_row[row]];
+                if (found.empty() || (!holder[row].empty() && holder[row] != found)) {
+                    const bool sent = co_await send_error(
+                        mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                        "uniqgate: an INSERT ... ON DUPLICATE KEY UPDATE whose row " + std::to_string(row + 1) +
+                            (found.empty() ? " repeats a key of rule '" + rule.rule->name + "' inserted by an earlier row"
+                                           : " matches live rows of several rules") +
+                            " is not supported; send the rows separately");
+                    co_return sent;
+                }
+                holder[row] = found;
+                drop[row] = true;
+                upsert_rule = rule.rule;
                 continue;
             }
             context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
@@ -339,6 +375,17 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
             }
         }
     }
+    if (upsert_rule != nullptr) {
+        if (schema.primary_key.empty()) {
+            const bool sent = co_await send_error(
+                mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                "uniqgate: INSERT ... ON DUPLICATE KEY UPDATE onto a live key of rule '" + upsert_rule->name +
+                    "' needs a primary key on table '" + plan.table + "'");
+            co_return sent;
+        }
+        const bool sent = co_await upsert_serialized(sql, plan, schema, *upsert_rule, std::move(drop), std::move(holder));
+        co_return sent;
+    }
     if (std::any_of(update_rule.begin(), update_rule.end(), [](const auto* rule) { return rule != nullptr; })) {
         const std::vector<std::string> nothing_after;
         const bool sent = co_await run_upsert(sql, plan, schema, drop, update_rule, false, nothing_after);
@@ -353,6 +400,65 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
         co_return sent;
     }
     const bool sent = co_await send_statement(rebuild_without_rows(sql, plan.insert, drop));
+    co_return sent;
+}
+
+// INSERT ... ON DUPLICATE KEY UPDATE onto live keys: the holders the check found are
+// locked by primary key (record locks only, no gaps) and must still be live; then the
+// write runs as in mode dedup (upsert_into_holders). A holder soft-deleted since the
+// check no longer holds its key, and the key lock keeps every other proxied writer of
+// that key out, so its row is inserted instead.
+asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const rules::WritePlan& plan,
+                                                 const rules::TableSchema& schema, const config::Rule& rule,
+                                                 std::vector<bool> key_was_live, std::vector<PrimaryKey> holders) {
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+    std::vector<protocol::TextRow> distinct;
+    for (std::size_t row = 0; row < key_was_live.size(); ++row) {
+        if (key_was_live[row] && std::find(distinct.begin(), distinct.end(), holders[row]) == distinct.end()) {
+            distinct.push_back(holders[row]);
+        }
+    }
+    const std::string lock = begin_statement(own_transaction) + "\n;SELECT " + primary_key_column_list(schema) +
+                             " FROM " + quote_table(plan.schema, plan.table) + " WHERE " +
+                             primary_key_in(schema, distinct, no_backslash) + " AND " +
+                             live_condition(rule.soft_delete, no_backslash) + " FOR UPDATE";
+    error_code ec;
+    auto locked = co_await run_statements(lock, ec);
+    if (ec || locked.empty()) co_return false;
+    if (locked.back().is_error || locked.size() != 2) {
+        if (!locked.back().is_error) co_return false;
+        const auto error = locked.back().error;
+        const bool undone = co_await undo_wrapped_write(own_transaction, false);
+        if (!undone) co_return false;
+        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+        co_return sent;
+    }
+    const auto& still_live = locked.back().rows;
+    for (const auto& gone : distinct) {
+        if (std::find(still_live.begin(), still_live.end(), gone) != still_live.end()) continue;
+        std::size_t rows_on_it = 0;
+        for (std::size_t row = 0; row < key_was_live.size(); ++row) {
+            if (!key_was_live[row] || holders[row] != gone) continue;
+            key_was_live[row] = false;
+            ++rows_on_it;
+        }
+        if (rows_on_it > 1) {
+            const bool undone = co_await undo_wrapped_write(own_transaction, true);
+            if (!undone) co_return false;
+            const bool sent = co_await send_error(
+                mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                "uniqgate: an INSERT ... ON DUPLICATE KEY UPDATE whose rows repeat a key of rule '" + rule.name +
+                    "' is not supported; send the rows separately");
+            co_return sent;
+        }
+    }
+    deadlock_to_retry_ = false;
+    const bool done = co_await upsert_into_holders(sql, plan, schema, rule, key_was_live, holders, {}, own_transaction);
+    if (!done || !deadlock_to_retry_) co_return done;
+    deadlock_to_retry_ = false;  // rolled back already: answered as InnoDB answers a deadlock
+    const bool sent = co_await send_error(mysql_error::kLockDeadlock, mysql_error::kLockDeadlockState,
+                                          mysql_error::kLockDeadlockMessage);
     co_return sent;
 }
 

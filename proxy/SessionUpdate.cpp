@@ -3,6 +3,7 @@
 // a key. The rows the UPDATE will change are read (and locked) first, their new
 // keys computed, locked and checked against every other live row.
 #include "proxy/ControlPool.hpp"
+#include "proxy/DedupSql.hpp"
 #include "proxy/InternalQuery.hpp"
 #include "proxy/MysqlErrors.hpp"
 #include "proxy/Session.hpp"
@@ -105,7 +106,7 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
     const auto status = tracker_.status_flags();
     // In autocommit the proxy opens a transaction of its own, so the rows it reads
     // stay locked until the UPDATE has run.
-    const bool own_transaction = (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
+    const bool own_transaction = opens_own_transaction(status);
     error_code ec;
     if (own_transaction) {
         auto begun = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "START TRANSACTION", ec);

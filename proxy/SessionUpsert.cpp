@@ -68,8 +68,8 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
                                           const std::vector<const rules::RulePlan*>& update_rule, bool begun,
                                           const std::vector<std::string>& after) {
     const auto status = tracker_.status_flags();
-    const bool own_transaction = (status & protocol::status::autocommit) && !(status & protocol::status::in_trans);
-    const std::string begin = own_transaction ? "START TRANSACTION" : "SAVEPOINT " + std::string(kSavepoint);
+    const bool own_transaction = opens_own_transaction(status);
+    const std::string begin = begin_statement(own_transaction);
     const std::string undo = own_transaction ? "ROLLBACK"
                                              : "ROLLBACK TO SAVEPOINT " + std::string(kSavepoint) +
                                                    "; RELEASE SAVEPOINT " + std::string(kSavepoint);

@@ -157,6 +157,15 @@ std::string key_column_list(const config::Rule& rule) {
     return out;
 }
 
+std::string primary_key_column_list(const rules::TableSchema& schema) {
+    std::string out;
+    for (const auto& column : schema.primary_key) {
+        if (!out.empty()) out += ", ";
+        out += quote_identifier(column);
+    }
+    return out;
+}
+
 std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                        const rules::TableSchema& schema) {
     const auto values = rule.row_key_values(row);

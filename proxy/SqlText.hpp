@@ -57,6 +57,8 @@ std::string rebuild_without_rows(const std::string& sql, const rules::InsertShap
 
 // "`k1`, `k2`" and "(`k1`, `k2`)".
 std::string key_column_list(const config::Rule& rule);
+// "`id`" or "`a`, `b`": the table's primary-key columns.
+std::string primary_key_column_list(const rules::TableSchema& schema);
 
 // SELECT <pk columns><extra_columns> FROM <table reference> WHERE ... ORDER BY ... LIMIT ...
 // FOR UPDATE: the rows a single-table UPDATE or DELETE will change, locked as the

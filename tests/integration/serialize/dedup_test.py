@@ -948,69 +948,6 @@ def scenario_unsupported_refused(s: Scenario):
     s.check([r[3] for r in rows] == [1], f"rf_a changed: {rows}")
 
 
-# ------------------------------------------------------------------ 6b. INSERT ... ON DUPLICATE KEY UPDATE
-
-def scenario_on_duplicate_key_update(s: Scenario):
-    """INSERT ... ON DUPLICATE KEY UPDATE updates the live row holding the key, as a unique index would."""
-    t = s.table("t")
-    port = s.start(rule_yaml(t))[0]
-    c = connect(port)
-    odku = "ON DUPLICATE KEY UPDATE price = VALUES(price), note = 'upd'"
-    try:
-        expect_ok(s, "seed", try_execute(c, f"INSERT INTO {t.name} (id, name, model, price) VALUES "
-                                            "(1, 'ku_a', 'm', 1), (2, 'ku_b', 'm', 2), (3, 'ku_dead', 'm', 3)"), 3)
-        expect_ok(s, "soft delete ku_dead", try_execute(c, f"UPDATE {t.name} SET delete_status = 1 WHERE id = 3"))
-        cases = [
-            # (label, sql, affected rows as MySQL counts them)
-            ("live key, other spelling: updates that row", f"INSERT INTO {t.name} (name, model, price) VALUES "
-             f"('KU_A ', 'm', 10) {odku}", 2),
-            ("same values again: nothing changes", f"INSERT INTO {t.name} (name, model, price) VALUES "
-             f"('ku_a', 'm', 10) {odku}", 0),
-            ("new key: inserted", f"INSERT INTO {t.name} (name, model, price) VALUES ('ku_c', 'm', 4) {odku}", 1),
-            ("dead key: a new live row", f"INSERT INTO {t.name} (name, model, price) VALUES ('ku_dead', 'm', 5) {odku}", 1),
-            ("id collision, new key: updates row 2, claims nothing",
-             f"INSERT INTO {t.name} (id, name, model, price) VALUES (2, 'ku_zz', 'm', 20) {odku}", 2),
-            ("batch: one live key, one new", f"INSERT INTO {t.name} (name, model, price) VALUES "
-             f"('ku_b', 'm', 21), ('ku_d', 'm', 6) {odku}", 3),
-            ("SET form on a live key", f"INSERT INTO {t.name} SET name = 'ku_c', model = 'm', price = 40 {odku}", 2),
-        ]
-        for label, sql, affected in cases:
-            expect_ok(s, label, try_execute(c, sql), affected)
-        expect_ok(s, "BEGIN", try_execute(c, "BEGIN"), affected=None)
-        expect_ok(s, "in a transaction: live key", try_execute(
-            c, f"INSERT INTO {t.name} (name, model, price) VALUES ('ku_d', 'm', 60) {odku}"), 2)
-        expect_ok(s, "ROLLBACK", try_execute(c, "ROLLBACK"), affected=None)
-    finally:
-        close_quietly(c)
-    prices = {}
-    with s.admin.cursor() as cur:
-        cur.execute(f"SELECT name, price FROM {t.qualified} WHERE {t.live_sql} ORDER BY name")
-        prices = dict(cur.fetchall())
-    s.check(prices == {"ku_a": 10, "ku_b": 21, "ku_c": 40, "ku_d": 6, "ku_dead": 5},
-            f"live rows after the upserts: {prices}")
-    keys = [(f"ku_h{i}", "m") for i in range(20)]
-
-    def worker(i, barrier, deadline):
-        rnd = random.Random(s.seed + i)
-        conn = connect(port)
-        try:
-            barrier.wait()
-            for n in range(40):
-                if time.monotonic() > deadline:
-                    break
-                name, model = rnd.choice(keys)
-                res, e = try_execute(conn, f"INSERT INTO {t.name} (name, model, price) VALUES (%s, %s, %s) {odku}",
-                                     (name, model, n))
-                tally.stmt(ok=e is None, code=None if e is None else err_code(e))
-        finally:
-            close_quietly(conn)
-
-    tally = Tally()
-    s.run_clients(12, worker, 40, "concurrent upserts")
-    s.check_tally(tally, set(), "concurrent upserts")
-    s.check_table(t, expect_keys=keys + [("ku_a", "m")], expect_live=len(keys) + 5)
-
-
 # ------------------------------------------------------------------ 7. start-up needs the dedup table
 
 def proxy_config(s: Scenario, folder: Path, rules: str) -> tuple:
@@ -1223,7 +1160,6 @@ SCENARIOS = {
     "insert_ignore_skips": scenario_insert_ignore_skips,
     "explicit_transactions_savepoint": scenario_explicit_transactions_savepoint,
     "unsupported_refused": scenario_unsupported_refused,
-    "on_duplicate_key_update": scenario_on_duplicate_key_update,
     "startup_requires_dedup_table": scenario_startup_requires_dedup_table,
     "multi_statement_clients": scenario_multi_statement_clients,
 }

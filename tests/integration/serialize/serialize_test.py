@@ -1041,6 +1041,71 @@ def scenario_insert_select_rejected(s: Scenario):
     s.check_table(t, expect_keys=[("is1", "m")], expect_live=1)
 
 
+# ------------------------------------------------------------------ 15b. the client's INSERT ... ON DUPLICATE KEY UPDATE
+
+def scenario_on_duplicate_key_update(s: Scenario):
+    """INSERT ... ON DUPLICATE KEY UPDATE updates the live row holding the key, as a unique index would."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    c = connect(port)
+    odku = "ON DUPLICATE KEY UPDATE price = VALUES(price), note = 'upd'"
+    try:
+        expect_ok(s, "seed", try_execute(c, f"INSERT INTO {t.name} (id, name, model, price) VALUES "
+                                            "(1, 'ku_a', 'm', 1), (2, 'ku_b', 'm', 2), (3, 'ku_dead', 'm', 3)"), 3)
+        expect_ok(s, "soft delete ku_dead", try_execute(c, f"UPDATE {t.name} SET delete_status = 1 WHERE id = 3"))
+        cases = [
+            # (label, sql, affected rows as MySQL counts them)
+            ("live key, other spelling: updates that row", f"INSERT INTO {t.name} (name, model, price) VALUES "
+             f"('KU_A ', 'm', 10) {odku}", 2),
+            ("same values again: nothing changes", f"INSERT INTO {t.name} (name, model, price) VALUES "
+             f"('ku_a', 'm', 10) {odku}", 0),
+            ("new key: inserted", f"INSERT INTO {t.name} (name, model, price) VALUES ('ku_c', 'm', 4) {odku}", 1),
+            ("dead key: a new live row", f"INSERT INTO {t.name} (name, model, price) VALUES ('ku_dead', 'm', 5) {odku}", 1),
+            ("id collision, new key: updates row 2, claims nothing",
+             f"INSERT INTO {t.name} (id, name, model, price) VALUES (2, 'ku_zz', 'm', 20) {odku}", 2),
+            ("batch: one live key, one new", f"INSERT INTO {t.name} (name, model, price) VALUES "
+             f"('ku_b', 'm', 21), ('ku_d', 'm', 6) {odku}", 3),
+            ("SET form on a live key", f"INSERT INTO {t.name} SET name = 'ku_c', model = 'm', price = 40 {odku}", 2),
+            ("batch repeating a live key: both rows update it", f"INSERT INTO {t.name} (name, model, price) VALUES "
+             f"('ku_a', 'm', 11), ('KU_A', 'm', 12) {odku}", 4),
+        ]
+        for label, sql, affected in cases:
+            expect_ok(s, label, try_execute(c, sql), affected)
+        expect_ok(s, "BEGIN", try_execute(c, "BEGIN"), affected=None)
+        expect_ok(s, "in a transaction: live key", try_execute(
+            c, f"INSERT INTO {t.name} (name, model, price) VALUES ('ku_d', 'm', 60) {odku}"), 2)
+        expect_ok(s, "ROLLBACK", try_execute(c, "ROLLBACK"), affected=None)
+    finally:
+        close_quietly(c)
+    prices = {}
+    with s.admin.cursor() as cur:
+        cur.execute(f"SELECT name, price FROM {t.qualified} WHERE {t.live_sql} ORDER BY name")
+        prices = dict(cur.fetchall())
+    s.check(prices == {"ku_a": 12, "ku_b": 21, "ku_c": 40, "ku_d": 6, "ku_dead": 5},
+            f"live rows after the upserts: {prices}")
+    keys = [(f"ku_h{i}", "m") for i in range(20)]
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed + i)
+        conn = connect(port)
+        try:
+            barrier.wait()
+            for n in range(40):
+                if time.monotonic() > deadline:
+                    break
+                name, model = rnd.choice(keys)
+                res, e = try_execute(conn, f"INSERT INTO {t.name} (name, model, price) VALUES (%s, %s, %s) {odku}",
+                                     (name, model, n))
+                tally.stmt(ok=e is None, code=None if e is None else err_code(e))
+        finally:
+            close_quietly(conn)
+
+    tally = Tally()
+    s.run_clients(12, worker, 40, "concurrent upserts")
+    s.check_tally(tally, set(), "concurrent upserts")
+    s.check_table(t, expect_keys=keys + [("ku_a", "m")], expect_live=len(keys) + 5)
+
+
 # ------------------------------------------------------------------ main
 
 SCENARIOS = {
@@ -1059,6 +1124,7 @@ SCENARIOS = {
     "on_duplicate_ignore": scenario_on_duplicate_ignore,
     "on_duplicate_update": scenario_on_duplicate_update,
     "client_insert_ignore": scenario_client_insert_ignore,
+    "on_duplicate_key_update": scenario_on_duplicate_key_update,
     "last_insert_id": scenario_last_insert_id,
     "observe_mode": scenario_observe_mode,
     "three_proxies_mysql_locks": scenario_three_proxies_mysql_locks,
