@@ -2,6 +2,7 @@
 
 #include "protocol/Constants.hpp"
 #include "proxy/SqlText.hpp"
+#include "rules/Literal.hpp"
 
 #include <algorithm>
 
@@ -169,6 +170,63 @@ std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan&
         out += texts[i];
     }
     out.append(") ON DUPLICATE KEY UPDATE ").append(insert.on_duplicate_key_update.in(sql));
+    return out;
+}
+
+ReplacedRows rows_replace_would_delete(const std::string& sql, const rules::WritePlan& plan,
+                                       const rules::TableSchema& schema,
+                                       const std::vector<const rules::RulePlan*>& rules,
+                                       const rules::LexOptions& options, bool no_backslash_escapes) {
+    ReplacedRows out;
+    const auto columns = insert_value_columns(sql, plan.insert, schema, options);
+    std::string given_keys;
+    for (const auto& row : plan.insert.rows) {
+        const auto values = split_row_values(row.in(sql), plan.insert.set_form, options);
+        if (values.size() != columns.size() || schema.primary_key.empty()) continue;
+        std::string tuple;
+        for (const auto& column_name : schema.primary_key) {
+            const int column = schema.find_column(column_name);
+            const auto at = std::find(columns.begin(), columns.end(), column);
+            if (column < 0 || at == columns.end()) {
+                tuple.clear();
+                break;
+            }
+            const std::string_view value = values[static_cast<std::size_t>(at - columns.begin())];
+            const auto literal = rules::read_literal_text(value, options);
+            if (literal.kind != rules::LiteralKind::string && literal.kind != rules::LiteralKind::number &&
+                literal.kind != rules::LiteralKind::bytes) {
+                tuple.clear();
+                break;
+            }
+            tuple.append(tuple.empty() ? "(" : ", ").append(value);
+        }
+        if (tuple.empty()) continue;
+        given_keys.append(given_keys.empty() ? "" : ", ").append(tuple).append(")");
+    }
+    if (!given_keys.empty()) out.by_primary_key = "(" + primary_key_column_list(schema) + ") IN (" + given_keys + ")";
+    for (const rules::RulePlan* rule : rules) {
+        std::string keys;
+        for (std::size_t row = 0; row < rule->rows.size(); ++row) {
+            if (rule->rows[row].status != rules::KeyStatus::known) continue;
+            keys.append(keys.empty() ? "(" : " OR (").append(key_equals(*rule, row, sql, schema)).append(")");
+        }
+        if (keys.empty()) continue;
+        out.by_live_key.append(out.by_live_key.empty() ? "(" : " OR (")
+            .append(live_condition(rule->rule->soft_delete, no_backslash_escapes))
+            .append(" AND (")
+            .append(keys)
+            .append("))");
+    }
+    return out;
+}
+
+std::string dedup_claim_or_lock(const rules::RulePlan& rule, std::string_view dedup_table,
+                                const std::vector<std::size_t>& rows, std::string_view sql,
+                                const rules::TableSchema& schema) {
+    std::string out = dedup_insert_values(rule, dedup_table, rows, sql, schema, false);
+    if (out.empty()) return out;
+    const std::string first = quote_identifier(rule.rule->key.front());
+    out.append(" ON DUPLICATE KEY UPDATE ").append(first).append(" = ").append(first);
     return out;
 }
 

@@ -76,6 +76,27 @@ std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan&
                                  std::size_t row, const protocol::TextRow& primary_key, bool no_backslash_escapes,
                                  const rules::LexOptions& options);
 
+// The rows a REPLACE would delete before inserting its rows, as two WHERE conditions
+// (each empty when there is none): rows with a primary key the REPLACE writes as a
+// literal, and, for each rule in `rules`, live rows holding a key of a row it inserts
+// live. Primary keys written otherwise (expressions, DEFAULT, NULL) are not predicted;
+// the caller sees such deletions in the REPLACE's affected rows.
+struct ReplacedRows {
+    std::string by_primary_key;
+    std::string by_live_key;
+};
+ReplacedRows rows_replace_would_delete(const std::string& sql, const rules::WritePlan& plan,
+                                       const rules::TableSchema& schema,
+                                       const std::vector<const rules::RulePlan*>& rules,
+                                       const rules::LexOptions& options, bool no_backslash_escapes);
+
+// INSERT INTO <dedup> (k1, k2) VALUES (...) ON DUPLICATE KEY UPDATE k1 = k1 for `rows`:
+// claims the keys that are free and locks those that are taken, changing nothing
+// else; in key order, so two writers cannot deadlock on them. Empty when `rows` is.
+std::string dedup_claim_or_lock(const rules::RulePlan& rule, std::string_view dedup_table,
+                                const std::vector<std::size_t>& rows, std::string_view sql,
+                                const rules::TableSchema& schema);
+
 // The UPDATE / DELETE restricted to the rows the proxy read (and locked) first:
 // its WHERE becomes "(<where>) AND <restriction>" (or gains "WHERE <restriction>").
 // Rows another transaction commits in between (READ COMMITTED has no gap locks) are

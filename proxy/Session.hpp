@@ -82,7 +82,9 @@ private:
     asio::awaitable<bool> send_client_write(const std::string& sql);
     asio::awaitable<bool> intercept_bulk_execute(PreparedWrite& write, const std::string& table);
     asio::awaitable<bool> intercept_statement_command(protocol::Command command, std::uint32_t frame_length);
-    enum class Verdict { relay, refuse, enforce_insert, enforce_update, dedup_insert, dedup_rows, dedup_truncate };
+    enum class Verdict {
+        relay, refuse, enforce_insert, enforce_replace, enforce_update, dedup_insert, dedup_replace, dedup_rows, dedup_truncate
+    };
     struct Decision {
         Verdict verdict = Verdict::relay;
         std::string reason;  // refuse: quotable in the error message
@@ -121,6 +123,23 @@ private:
                                     protocol::ErrPacket& failure);
     asio::awaitable<bool> find_live(KeyCheck& check, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                     protocol::ErrPacket& failure);
+    // Which of a rule's INSERT / REPLACE rows would collide: an earlier row of the
+    // statement with the same key, or a live row already in the table (its holder).
+    struct InsertCheck {
+        const rules::RulePlan* rule = nullptr;
+        std::vector<std::size_t> rows_to_check;  // first row of each distinct key
+        std::vector<bool> duplicate;             // per statement row
+        std::vector<std::size_t> first_row;      // per statement row: the first row with its key
+        std::vector<PrimaryKey> holder{};        // per statement row: the live row holding its key
+    };
+    enum class Step { go_on, answered, lost };
+    static std::vector<InsertCheck> rows_to_check(const rules::WritePlan& plan, std::vector<std::string>& lock_names);
+    asio::awaitable<Step> lock_and_find_live(const std::string& sql, const rules::WritePlan& plan,
+                                             const rules::TableSchema& schema, std::vector<InsertCheck>& checks);
+    asio::awaitable<bool> enforce_replace(const std::string& sql, const rules::WritePlan& plan,
+                                          const rules::TableSchema& schema);
+    asio::awaitable<bool> enforce_dedup_replace(const std::string& sql, const rules::WritePlan& plan,
+                                                const rules::TableSchema& schema);
     asio::awaitable<bool> run_upsert(const std::string& sql, const rules::WritePlan& plan,
                                      const rules::TableSchema& schema, const std::vector<bool>& drop,
                                      const std::vector<const rules::RulePlan*>& update_rule, bool begun,

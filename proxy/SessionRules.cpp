@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -176,8 +177,14 @@ asio::awaitable<bool> Session::run_decision(const std::string& sql, const Decisi
         case Verdict::enforce_insert:
             done = co_await enforce_insert(sql, decision.plan, *facts);
             break;
+        case Verdict::enforce_replace:
+            done = co_await enforce_replace(sql, decision.plan, *facts);
+            break;
         case Verdict::enforce_update:
             done = co_await enforce_update(sql, decision.plan, *facts);
+            break;
+        case Verdict::dedup_replace:
+            done = co_await enforce_dedup_replace(sql, decision.plan, *facts);
             break;
         case Verdict::dedup_insert:
             done = co_await enforce_dedup_insert(sql, decision.plan, *facts);
@@ -242,6 +249,19 @@ Session::Decision Session::decide(const std::string& sql, const rules::Classific
         decision.verdict = Verdict::enforce_update;
         return decision;
     }
+    if (decision.plan.kind == rules::StatementKind::replace) {
+        // Observe rules only log; serialize rules make REPLACE remove the live row holding the key.
+        const bool serialized = std::any_of(decision.plan.rules.begin(), decision.plan.rules.end(),
+                                            [](const auto& rule) { return rule.actions.lock_keys; });
+        if (serialized && !decision.plan.insert.returning.empty()) {
+            decision.verdict = Verdict::refuse;
+            decision.reason = "REPLACE ... RETURNING on table '" + table.name.table + "' (rule '" + first_rule.name +
+                              "') is not supported yet";
+            return decision;
+        }
+        decision.verdict = serialized ? Verdict::enforce_replace : Verdict::enforce_insert;
+        return decision;
+    }
     if (decision.plan.kind != rules::StatementKind::insert) {
         decision.verdict = Verdict::refuse;
         decision.reason = std::string(rules::to_string(decision.plan.kind)) + " that changes the live keys of table '" +
@@ -289,6 +309,11 @@ Session::Decision Session::decide_dedup(Decision decision, const rules::TableSch
             decision.verdict = Verdict::dedup_insert;
             return decision;
         }
+        case rules::StatementKind::replace:
+            if (facts == nullptr || facts->primary_key.empty()) return refuse("REPLACE without a primary key");
+            if (!plan.insert.returning.empty()) return refuse("REPLACE ... RETURNING");
+            decision.verdict = Verdict::dedup_replace;
+            return decision;
         case rules::StatementKind::update:
         case rules::StatementKind::delete_rows:
             if (facts == nullptr || facts->primary_key.empty()) {

@@ -18,7 +18,6 @@ namespace uniqgate::proxy {
 
 namespace {
 
-
 // A GET_LOCK name: lock names are case-insensitive-or-not depending on the server
 // (MariaDB compares them as given), so they are built from a hash of the
 // normalised key, which is exact. 64 characters is the server's limit.
@@ -35,21 +34,16 @@ std::string backend_lock_name(std::string_view key) {
     return name;
 }
 
-// Which of a rule's rows would collide: the statement's own earlier rows, or a
-// live row already in the table.
-struct RuleCheck {
-    const rules::RulePlan* rule = nullptr;
-    std::vector<std::size_t> rows_to_check;  // first row of each distinct key
-    std::vector<bool> duplicate;             // per statement row
-    std::vector<std::size_t> first_row;      // per statement row: the first row with its key
-    std::vector<protocol::TextRow> holder{};    // per statement row: the live row holding its key
-};
+}  // namespace
 
-std::vector<RuleCheck> rows_to_check(const rules::WritePlan& plan, std::vector<std::string>& lock_names) {
-    std::vector<RuleCheck> checks;
+// Which rows of an INSERT / REPLACE the existence check reads (the first of each
+// key), and the lock names of their keys.
+std::vector<Session::InsertCheck> Session::rows_to_check(const rules::WritePlan& plan,
+                                                         std::vector<std::string>& lock_names) {
+    std::vector<InsertCheck> checks;
     for (const auto& rule : plan.rules) {
         if (!rule.actions.check_live) continue;
-        RuleCheck check{&rule, {}, std::vector<bool>(rule.rows.size(), false), std::vector<std::size_t>(rule.rows.size()),
+        InsertCheck check{&rule, {}, std::vector<bool>(rule.rows.size(), false), std::vector<std::size_t>(rule.rows.size()),
                         std::vector<protocol::TextRow>(rule.rows.size())};
         std::map<std::string_view, std::size_t> first_row_of_key;
         for (std::size_t row = 0; row < rule.rows.size(); ++row) {
@@ -69,9 +63,6 @@ std::vector<RuleCheck> rows_to_check(const rules::WritePlan& plan, std::vector<s
     }
     return checks;
 }
-
-
-}  // namespace
 
 asio::awaitable<LockError> Session::lock_keys(std::vector<std::string> keys) {
     if (context_.config.lock.backend == config::LockBackend::local) {
@@ -294,30 +285,31 @@ asio::awaitable<bool> Session::answer_lock_failure(LockError error, bool own_tra
     co_return sent;
 }
 
-asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rules::WritePlan& plan,
-                                              const rules::TableSchema& schema) {
-    const auto context = rule_context();
+// The first steps of an INSERT or REPLACE in mode serialize: the rows' keys locked,
+// then which of them repeat an earlier row's key or have a live row (its holder).
+// A failure is answered to the client here.
+asio::awaitable<Session::Step> Session::lock_and_find_live(const std::string& sql, const rules::WritePlan& plan,
+                                                           const rules::TableSchema& schema,
+                                                           std::vector<InsertCheck>& checks) {
     std::vector<std::string> lock_names;
-    auto checks = rows_to_check(plan, lock_names);
-
+    checks = rows_to_check(plan, lock_names);
     if (!lock_names.empty()) {
         const LockError locked = co_await lock_keys(std::move(lock_names));
         if (locked != LockError::none) {
             const bool answered = co_await answer_lock_failure(locked, false);
-            co_return answered;
+            co_return answered ? Step::answered : Step::lost;
         }
     }
-
     for (auto& check : checks) {
         if (check.rows_to_check.empty()) continue;
         KeyCheck keys{check.rule->rule, {}, {}, std::vector<bool>(check.rows_to_check.size(), false)};
         for (const std::size_t row : check.rows_to_check) keys.conditions.push_back(key_equals(*check.rule, row, sql, schema));
         protocol::ErrPacket failure{};  // error_code 0: none
         const bool alive = co_await find_live(keys, plan, schema, failure);
-        if (!alive) co_return false;
+        if (!alive) co_return Step::lost;
         if (failure.error_code != 0) {
             const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
-            co_return sent;
+            co_return sent ? Step::answered : Step::lost;
         }
         for (std::size_t i = 0; i < keys.found.size(); ++i) {
             if (!keys.found[i]) continue;
@@ -325,6 +317,15 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
             check.holder[check.rows_to_check[i]] = std::move(keys.holders[i]);
         }
     }
+    co_return Step::go_on;
+}
+
+asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rules::WritePlan& plan,
+                                              const rules::TableSchema& schema) {
+    const auto context = rule_context();
+    std::vector<InsertCheck> checks;
+    const Step checked = co_await lock_and_find_live(sql, plan, schema, checks);
+    if (checked != Step::go_on) co_return checked == Step::answered;
 
     // What the rules decide, row by row.
     const std::size_t row_count = plan.insert.rows.size();

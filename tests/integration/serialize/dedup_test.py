@@ -882,13 +882,13 @@ def scenario_explicit_transactions_savepoint(s: Scenario):
 def refused_statements(t):
     n = t.name
     return [
-        ("REPLACE of a live key", f"REPLACE INTO {n} (name, model, price) VALUES ('rf_a', 'm', 9)", "REPLACE"),
-        ("REPLACE of a new key", f"REPLACE INTO {n} (name, model, price) VALUES ('rf_new', 'm', 9)", "REPLACE"),
-        ("REPLACE ... SET", f"REPLACE INTO {n} SET name = 'rf_a', model = 'm', price = 9", "REPLACE"),
-        ("REPLACE with the id", f"REPLACE INTO {n} (id, name, model) VALUES (1, 'rf_other', 'm')", "REPLACE"),
         ("INSERT ... RETURNING", f"INSERT INTO {n} (name, model) VALUES ('rf_new', 'm') RETURNING id", "RETURNING"),
         ("INSERT IGNORE ... RETURNING", f"INSERT IGNORE INTO {n} (name, model) VALUES ('rf_new', 'm') RETURNING id, name",
          "RETURNING"),
+        ("REPLACE ... RETURNING", f"REPLACE INTO {n} (name, model, price) VALUES ('rf_a', 'm', 9) RETURNING id",
+         "RETURNING"),
+        ("REPLACE whose rows repeat a key", f"REPLACE INTO {n} (name, model) VALUES ('rf_new', 'm'), ('RF_NEW', 'm')",
+         "REPEAT A KEY"),
     ]
 
 
@@ -908,11 +908,14 @@ def expect_refused(s, conn, t, label, sql, what):
 
 
 def scenario_unsupported_refused(s: Scenario):
-    """REPLACE and INSERT ... RETURNING: 1235 naming the rule, nothing changed."""
+    """INSERT / REPLACE ... RETURNING, a REPLACE repeating a key or replacing through another unique index:
+    1235 naming the rule, nothing changed."""
     s.skip_unless_uniqgate("the refusal is uniqgate's (MariaDB runs these statements)")
     t = s.table("t")
     tp = s.table("pass", rule="product_passthrough")
     plain = s.table("plain", rule="unused")  # no rule: the same statements are relayed
+    with s.admin.cursor() as cur:  # a unique index of the table's own, besides the rule's key
+        cur.execute(f"ALTER TABLE {t.qualified} ADD COLUMN sku INT NULL, ADD UNIQUE KEY uk_sku (sku)")
     port = s.start(rule_yaml(t) + rule_yaml(tp, unsupported="passthrough"))[0]
     c = connect(port)
     try:
@@ -921,6 +924,14 @@ def scenario_unsupported_refused(s: Scenario):
                 c, f"INSERT INTO {table.name} (id, name, model, price) VALUES (1, 'rf_a', 'm', 1)"))
         for label, sql, what in refused_statements(t):
             expect_refused(s, c, t, label, sql, what)
+        # REPLACE deleting a row through a unique index uniqgate does not predict: undone, refused
+        expect_ok(s, "INSERT rf_sku", try_execute(
+            c, f"INSERT INTO {t.name} (id, name, model, price, sku) VALUES (5, 'rf_sku', 'm', 5, 55)"))
+        expect_refused(s, c, t, "REPLACE through another unique index",
+                       f"REPLACE INTO {t.name} (name, model, sku) VALUES ('rf_other', 'm', 55)", "ANOTHER UNIQUE INDEX")
+        with s.admin.cursor() as cur:
+            cur.execute(f"DELETE FROM {t.qualified} WHERE id = 5")
+            cur.execute(f"DELETE FROM {t.dedup_qualified} WHERE name = 'rf_sku'")
         # `unsupported: passthrough` covers statements uniqgate cannot analyse; these it can, and
         # relaying them unchecked would leave the dedup table behind the table: still refused.
         for label, sql, what in refused_statements(tp):
@@ -928,8 +939,8 @@ def scenario_unsupported_refused(s: Scenario):
         # refused inside a transaction: the transaction goes on, the earlier insert commits
         expect_ok(s, "BEGIN", try_execute(c, "BEGIN"), affected=None)
         expect_ok(s, "INSERT rf_b in the transaction", try_execute(c, *insert_sql(t, "rf_b", "m")))
-        expect_refused(s, c, t, "REPLACE in a transaction", f"REPLACE INTO {t.name} (name, model) VALUES ('rf_c', 'm')",
-                       "REPLACE")
+        expect_refused(s, c, t, "INSERT ... RETURNING in a transaction",
+                       f"INSERT INTO {t.name} (name, model) VALUES ('rf_c', 'm') RETURNING id", "RETURNING")
         s.check(in_transaction(c) == 1, "the refusal ended the client's transaction")
         expect_ok(s, "COMMIT", try_execute(c, "COMMIT"), affected=None)
         # the same statements on a table without a rule are MariaDB's business

@@ -61,6 +61,36 @@ TEST(DedupSql, RowsWithoutALiveKeyClaimNothing) {
     EXPECT_EQ(rows_in_key_order(analysed.rule()), (std::vector<std::size_t>{1})) << "row 0 is inserted deleted";
 }
 
+TEST(DedupSql, ReplaceDeletesRowsWithItsLiteralIdsAndTheHoldersOfItsLiveKeys) {
+    const std::string sql = "REPLACE INTO product (id, name, model, delete_status) VALUES "
+                            "(7, 'a', 'x', 0), ('8', 'b', 'x', 1), (NULL, 'c', DEFAULT, 0), (NOW(), 'd', 'x', 0)";
+    const Analysed analysed(sql);
+    ASSERT_TRUE(analysed.rule().unsupported.empty()) << analysed.rule().unsupported;
+    const auto doomed = rows_replace_would_delete(sql, analysed.plan, analysed.schema, {&analysed.rule()}, {}, false);
+    EXPECT_EQ(doomed.by_primary_key, "(`id`) IN ((7), ('8'))") << "NULL and NOW() give ids nobody can predict";
+    EXPECT_EQ(doomed.by_live_key,
+              "(`delete_status` = 0 AND ((`name` = 'a' AND `model` = 'x') OR (`name` = 'c' AND `model` = 'std') OR "
+              "(`name` = 'd' AND `model` = 'x')))")
+        << "row 2 is inserted soft-deleted: it replaces no live row by its key";
+}
+
+TEST(DedupSql, ReplaceWithoutIdsOrLiveKeysPredictsNothing) {
+    const std::string sql = "REPLACE INTO product SET name = 'a', model = 'x', delete_status = 1";
+    const Analysed analysed(sql);
+    const auto doomed = rows_replace_would_delete(sql, analysed.plan, analysed.schema, {&analysed.rule()}, {}, false);
+    EXPECT_EQ(doomed.by_primary_key, "");
+    EXPECT_EQ(doomed.by_live_key, "");
+}
+
+TEST(DedupSql, ClaimOrLockKeepsTheKeyAsStored) {
+    const std::string sql = "REPLACE INTO product (name, model) VALUES ('b', 'x'), ('A', 'x')";
+    const Analysed analysed(sql);
+    EXPECT_EQ(dedup_claim_or_lock(analysed.rule(), "`d`", rows_in_key_order(analysed.rule()), sql, analysed.schema),
+              "INSERT INTO `d` (`name`, `model`) VALUES ('A', 'x'), ('b', 'x') ON DUPLICATE KEY UPDATE `name` = `name`")
+        << "`name` = VALUES(`name`) would respell a key a row holds as 'a'";
+    EXPECT_EQ(dedup_claim_or_lock(analysed.rule(), "`d`", {}, sql, analysed.schema), "");
+}
+
 TEST(DedupSql, DedupTableDefaultsToTheStatementsSchema) {
     auto rule = dedup_rule();
     EXPECT_EQ(dedup_table_sql(rule, "other"), "`shop`.`product__uniq`");

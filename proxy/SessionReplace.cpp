@@ -1,0 +1,254 @@
+// REPLACE on a rule table. At a unique index over the live key, REPLACE deletes the
+// live row holding a row's key before inserting the row (as it deletes rows it
+// collides with on the primary key). uniqgate deletes those holders itself, in the
+// same transaction as the REPLACE, and answers with MySQL's count: one per row
+// inserted plus one per row deleted.
+//
+// serialize: the key locks and the existence check of an INSERT find the holders;
+// the REPLACE's own primary-key deletions never create a duplicate.
+// dedup: every row the REPLACE would delete is read and locked first, deleted with its
+// live keys leaving the dedup table, the new live keys claimed, and the REPLACE must
+// then insert only — if it still deleted a row (through a unique index of the table
+// the proxy did not predict), the write is undone and refused.
+#include "proxy/DedupSql.hpp"
+#include "proxy/InternalQuery.hpp"
+#include "proxy/MysqlErrors.hpp"
+#include "proxy/Session.hpp"
+#include "proxy/SqlText.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace uniqgate::proxy {
+
+namespace {
+
+constexpr int kReplaceRetries = 8;
+
+// "uniqgate: REPLACE whose rows repeat a key of rule 'r' ..." when a row repeats an
+// earlier row's key: the first would be replaced by the second, in statement order.
+std::string repeated_key_refusal(const config::Rule& rule) {
+    return "uniqgate: a REPLACE whose rows repeat a key of rule '" + rule.name +
+           "' is not supported; send the rows separately";
+}
+
+bool repeats_a_key(const rules::RulePlan& rule) {
+    std::set<std::string_view> seen;
+    for (std::size_t row = 0; row < rule.rows.size(); ++row) {
+        if (rule.rows[row].status == rules::KeyStatus::known && !seen.insert(rule.identity(row)).second) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+asio::awaitable<bool> Session::enforce_replace(const std::string& sql, const rules::WritePlan& plan,
+                                               const rules::TableSchema& schema) {
+    for (const auto& rule : plan.rules) {
+        if (rule.actions.lock_keys && repeats_a_key(rule)) {
+            const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                                  repeated_key_refusal(*rule.rule));
+            co_return sent;
+        }
+    }
+    std::vector<InsertCheck> checks;
+    const Step checked = co_await lock_and_find_live(sql, plan, schema, checks);
+    if (checked != Step::go_on) co_return checked == Step::answered;
+
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    std::vector<protocol::TextRow> holders;
+    std::string holder_keys;  // the rows' key conditions, so a holder renamed since is left alone
+    for (const auto& check : checks) {
+        if (check.rule->actions.report_only) continue;
+        for (std::size_t row = 0; row < check.duplicate.size(); ++row) {
+            if (!check.duplicate[row]) continue;
+            holders.push_back(check.holder[row]);
+            holder_keys.append(holder_keys.empty() ? "(" : " OR (")
+                .append(live_condition(check.rule->rule->soft_delete, no_backslash))
+                .append(" AND ")
+                .append(key_equals(*check.rule, row, sql, schema))
+                .append(")");
+        }
+    }
+    if (holders.empty()) {
+        const bool sent = co_await send_client_write(sql);
+        co_return sent;
+    }
+    // Outside a transaction the check read no primary key when the table has none:
+    // the holders are then deleted by key, which the key locks keep exact.
+    std::string where = "(" + holder_keys + ")";
+    const bool by_primary_key = !schema.primary_key.empty() &&
+                                std::none_of(holders.begin(), holders.end(), [](const auto& pk) { return pk.empty(); });
+    if (by_primary_key) where = primary_key_in(schema, holders, no_backslash) + " AND " + where;
+
+    const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+    std::vector<std::string> statements{begin_statement(own_transaction),
+                                        "DELETE FROM " + quote_table(plan.schema, plan.table) + " WHERE " + where,
+                                        statement_text(sql)};
+    if (own_transaction) statements.emplace_back("COMMIT");
+    error_code ec;
+    auto outcomes = co_await run_statements(join_statements(statements), ec);
+    if (ec || outcomes.empty()) co_return false;
+    if (outcomes.back().is_error || outcomes.size() != statements.size()) {
+        if (!outcomes.back().is_error) co_return false;
+        const auto error = outcomes.back().error;
+        const bool undone = co_await undo_wrapped_write(own_transaction, outcomes.size() > 1);
+        if (!undone) co_return false;
+        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+        co_return sent;
+    }
+    auto answer = outcomes[2].ok;
+    answer.affected_rows += outcomes[1].ok.affected_rows;
+    const bool sent = co_await send_wrapped_ok(answer, outcomes.back().ok.status_flags);
+    co_return sent;
+}
+
+asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, const rules::WritePlan& plan,
+                                                     const rules::TableSchema& schema) {
+    const bool refreshed = co_await refresh_status_if_uncertain();
+    if (!refreshed) co_return false;
+    const auto context = rule_context();
+    const bool no_backslash = context.no_backslash_escapes;
+    std::vector<const rules::RulePlan*> dedup_rules;
+    for (const auto& rule : plan.rules) {
+        if (!rule.actions.insert_dedup_keys && !rule.actions.delete_dedup_keys) continue;
+        if (repeats_a_key(rule)) {
+            const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                                  repeated_key_refusal(*rule.rule));
+            co_return sent;
+        }
+        dedup_rules.push_back(&rule);
+    }
+    const std::string source = quote_table(plan.schema, plan.table);
+    const std::string statement = statement_text(sql);
+    const auto doomed = rows_replace_would_delete(statement, plan, schema, dedup_rules, context.lex_options(), no_backslash);
+    const std::size_t row_count = plan.insert.rows.size();
+    const std::string pk_columns = primary_key_column_list(schema);
+
+    for (int attempt = 0;; ++attempt) {
+        const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        error_code ec;
+        // 1. The new keys claimed or, when taken, locked in the dedup tables (every write of
+        // a live key goes through them, so their holders cannot change now); then the rows
+        // the REPLACE would delete, read: by the primary keys it writes (locked), and as the
+        // holders of its keys — a plain read in the proxy's own transaction, whose first read
+        // comes after those locks; a locking one in the client's, whose snapshot may be old.
+        std::vector<std::string> reads{begin_statement(own_transaction)};
+        std::vector<const config::Rule*> claiming{nullptr};
+        for (const auto* rule : dedup_rules) {
+            auto claim = dedup_claim_or_lock(*rule, dedup_table_sql(*rule->rule, plan.schema), rows_in_key_order(*rule),
+                                             statement, schema);
+            if (claim.empty()) continue;
+            reads.push_back(std::move(claim));
+            claiming.push_back(rule->rule);
+        }
+        const std::size_t first_read = reads.size();
+        if (!doomed.by_primary_key.empty()) {
+            reads.push_back("SELECT " + pk_columns + " FROM " + source + " WHERE " + doomed.by_primary_key + " FOR UPDATE");
+        }
+        if (!doomed.by_live_key.empty()) {
+            reads.push_back("SELECT " + pk_columns + " FROM " + source + " WHERE " + doomed.by_live_key +
+                            (own_transaction ? "" : " FOR UPDATE"));
+        }
+        claiming.resize(reads.size(), nullptr);
+        auto locked = co_await run_statements(join_statements(reads), ec);
+        if (ec || locked.empty()) co_return false;
+        if (locked.back().is_error || locked.size() != reads.size()) {
+            if (!locked.back().is_error) co_return false;
+            const auto error = locked.back().error;
+            const bool undone = co_await undo_wrapped_write(own_transaction, locked.size() > 1);
+            if (!undone) co_return false;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kReplaceRetries) {
+                co_await back_off(attempt);
+                continue;
+            }
+            const config::Rule* claimed_for = claiming[locked.size() - 1];
+            const bool sent = co_await answer_wrapped_failure(error, claimed_for);
+            co_return sent;
+        }
+        std::vector<protocol::TextRow> doomed_rows;
+        for (std::size_t i = first_read; i < locked.size(); ++i) {
+            for (auto& row : locked[i].rows) {
+                if (std::find(doomed_rows.begin(), doomed_rows.end(), row) == doomed_rows.end()) {
+                    doomed_rows.push_back(std::move(row));
+                }
+            }
+        }
+        // 2. Their live keys leave the dedup tables, they go, the new keys are claimed,
+        // and the REPLACE runs — now an insert.
+        std::vector<std::string> statements;
+        claiming.clear();  // per statement: the rule whose keys it claims
+        const bool deletes = !doomed_rows.empty();
+        std::size_t deleted_step = 0;
+        if (deletes) {
+            for (const auto* rule : dedup_rules) {
+                statements.push_back(dedup_delete_keys_of_rows(*rule->rule, dedup_table_sql(*rule->rule, plan.schema),
+                                                               source, primary_key_in(schema, doomed_rows,
+                                                                                      no_backslash, "s."),
+                                                               no_backslash));
+                claiming.push_back(nullptr);
+            }
+            deleted_step = statements.size();
+            statements.push_back("DELETE FROM " + source + " WHERE " + primary_key_in(schema, doomed_rows, no_backslash));
+            claiming.push_back(nullptr);
+        }
+        for (const auto* rule : dedup_rules) {
+            // The keys step 1 claimed, or claimed again where a deleted holder released them.
+            auto insert = dedup_claim_or_lock(*rule, dedup_table_sql(*rule->rule, plan.schema), rows_in_key_order(*rule),
+                                              statement, schema);
+            if (insert.empty()) continue;
+            statements.push_back(std::move(insert));
+            claiming.push_back(rule->rule);
+        }
+        const std::size_t replace_step = statements.size();
+        statements.push_back(statement);
+        claiming.push_back(nullptr);
+        auto outcomes = co_await run_statements(join_statements(statements), ec);
+        if (ec || outcomes.empty()) co_return false;
+        const bool failed = outcomes.back().is_error;
+        if (!failed && outcomes.size() != statements.size()) co_return false;
+        const bool replaced_more = !failed && outcomes[replace_step].ok.affected_rows != row_count;
+        if (failed || replaced_more) {
+            const auto error = outcomes.back().error;
+            const bool undone = co_await undo_wrapped_write(own_transaction, true);
+            if (!undone) co_return false;
+            const std::size_t failed_step = outcomes.size() - 1;
+            const config::Rule* claimed_for = failed_step < claiming.size() ? claiming[failed_step] : nullptr;
+            if (own_transaction && failed && error.error_code == mysql_error::kLockDeadlock && attempt < kReplaceRetries) {
+                spdlog::debug("session {}: REPLACE deadlocked (attempt {}); retrying", id_, attempt + 1);
+                co_await back_off(attempt);
+                continue;
+            }
+            if (replaced_more) {
+                const bool sent = co_await send_error(
+                    mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                    "uniqgate: a REPLACE on table '" + plan.table + "' (rule '" + dedup_rules.front()->rule->name +
+                        "', mode dedup) that replaces a row through another unique index, or through a primary key "
+                        "not written as a literal, is not supported yet; nothing was changed");
+                co_return sent;
+            }
+            const bool sent = co_await answer_wrapped_failure(error, claimed_for);
+            co_return sent;
+        }
+        auto answer = outcomes[replace_step].ok;
+        if (deletes) answer.affected_rows += outcomes[deleted_step].ok.affected_rows;
+        std::uint16_t final_status = outcomes.back().ok.status_flags;
+        if (own_transaction) {
+            auto committed = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "COMMIT", ec);
+            if (ec || committed.empty()) co_return false;
+            if (committed.front().is_error) {
+                const auto error = committed.front().error;
+                const bool undone = co_await undo_wrapped_write(own_transaction, true);
+                if (!undone) co_return false;
+                const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+                co_return sent;
+            }
+            final_status = committed.front().ok.status_flags;
+        }
+        const bool sent = co_await send_wrapped_ok(answer, final_status);
+        co_return sent;
+    }
+}
+
+}  // namespace uniqgate::proxy
