@@ -19,6 +19,7 @@ public:
 
     [[nodiscard]] std::size_t size() const noexcept { return end_ - begin_; }
     [[nodiscard]] const std::uint8_t* data() const noexcept { return data_.data() + begin_; }
+    [[nodiscard]] std::uint8_t* mutable_data() noexcept { return data_.data() + begin_; }
     [[nodiscard]] protocol::ByteView view() const noexcept { return {data(), size()}; }
     void consume(std::size_t n) noexcept {
         begin_ += n;

@@ -1,5 +1,7 @@
 #include "proxy/InternalQuery.hpp"
 
+#include "protocol/PreparedStatements.hpp"
+
 #include <boost/asio/error.hpp>
 
 namespace uniqgate::proxy {
@@ -29,8 +31,11 @@ protocol::OkPacket terminator_status(const protocol::Bytes& payload, protocol::C
     return ok;
 }
 
+// Rows of the text protocol, or (`binary_rows`) of a prepared statement whose columns
+// are all strings (see protocol::decode_binary_string_row).
 asio::awaitable<bool> read_result_set(Connection& backend, FrameBuffer& buffer, protocol::Capabilities caps,
-                                      std::uint64_t columns, StatementOutcome& outcome, error_code& ec) {
+                                      std::uint64_t columns, StatementOutcome& outcome, error_code& ec,
+                                      bool binary_rows = false) {
     for (std::uint64_t i = 0; i < columns; ++i) {  // column definitions: not needed
         co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
         if (ec) co_return false;
@@ -52,7 +57,8 @@ asio::awaitable<bool> read_result_set(Connection& backend, FrameBuffer& buffer, 
             outcome.ok = terminator_status(packet.payload, caps);
             co_return true;
         }
-        auto row = protocol::decode_text_row(packet.payload, static_cast<std::size_t>(columns));
+        auto row = binary_rows ? protocol::decode_binary_string_row(packet.payload, static_cast<std::size_t>(columns))
+                               : protocol::decode_text_row(packet.payload, static_cast<std::size_t>(columns));
         if (!row) co_return false;
         outcome.rows.push_back(std::move(row.value()));
     }
@@ -121,6 +127,60 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& ba
     if (ec) co_return std::vector<StatementOutcome>{};
     auto outcomes = co_await read_query_responses(backend, buffer, caps, ec);
     co_return outcomes;
+}
+
+asio::awaitable<PrepareOutcome> run_internal_prepare(Connection& backend, FrameBuffer& buffer,
+                                                     protocol::Capabilities caps, std::string_view sql,
+                                                     error_code& ec) {
+    PrepareOutcome outcome;
+    protocol::Bytes command = protocol::encode_query(sql);  // the same layout, another command byte
+    command[0] = static_cast<std::uint8_t>(protocol::Command::stmt_prepare);
+    co_await write_packet(backend, command, 0, ec);
+    if (ec) co_return outcome;
+    auto first = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
+    if (ec) co_return outcome;
+    if (!first.payload.empty() && first.payload[0] == header::err) {
+        auto err = protocol::decode_err(first.payload, caps);
+        outcome.is_error = true;
+        if (err) outcome.error = err.value();
+        co_return outcome;
+    }
+    auto ok = protocol::decode_stmt_prepare_ok(first.payload);
+    if (!ok) {
+        ec = make_error_code(asio::error::invalid_argument);
+        co_return outcome;
+    }
+    outcome.ok = ok.value();
+    const std::size_t definitions = protocol::prepare_ok_packets_following(outcome.ok, caps);
+    for (std::size_t i = 0; i < definitions && !ec; ++i) co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
+    co_return outcome;
+}
+
+asio::awaitable<StatementOutcome> run_internal_execute(Connection& backend, FrameBuffer& buffer,
+                                                       protocol::Capabilities caps, const protocol::Bytes& payload,
+                                                       error_code& ec) {
+    StatementOutcome outcome;
+    co_await write_packet(backend, payload, 0, ec);
+    if (ec) co_return outcome;
+    auto first = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
+    if (ec) co_return outcome;
+    if (first.payload.empty()) {
+        ec = make_error_code(asio::error::invalid_argument);
+    } else if (first.payload[0] == header::err) {
+        auto err = protocol::decode_err(first.payload, caps);
+        outcome.is_error = true;
+        if (err) outcome.error = err.value();
+    } else if (first.payload[0] == header::ok) {
+        auto ok = protocol::decode_ok(first.payload, caps);
+        if (ok) outcome.ok = ok.value();
+        if (!ok) ec = make_error_code(asio::error::invalid_argument);
+    } else {
+        auto columns = protocol::decode_column_count(first.payload);
+        bool read_ok = false;
+        if (columns) read_ok = co_await read_result_set(backend, buffer, caps, columns.value(), outcome, ec, true);
+        if (!read_ok && !ec) ec = make_error_code(asio::error::invalid_argument);
+    }
+    co_return outcome;
 }
 
 asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,

@@ -41,6 +41,24 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connectio
                                                                       std::string_view sql, bool& switched_on,
                                                                       error_code& ec);
 
+// The proxy's own prepared statements (values bound, never pasted into SQL text):
+// COM_STMT_PREPARE answered with the statement's id and parameter count, or the
+// server's error; the parameter and column definitions that follow are skipped.
+struct PrepareOutcome {
+    bool is_error = false;
+    protocol::ErrPacket error{};
+    protocol::StmtPrepareOk ok{};
+};
+asio::awaitable<PrepareOutcome> run_internal_prepare(Connection& backend, FrameBuffer& buffer,
+                                                     protocol::Capabilities caps, std::string_view sql,
+                                                     error_code& ec);
+// One COM_STMT_EXECUTE (`payload`, command byte included) and its whole answer: an OK,
+// an ERR, or a result set whose columns must all be strings (select CAST(... AS
+// BINARY)), read as text rows.
+asio::awaitable<StatementOutcome> run_internal_execute(Connection& backend, FrameBuffer& buffer,
+                                                       protocol::Capabilities caps, const protocol::Bytes& payload,
+                                                       error_code& ec);
+
 // Switches multi-statements off again if run_internal_statements switched them on.
 asio::awaitable<void> switch_multi_statements_off(Connection& backend, FrameBuffer& buffer, bool& switched_on,
                                                   error_code& ec);

@@ -107,6 +107,7 @@ asio::awaitable<void> Session::command_loop() {
             continue;
         }
         if (command == Command::init_db) remember_init_db(header.payload_length);
+        if (own_statement_prepared_last_) name_the_clients_last_prepared(command, header.payload_length);
         const bool rules_active = !context_.rules.rules().empty();
         bool alive = true;
         if (rules_active && command == Command::query) {
@@ -120,7 +121,10 @@ asio::awaitable<void> Session::command_loop() {
                     command == Command::stmt_close || command == Command::mariadb_stmt_bulk_execute)) {
             alive = co_await intercept_statement_command(command, header.payload_length);
         } else {
-            if (command == Command::reset_connection) prepared_writes_.clear();
+            if (command == Command::reset_connection) {
+                prepared_writes_.clear();
+                forget_own_statements();  // the server closes every prepared statement
+            }
             alive = co_await relay_command(header.payload_length);
         }
         if (!alive || command == Command::quit) co_return;
@@ -158,6 +162,20 @@ asio::awaitable<bool> Session::relay_command(std::uint32_t frame_length) {
     if (next == Next::done) co_return true;
     const bool answered = co_await relay_response();
     co_return answered;
+}
+
+// MariaDB's statement id 0xFFFFFFFF means "the statement prepared last on this
+// connection". When that is one of the proxy's own, the client's command gets the
+// id the client means: the last one it prepared itself.
+void Session::name_the_clients_last_prepared(Command command, std::uint32_t frame_length) noexcept {
+    const bool names_a_statement = command == Command::stmt_execute || command == Command::stmt_send_long_data ||
+                                   command == Command::stmt_reset || command == Command::stmt_close ||
+                                   command == Command::stmt_fetch || command == Command::mariadb_stmt_bulk_execute;
+    if (!names_a_statement || frame_length < 5 || client_buffer_.size() < kFrameHeaderSize + 5) return;
+    std::uint8_t* id = client_buffer_.mutable_data() + kFrameHeaderSize + 1;
+    if (id[0] != 0xff || id[1] != 0xff || id[2] != 0xff || id[3] != 0xff) return;
+    const std::uint32_t clients = prepared_writes_.resolve(PreparedWrites::kLastPrepared);
+    for (int i = 0; i < 4; ++i) id[i] = static_cast<std::uint8_t>(clients >> (8 * i));
 }
 
 void Session::remember_init_db(std::uint32_t frame_length) {
@@ -277,6 +295,7 @@ asio::awaitable<bool> Session::relay_infile_data() {
 // COM_CHANGE_USER re-runs authentication on the open connection.
 asio::awaitable<bool> Session::change_user() {
     prepared_writes_.clear();  // the server closes every prepared statement
+    forget_own_statements();
     error_code ec;
     auto packet = co_await read_packet(client_, client_buffer_, kMaxAuthPacket, ec);
     if (ec) co_return false;

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 
 namespace uniqgate::proxy {
 
@@ -65,6 +66,7 @@ private:
     asio::awaitable<bool> relay_command_packet(std::uint32_t first_frame_length);
     asio::awaitable<bool> forward_client_frame(std::uint32_t payload_length);
     void remember_init_db(std::uint32_t frame_length);
+    void name_the_clients_last_prepared(protocol::Command command, std::uint32_t frame_length) noexcept;
     asio::awaitable<bool> relay_response();
     asio::awaitable<bool> relay_infile_data();
     asio::awaitable<bool> change_user();
@@ -108,12 +110,16 @@ private:
     // Which keys (one SQL condition each) already have a live row, other than the
     // rows in `exclude`. `found` gets one flag per condition, `holders` the primary
     // key of a live row found (empty when none).
+    // For a COM_STMT_EXECUTE, `bound_conditions` are the same conditions with the
+    // client's parameters left as `?` (`bound_parameters`: their indexes, in order).
     struct KeyCheck {
         const config::Rule* rule = nullptr;
         std::vector<std::string> conditions;
         std::vector<PrimaryKey> exclude;
         std::vector<bool> found;
         std::vector<PrimaryKey> holders{};
+        std::vector<std::string> bound_conditions{};
+        std::vector<std::vector<std::uint32_t>> bound_parameters{};
     };
     asio::awaitable<bool> find_live_outside_transaction(KeyCheck& check, const rules::WritePlan& plan,
                                                         const rules::TableSchema& schema, protocol::ErrPacket& failure);
@@ -121,6 +127,10 @@ private:
                                                    const rules::TableSchema& schema, protocol::ErrPacket& failure);
     asio::awaitable<bool> read_rows(const std::string& sql, std::vector<protocol::TextRow>& rows,
                                     protocol::ErrPacket& failure);
+    asio::awaitable<bool> read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
+                                          std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure);
+    [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
+    void forget_own_statements() noexcept;
     asio::awaitable<bool> find_live(KeyCheck& check, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                     protocol::ErrPacket& failure);
     // Which of a rule's INSERT / REPLACE rows would collide: an earlier row of the
@@ -215,6 +225,21 @@ private:
     PreparedWrites prepared_writes_;  // the client's prepared statements that write rule tables
     bool deadlock_to_retry_ = false;  // a wrapped write in the proxy's own transaction hit 1213: run it again
     const protocol::Bytes* pending_execute_ = nullptr;  // the COM_STMT_EXECUTE being enforced, if any
+    // That execute's statement and values, owned, so the proxy's own reads bind them
+    // as parameters (SessionPrepared.cpp) rather than writing them into SQL text.
+    struct BoundExecute {
+        std::string sql;                                 // as prepared, with its `?`
+        rules::WritePlan plan;                           // of `sql`: key values are parameters
+        std::vector<protocol::ParamType> types;
+        std::vector<std::optional<std::string>> values;  // per parameter; nullopt: NULL
+    };
+    std::optional<BoundExecute> bound_execute_;
+    // The proxy's own prepared statements on the backend connection, by SQL text. Their
+    // ids never reach the client; while the last statement prepared on the connection
+    // is one of them, a client command naming "the last prepared" (0xFFFFFFFF) is
+    // rewritten to the client's own.
+    std::unordered_map<std::string, std::uint32_t> own_statements_;
+    bool own_statement_prepared_last_ = false;
     bool pending_execute_sent_ = false;                 // send_client_write relayed it
     bool multi_statements_switched_on_ = false;  // by the proxy, for its own writes; the client did not ask
     std::optional<bool> client_multi_statements_;  // set by the client's own COM_SET_OPTION

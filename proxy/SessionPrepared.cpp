@@ -1,12 +1,16 @@
 // Prepared statements on rule tables (see ../shared/DESIGN.md, "Prepared
 // statements"). COM_STMT_PREPARE of a write that a rule must check is analysed
-// and remembered; each COM_STMT_EXECUTE of it becomes the same write as text,
-// its bound values rendered as literals by the proxy, and runs through exactly
-// the text path — the same checks, the same answers. Writes the rules let pass
-// (and everything not on a rule table) are relayed as the client sent them.
+// and remembered; each COM_STMT_EXECUTE of it is decided as the same write as
+// text (its bound values rendered as literals by the proxy) and runs through
+// the text path — the same checks, the same answers. The proxy's own reads for
+// it (serialize's existence checks) are prepared statements of the proxy's own,
+// executed with the client's values bound as the client bound them. Writes the
+// rules let pass (and everything not on a rule table) are relayed as the client
+// sent them.
 #include "proxy/MysqlErrors.hpp"
 #include "proxy/PreparedWrites.hpp"
 #include "proxy/Session.hpp"
+#include "rules/Analyser.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -99,6 +103,7 @@ asio::awaitable<bool> Session::relay_prepare(std::uint32_t frame_length, Prepare
         const auto ok = protocol::decode_stmt_prepare_ok({backend_buffer_.data() + kFrameHeaderSize, header.payload_length});
         if (ok) {
             prepared_writes_.prepared(ok.value().statement_id);
+            own_statement_prepared_last_ = false;
             if (track != nullptr) {
                 track->param_count = ok.value().num_params;
                 if (track->placeholders.size() == track->param_count) {
@@ -139,6 +144,17 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     }
     auto& execute = decoded.value();
     if (execute.new_params_bound) write->types = execute.types;
+    BoundExecute bound{write->sql, {}, execute.types, {}};
+    for (std::size_t i = 0; i < execute.params.size(); ++i) {
+        const auto& param = execute.params[i];
+        if (param.kind == protocol::ParamValue::Kind::long_data && i < write->long_data.size()) {
+            bound.values.emplace_back(write->long_data[i]);
+        } else if (param.is_value()) {
+            bound.values.emplace_back(std::string(reinterpret_cast<const char*>(param.bytes.data()), param.bytes.size()));
+        } else {
+            bound.values.emplace_back(std::nullopt);
+        }
+    }
     auto text = bind_as_text(*write, execute, charset_name_);
     if (!text) {
         write->has_long_data.assign(write->param_count, false);
@@ -173,7 +189,11 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     const std::uint32_t statement_id = prepared_writes_.resolve(*id);
     pending_execute_ = &payload;
     pending_execute_sent_ = false;
+    const auto original = context_.rules.classify(bound.sql, rule_context());
+    bound.plan = rules::analyse_write(bound.sql, original, context_.rules, rule_context(), facts.get());
+    bound_execute_ = std::move(bound);
     const bool done = co_await run_decision(sql, decision, facts.get());
+    bound_execute_.reset();
     pending_execute_ = nullptr;
     if (pending_execute_sent_) write->server_has_types = true;
     if (!done) co_return false;
@@ -285,6 +305,78 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
     const auto classification = context_.rules.classify(sql, rule_context());
     const bool done = co_await enforce(sql, classification);
     co_return done;
+}
+
+// The plan of the execute being enforced (bound_execute_) for the same rule as
+// `rendered`, a rule of the plan of its text with the values written in; nullptr
+// when there is none or the two do not line up row for row.
+const rules::RulePlan* Session::bound_rule_plan(const rules::RulePlan& rendered) const noexcept {
+    if (!bound_execute_) return nullptr;
+    for (const auto& rule : bound_execute_->plan.rules) {
+        if (rule.rule_index == rendered.rule_index && rule.rows.size() == rendered.rows.size()) return &rule;
+    }
+    return nullptr;
+}
+
+// One of the proxy's own reads, prepared once on the backend connection and executed
+// with the client's parameters `parameters` (indexes into bound_execute_) bound as
+// the client bound them. Returns false when the connection failed; an SQL error lands
+// in `failure`, rows (all string columns) in `rows`.
+asio::awaitable<bool> Session::read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
+                                               std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure) {
+    static constexpr std::size_t kMaxOwnStatements = 64;  // per session; then they are closed and prepared anew
+    error_code ec;
+    auto found = own_statements_.find(sql);
+    if (found == own_statements_.end()) {
+        if (own_statements_.size() >= kMaxOwnStatements) {
+            protocol::Bytes closes;  // COM_STMT_CLOSE has no answer: all of them in one write
+            for (const auto& [text, id] : own_statements_) {
+                std::uint8_t sequence_id = 0;
+                protocol::append_packet(closes, protocol::encode_stmt_close(id), sequence_id);
+            }
+            co_await backend_.write_all(asio::buffer(closes), ec);
+            if (ec) co_return false;
+            own_statements_.clear();
+        }
+        const auto prepared = co_await run_internal_prepare(backend_, backend_buffer_, client_caps_, sql, ec);
+        if (ec) co_return false;
+        own_statement_prepared_last_ = true;
+        if (prepared.is_error) {
+            failure = prepared.error;
+            co_return true;
+        }
+        found = own_statements_.emplace(sql, prepared.ok.statement_id).first;
+        if (prepared.ok.num_params != parameters.size()) {
+            failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
+                       "uniqgate: the server counts " + std::to_string(prepared.ok.num_params) +
+                           " parameters in the proxy's own check, uniqgate " + std::to_string(parameters.size())};
+            co_return true;
+        }
+    }
+    protocol::StmtExecute execute;
+    execute.statement_id = found->second;
+    execute.new_params_bound = true;
+    for (const std::uint32_t index : parameters) {
+        if (index >= bound_execute_->values.size() || index >= bound_execute_->types.size()) co_return false;
+        execute.types.push_back(bound_execute_->types[index]);
+        const auto& value = bound_execute_->values[index];
+        execute.params.push_back(value ? protocol::ParamValue::of(std::string_view(*value)) : protocol::ParamValue{});
+    }
+    auto outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_,
+                                                 protocol::encode_stmt_execute(execute), ec);
+    if (ec) co_return false;
+    if (outcome.is_error) {
+        failure = outcome.error;
+    } else {
+        rows = std::move(outcome.rows);
+    }
+    co_return true;
+}
+
+// The server forgets every prepared statement on COM_RESET_CONNECTION and COM_CHANGE_USER.
+void Session::forget_own_statements() noexcept {
+    own_statements_.clear();
+    own_statement_prepared_last_ = false;
 }
 
 }  // namespace uniqgate::proxy

@@ -190,10 +190,19 @@ asio::awaitable<bool> Session::find_live_outside_transaction(KeyCheck& check, co
                                                              protocol::ErrPacket& failure) {
     const bool no_backslash = rule_context().no_backslash_escapes;
     const std::string_view limit = check.exclude.empty() ? " LIMIT 1" : "";
-    const auto query =
-        tagged_live_rows_query(*check.rule, check.conditions, schema, plan.schema, plan.table, no_backslash, limit);
     std::vector<protocol::TextRow> rows;
-    const bool alive = co_await read_rows(query, rows, failure);
+    bool alive = false;
+    if (check.bound_conditions.empty()) {
+        const auto query =
+            tagged_live_rows_query(*check.rule, check.conditions, schema, plan.schema, plan.table, no_backslash, limit);
+        alive = co_await read_rows(query, rows, failure);
+    } else {
+        const auto query = tagged_live_rows_query(*check.rule, check.bound_conditions, schema, plan.schema, plan.table,
+                                                  no_backslash, limit, true);
+        std::vector<std::uint32_t> parameters;
+        for (const auto& part : check.bound_parameters) parameters.insert(parameters.end(), part.begin(), part.end());
+        alive = co_await read_rows_bound(query, parameters, rows, failure);
+    }
     mark_tagged(rows, check.exclude, check.found, check.holders);
     co_return alive;
 }
@@ -226,7 +235,17 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
         failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
         co_return true;
     }
-    const bool own_read = co_await read_rows(by_key, rows, failure);
+    const bool bound = !check.bound_conditions.empty();
+    std::vector<std::uint32_t> parameters;
+    for (const auto& part : check.bound_parameters) parameters.insert(parameters.end(), part.begin(), part.end());
+    bool own_read = false;
+    if (bound) {
+        const auto bound_by_key = tagged_live_rows_query(*check.rule, check.bound_conditions, schema, plan.schema,
+                                                         plan.table, no_backslash, "", true);
+        own_read = co_await read_rows_bound(bound_by_key, parameters, rows, failure);
+    } else {
+        own_read = co_await read_rows(by_key, rows, failure);
+    }
     if (!own_read || failure.error_code != 0) co_return own_read;
     std::map<PrimaryKey, std::size_t> candidates;
     collect_candidates(committed->rows, check.exclude, candidates);
@@ -236,6 +255,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     const std::string pk_columns = primary_key_column_list(schema);
     std::string pk_tuples;
     std::string key_conditions;
+    std::vector<std::uint32_t> key_parameters;
     std::set<std::size_t> tags;
     for (const auto& [pk, tag] : candidates) {
         pk_tuples += pk_tuples.empty() ? "(" : ", (";
@@ -244,15 +264,26 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
         }
         pk_tuples += ")";
         if (tags.insert(tag).second && tag < check.conditions.size()) {
-            key_conditions += (key_conditions.empty() ? "(" : " OR (") + check.conditions[tag] + ")";
+            const auto& condition = bound ? check.bound_conditions[tag] : check.conditions[tag];
+            key_conditions += (key_conditions.empty() ? "(" : " OR (") + condition + ")";
+            if (bound) {
+                const auto& part = check.bound_parameters[tag];
+                key_parameters.insert(key_parameters.end(), part.begin(), part.end());
+            }
         }
     }
-    const std::string locking = "SELECT " + pk_columns + " FROM " + quote_table(plan.schema, plan.table) + " WHERE (" +
+    const std::string locking = "SELECT " + primary_key_column_list(schema, bound) + " FROM " +
+                                quote_table(plan.schema, plan.table) + " WHERE (" +
                                 pk_columns + ") IN (" + pk_tuples + ") AND " +
                                 live_condition(check.rule->soft_delete, no_backslash) + " AND (" + key_conditions +
                                 ") LOCK IN SHARE MODE";
     std::vector<protocol::TextRow> current;
-    const bool locked = co_await read_rows(locking, current, failure);
+    bool locked = false;
+    if (bound) {
+        locked = co_await read_rows_bound(locking, key_parameters, current, failure);
+    } else {
+        locked = co_await read_rows(locking, current, failure);
+    }
     if (!locked || failure.error_code != 0) co_return locked;
     check.holders.resize(check.found.size());
     for (const auto& row : current) {
@@ -303,7 +334,13 @@ asio::awaitable<Session::Step> Session::lock_and_find_live(const std::string& sq
     for (auto& check : checks) {
         if (check.rows_to_check.empty()) continue;
         KeyCheck keys{check.rule->rule, {}, {}, std::vector<bool>(check.rows_to_check.size(), false)};
-        for (const std::size_t row : check.rows_to_check) keys.conditions.push_back(key_equals(*check.rule, row, sql, schema));
+        const rules::RulePlan* bound = bound_rule_plan(*check.rule);
+        for (const std::size_t row : check.rows_to_check) {
+            keys.conditions.push_back(key_equals(*check.rule, row, sql, schema));
+            if (bound == nullptr) continue;
+            keys.bound_conditions.push_back(
+                key_equals(*bound, row, bound_execute_->sql, schema, &keys.bound_parameters.emplace_back()));
+        }
         protocol::ErrPacket failure{};  // error_code 0: none
         const bool alive = co_await find_live(keys, plan, schema, failure);
         if (!alive) co_return Step::lost;

@@ -157,42 +157,52 @@ std::string key_column_list(const config::Rule& rule) {
     return out;
 }
 
-std::string primary_key_column_list(const rules::TableSchema& schema) {
+std::string primary_key_column_list(const rules::TableSchema& schema, bool as_binary) {
     std::string out;
     for (const auto& column : schema.primary_key) {
         if (!out.empty()) out += ", ";
-        out += quote_identifier(column);
+        out += as_binary ? "CAST(" + quote_identifier(column) + " AS BINARY)" : quote_identifier(column);
     }
     return out;
 }
 
 std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
-                       const rules::TableSchema& schema) {
+                       const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters) {
     const auto values = rule.row_key_values(row);
     std::string out;
     for (std::size_t k = 0; k < values.size(); ++k) {
         if (k > 0) out += " AND ";
+        out += quote_identifier(rule.rule->key[k]) + " = ";
+        if (values[k].kind == rules::ValueKind::parameter && parameters != nullptr) {
+            out += '?';
+            parameters->push_back(values[k].parameter);
+            continue;
+        }
         const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
-        out += quote_identifier(rule.rule->key[k]) + " = " + std::string(key_value_text(values[k], sql, column));
+        out += key_value_text(values[k], sql, column);
     }
     return out;
 }
 
 std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<std::string>& conditions,
                                    const rules::TableSchema& schema, std::string_view schema_name,
-                                   std::string_view table, bool no_backslash_escapes, std::string_view suffix) {
+                                   std::string_view table, bool no_backslash_escapes, std::string_view suffix,
+                                   bool string_columns) {
     std::string pk_list;
-    for (const auto& column : schema.primary_key) pk_list += ", " + quote_identifier(column);
+    for (const auto& column : schema.primary_key) {
+        pk_list += string_columns ? ", CAST(" + quote_identifier(column) + " AS BINARY)" : ", " + quote_identifier(column);
+    }
     const std::string from = " FROM " + quote_table(schema_name, table) + " WHERE " +
                              live_condition(rule.soft_delete, no_backslash_escapes) + " AND ";
+    const auto tag = [&](std::size_t i) { return string_columns ? "'" + std::to_string(i) + "'" : std::to_string(i); };
     if (conditions.size() == 1) {
         // The common single-row INSERT: a plain SELECT, no UNION for the server to set up.
-        return "SELECT 0" + pk_list + from + conditions.front() + std::string(suffix);
+        return "SELECT " + tag(0) + pk_list + from + conditions.front() + std::string(suffix);
     }
     std::string out;
     for (std::size_t i = 0; i < conditions.size(); ++i) {
         if (i > 0) out += " UNION ALL ";
-        out += "(SELECT " + std::to_string(i) + pk_list + from + conditions[i];
+        out += "(SELECT " + tag(i) + pk_list + from + conditions[i];
         out += suffix;
         out += ")";
     }

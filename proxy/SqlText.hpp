@@ -7,6 +7,7 @@
 #include "rules/Plan.hpp"
 #include "rules/SessionContext.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,16 +36,21 @@ std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, s
                                  const rules::TableSchema& schema, const rules::SessionContext& session);
 
 // One condition per key: `k1` = <v1> AND `k2` = <v2>, with the row's literals on the
-// right so the server compares under the column's collation and type.
+// right so the server compares under the column's collation and type. With
+// `parameters`, a value that is a `?` of a prepared statement stays `?` and its
+// parameter index is appended there, to be bound with the client's own value.
 std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
-                       const rules::TableSchema& schema);
+                       const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters = nullptr);
 
 // (SELECT <i>, <pk...> FROM t WHERE <live> AND <conditions[i]>) UNION ALL ..., each part
 // tagged with its position i. `suffix` ends each part (e.g. " LIMIT 1"). Rows come
-// back as [i, pk columns...].
+// back as [i, pk columns...]. `string_columns` selects the tag as a string and the
+// primary key as CAST(... AS BINARY): a prepared statement's binary rows then hold
+// exactly the text a COM_QUERY would have returned.
 std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<std::string>& conditions,
                                    const rules::TableSchema& schema, std::string_view schema_name,
-                                   std::string_view table, bool no_backslash_escapes, std::string_view suffix);
+                                   std::string_view table, bool no_backslash_escapes, std::string_view suffix,
+                                   bool string_columns = false);
 
 // The value texts of one VALUES row "(v1, v2, ...)", or of an INSERT ... SET list
 // "a = v1, b = v2" (set_form), split at top-level commas; empty on a lexer error.
@@ -57,8 +63,9 @@ std::string rebuild_without_rows(const std::string& sql, const rules::InsertShap
 
 // "`k1`, `k2`" and "(`k1`, `k2`)".
 std::string key_column_list(const config::Rule& rule);
-// "`id`" or "`a`, `b`": the table's primary-key columns.
-std::string primary_key_column_list(const rules::TableSchema& schema);
+// "`id`" or "`a`, `b`": the table's primary-key columns; `as_binary` selects each as
+// CAST(... AS BINARY) (see tagged_live_rows_query).
+std::string primary_key_column_list(const rules::TableSchema& schema, bool as_binary = false);
 
 // SELECT <pk columns><extra_columns> FROM <table reference> WHERE ... ORDER BY ... LIMIT ...
 // FOR UPDATE: the rows a single-table UPDATE or DELETE will change, locked as the

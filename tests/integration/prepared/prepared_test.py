@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|last_prepared
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -23,6 +23,7 @@ Needs the MariaDB fixture and UG_PROXY_BIN; UG_RULE_MODE=serialize|dedup. Exit 0
 77 skip (a client is not installed).
 """
 import collections
+import json
 import os
 import random
 import shutil
@@ -404,6 +405,62 @@ def scenario_equivalence(s):
             s.check_table(t, label=way)
 
 
+def scenario_own_reads_bound(s):
+    """serialize: the proxy's existence checks of an execute are its own prepared statements, the
+    client's values bound: the session's COM_STMT_* counters show them, a value full of quotes,
+    backslashes and a NUL is checked exactly (its case variant is a duplicate)."""
+    need("node")
+    if MODE != "serialize":
+        print("SKIP: dedup mode still writes an execute's values into its wrapped statements as literals")
+        sys.exit(SKIP)
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    log = s.state / "own_reads.log"
+    p = subprocess.Popen(["node", str(HERE / "node_own_reads.js")], env=client_env(port, t), cwd=CLIENTS_DIR / "node",
+                         stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    run_procs(s, [("node own reads", p, log)], 60, "own reads")
+    text = log.read_text(errors="replace")
+    print(text)
+    result = json.loads(text.strip().splitlines()[-1])
+    answers = result["answers"]
+    s.check(answers[0] == {"affectedRows": 1} and answers[2] == {"affectedRows": 1},
+            f"new keys not inserted: {answers}")
+    for i in (1, 3):
+        s.check(answers[i].get("errno") == 1062 and f"'{RULE}'" in answers[i].get("message", ""),
+                f"execute {i + 1} repeats a live key (case variant): {answers[i]}, expected 1062")
+    delta = {k: result["after"][k] - result["before"][k] for k in result["before"]}
+    # The client prepared one statement and executed it twice (the duplicates never reach the
+    # server); the proxy prepared its check once and executed it for each of the four.
+    s.check(delta["Com_stmt_prepare"] == 2, f"COM_STMT_PREPARE on the session: {delta}, expected 2 (client + check)")
+    s.check(delta["Com_stmt_execute"] == 6, f"COM_STMT_EXECUTE on the session: {delta}, expected 2 + 4 checks")
+    s.check_table(t, expect_keys=[("o'k\\\\ \0é", "m"), ("plain", "m")], expect_live=2)
+
+
+def scenario_last_prepared(s):
+    """Statement id 0xFFFFFFFF means the statement the client prepared last, also after the proxy
+    prepared statements of its own on the connection (a raw-protocol client)."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    out = subprocess.run([sys.executable, str(HERE / "last_prepared_client.py"), "127.0.0.1", str(port), "app",
+                          "app_pw", "shop", t.name], capture_output=True, text=True, timeout=60)
+    print(out.stdout + out.stderr)
+    s.check(out.returncode == 0, f"the raw client failed ({out.returncode})")
+    if out.returncode != 0:
+        return
+    answers = json.loads(out.stdout.strip().splitlines()[-1])
+    expected = {
+        "insert by id": {"ok": 1},
+        "last prepared = the SELECT": {"rows": ["2a00000000000000"]},  # 41 + 1 as BIGINT
+        "last prepared = the INSERT again": {"ok": 1},
+    }
+    for label, want in expected.items():
+        s.check(answers.get(label) == want, f"{label}: {answers.get(label)}, expected {want}")
+    dup = answers.get("last prepared, a live key", {})
+    s.check(dup.get("error") == 1062 and f"'{RULE}'" in dup.get("message", ""),
+            f"last prepared, a live key: {dup}, expected 1062 naming the rule")
+    s.check_table(t, expect_keys=[("lp_a", "m"), ("lp_b", "m")], expect_live=2)
+
+
 SCENARIOS = {
     "php": scenario_php,
     "node": scenario_node,
@@ -411,6 +468,8 @@ SCENARIOS = {
     "java_bulk": scenario_java_bulk,
     "sysbench": scenario_sysbench,
     "equivalence": scenario_equivalence,
+    "own_reads_bound": scenario_own_reads_bound,
+    "last_prepared": scenario_last_prepared,
 }
 
 

@@ -81,6 +81,32 @@ TEST(SqlText, CheckQueryCopiesLiteralsVerbatimAndTagsRows) {
     EXPECT_EQ(duplicate_entry_text(rule_plan, 0, sql, schema, session), "it's-X'1");
 }
 
+TEST(SqlText, CheckQueryOfAPreparedStatementKeepsItsPlaceholders) {
+    config::Rule rule;
+    rule.name = "product_name_model";
+    rule.table = {"shop", "product"};
+    rule.key = {"name", "model"};
+    rule.soft_delete = {"delete_status", std::string("0")};
+    rules::RuleSet rule_set({rule});
+    const auto schema = product_schema();
+    rules::SessionContext session;
+    session.current_database = "shop";
+    const std::string sql = "INSERT INTO product (price, name, model) VALUES (?, ?, 'x'), (?, ?, ?)";
+    const auto plan = rules::analyse_write(sql, rule_set.classify(sql, session), rule_set, session, &schema);
+    ASSERT_EQ(plan.rules.size(), 1U);
+    const auto& rule_plan = plan.rules.front();
+    std::vector<std::uint32_t> first;
+    std::vector<std::uint32_t> second;
+    EXPECT_EQ(key_equals(rule_plan, 0, sql, schema, &first), "`name` = ? AND `model` = 'x'")
+        << "a literal of the statement itself is still copied";
+    EXPECT_EQ(first, (std::vector<std::uint32_t>{1}));
+    EXPECT_EQ(key_equals(rule_plan, 1, sql, schema, &second), "`name` = ? AND `model` = ?");
+    EXPECT_EQ(second, (std::vector<std::uint32_t>{3, 4}));
+    EXPECT_EQ(tagged_live_rows_query(rule, {"`name` = ?"}, schema, "shop", "product", false, " LIMIT 1", true),
+              "SELECT '0', CAST(`id` AS BINARY) FROM `shop`.`product` WHERE `delete_status` = 0 AND `name` = ? LIMIT 1")
+        << "string columns only: the binary protocol's rows then carry the text a COM_QUERY would";
+}
+
 TEST(SqlText, SplitsRowValuesAtTopLevelCommas) {
     const rules::LexOptions options{};
     EXPECT_EQ(split_row_values("('a', 1, CONCAT('x', ','), (2))", false, options),
