@@ -125,19 +125,32 @@ ControlConnection::ControlConnection(st_mysql* mysql, std::string endpoint)
     : mysql_(mysql), endpoint_(std::move(endpoint)) {}
 
 ControlConnection::ControlConnection(ControlConnection&& other) noexcept
-    : mysql_(std::exchange(other.mysql_, nullptr)), endpoint_(std::move(other.endpoint_)) {}
+    : mysql_(std::exchange(other.mysql_, nullptr)),
+      endpoint_(std::move(other.endpoint_)),
+      statements_(std::move(other.statements_)) {
+    other.statements_.clear();
+}
 
 ControlConnection& ControlConnection::operator=(ControlConnection&& other) noexcept {
     if (this != &other) {
+        close_statements();
         if (mysql_ != nullptr) mysql_close(mysql_);
         mysql_ = std::exchange(other.mysql_, nullptr);
         endpoint_ = std::move(other.endpoint_);
+        statements_ = std::move(other.statements_);
+        other.statements_.clear();
     }
     return *this;
 }
 
 ControlConnection::~ControlConnection() {
+    close_statements();
     if (mysql_ != nullptr) mysql_close(mysql_);
+}
+
+void ControlConnection::close_statements() noexcept {
+    for (auto& [sql, stmt] : statements_) mysql_stmt_close(stmt);
+    statements_.clear();
 }
 
 QueryResult ControlConnection::query(std::string_view sql) {
@@ -159,6 +172,170 @@ QueryResult ControlConnection::query(std::string_view sql) {
     } else {
         result.rows = read_rows(res.get());
     }
+    result.ok = true;
+    return result;
+}
+
+namespace {
+
+constexpr std::size_t kMaxStatements = 32;  // per connection; then all are closed and prepared anew
+
+QueryResult statement_error(MYSQL_STMT* stmt) {
+    QueryResult result;
+    result.error_code = mysql_stmt_errno(stmt);
+    result.sqlstate = mysql_stmt_sqlstate(stmt);
+    result.message = mysql_stmt_error(stmt);
+    return result;
+}
+
+std::uint32_t little_endian(const std::string& bytes, std::size_t at, std::size_t width) {
+    std::uint32_t value = 0;
+    for (std::size_t i = 0; i < width && at + i < bytes.size(); ++i) {
+        value |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+    }
+    return value;
+}
+
+// DATE / DATETIME / TIMESTAMP (0, 4, 7 or 11 bytes) and TIME (0, 8 or 12 bytes) as
+// the binary protocol sends them, as libmariadb wants them bound.
+MYSQL_TIME wire_time(std::uint8_t type, const std::string& bytes) {
+    MYSQL_TIME time{};
+    if (type == MYSQL_TYPE_TIME) {
+        time.time_type = MYSQL_TIMESTAMP_TIME;
+        if (bytes.size() >= 8) {
+            time.neg = bytes[0] != 0;
+            time.hour = little_endian(bytes, 1, 4) * 24 + static_cast<unsigned char>(bytes[5]);
+            time.minute = static_cast<unsigned char>(bytes[6]);
+            time.second = static_cast<unsigned char>(bytes[7]);
+        }
+        if (bytes.size() >= 12) time.second_part = little_endian(bytes, 8, 4);
+        return time;
+    }
+    time.time_type = type == MYSQL_TYPE_DATE ? MYSQL_TIMESTAMP_DATE : MYSQL_TIMESTAMP_DATETIME;
+    if (bytes.size() >= 4) {
+        time.year = little_endian(bytes, 0, 2);
+        time.month = static_cast<unsigned char>(bytes[2]);
+        time.day = static_cast<unsigned char>(bytes[3]);
+    }
+    if (bytes.size() >= 7) {
+        time.hour = static_cast<unsigned char>(bytes[4]);
+        time.minute = static_cast<unsigned char>(bytes[5]);
+        time.second = static_cast<unsigned char>(bytes[6]);
+    }
+    if (bytes.size() >= 11) time.second_part = little_endian(bytes, 7, 4);
+    return time;
+}
+
+}  // namespace
+
+MYSQL_STMT* ControlConnection::prepared(std::string_view sql, QueryResult& failure) {
+    for (const auto& [text, stmt] : statements_) {
+        if (text == sql) return stmt;
+    }
+    if (statements_.size() >= kMaxStatements) close_statements();
+    MYSQL_STMT* stmt = mysql_stmt_init(mysql_);
+    if (stmt == nullptr) {
+        failure = error_result(mysql_);
+        return nullptr;
+    }
+    if (mysql_stmt_prepare(stmt, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
+        failure = statement_error(stmt);
+        mysql_stmt_close(stmt);
+        return nullptr;
+    }
+    statements_.emplace_back(std::string(sql), stmt);
+    return stmt;
+}
+
+QueryResult ControlConnection::execute_bound(std::string_view sql, const std::vector<BoundParameter>& params) {
+    QueryResult result;
+    if (mysql_ == nullptr) return query(sql);  // the "not open" error
+    MYSQL_STMT* stmt = prepared(sql, result);
+    if (stmt == nullptr) return result;
+    if (mysql_stmt_param_count(stmt) != params.size()) {
+        result.error_code = 1210;  // ER_WRONG_ARGUMENTS, as the server would answer
+        result.sqlstate = "HY000";
+        result.message = "uniqgate: " + std::to_string(params.size()) + " values for " +
+                         std::to_string(mysql_stmt_param_count(stmt)) + " parameters";
+        return result;
+    }
+    std::vector<MYSQL_BIND> binds(params.size());
+    std::vector<MYSQL_TIME> times(params.size());
+    std::vector<unsigned long> lengths(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        MYSQL_BIND& bind = binds[i];
+        const BoundParameter& param = params[i];
+        if (!param.bytes) {
+            bind.buffer_type = MYSQL_TYPE_NULL;
+            continue;
+        }
+        bind.buffer_type = static_cast<enum_field_types>(param.type);
+        bind.is_unsigned = param.is_unsigned;
+        switch (param.type) {
+            case MYSQL_TYPE_DATE:
+            case MYSQL_TYPE_DATETIME:
+            case MYSQL_TYPE_TIMESTAMP:
+            case MYSQL_TYPE_TIME:
+                times[i] = wire_time(param.type, *param.bytes);
+                bind.buffer = &times[i];
+                bind.buffer_length = sizeof(MYSQL_TIME);
+                break;
+            case MYSQL_TYPE_VARCHAR:  // as Connector/J sends strings; libmariadb binds them as STRING
+            case MYSQL_TYPE_ENUM:
+            case MYSQL_TYPE_SET:
+                bind.buffer_type = MYSQL_TYPE_STRING;
+                [[fallthrough]];
+            default:  // integers and floats as their little-endian bytes; strings, decimals, blobs
+                lengths[i] = static_cast<unsigned long>(param.bytes->size());
+                bind.buffer = const_cast<char*>(param.bytes->data());
+                bind.buffer_length = lengths[i];
+                bind.length = &lengths[i];
+                break;
+        }
+    }
+    if (mysql_stmt_bind_param(stmt, binds.data()) != 0 || mysql_stmt_execute(stmt) != 0) return statement_error(stmt);
+    const my_bool update_max_length = 1;
+    mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max_length);
+    if (mysql_stmt_store_result(stmt) != 0) return statement_error(stmt);
+    MYSQL_RES* metadata = mysql_stmt_result_metadata(stmt);
+    if (metadata == nullptr) {
+        result.affected_rows = mysql_stmt_affected_rows(stmt);
+        result.ok = true;
+        return result;
+    }
+    std::unique_ptr<MYSQL_RES, FreeResult> fields(metadata);
+    const unsigned int columns = mysql_num_fields(metadata);
+    std::vector<MYSQL_BIND> out(columns);
+    std::vector<std::string> buffers(columns);
+    std::vector<unsigned long> out_lengths(columns);
+    std::vector<my_bool> nulls(columns);
+    for (unsigned int c = 0; c < columns; ++c) {
+        buffers[c].resize(mysql_fetch_field_direct(metadata, c)->max_length + 1);
+        out[c].buffer_type = MYSQL_TYPE_STRING;
+        out[c].buffer = buffers[c].data();
+        out[c].buffer_length = static_cast<unsigned long>(buffers[c].size());
+        out[c].length = &out_lengths[c];
+        out[c].is_null = &nulls[c];
+    }
+    if (mysql_stmt_bind_result(stmt, out.data()) != 0) return statement_error(stmt);
+    for (;;) {
+        const int fetched = mysql_stmt_fetch(stmt);
+        if (fetched == MYSQL_NO_DATA) break;
+        if (fetched != 0) {  // 1: an error; MYSQL_DATA_TRUNCATED cannot happen with max_length buffers
+            result = statement_error(stmt);
+            mysql_stmt_free_result(stmt);
+            return result;
+        }
+        SqlRow& row = result.rows.emplace_back();
+        for (unsigned int c = 0; c < columns; ++c) {
+            if (nulls[c]) {
+                row.emplace_back(std::nullopt);
+            } else {
+                row.emplace_back(std::string(buffers[c].data(), out_lengths[c]));
+            }
+        }
+    }
+    mysql_stmt_free_result(stmt);
     result.ok = true;
     return result;
 }

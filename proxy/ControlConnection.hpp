@@ -18,9 +18,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-struct st_mysql;  // MYSQL from <mysql.h>; kept out of this header
+struct st_mysql;       // MYSQL from <mysql.h>; kept out of this header
+struct st_mysql_stmt;  // MYSQL_STMT
 
 namespace uniqgate::proxy {
 
@@ -50,6 +52,15 @@ struct QueryResult {
     std::string describe_error() const;
 };
 
+// A parameter of a prepared statement as the binary protocol carries it: the
+// MYSQL_TYPE_* code, the unsigned flag and the value's bytes as on the wire
+// (integers little endian, temporals in their 0/4/7/8/11/12-byte form); nullopt: NULL.
+struct BoundParameter {
+    std::uint8_t type = 6;  // MYSQL_TYPE_NULL
+    bool is_unsigned = false;
+    std::optional<std::string> bytes;
+};
+
 class ControlConnection {
 public:
     // Connects to backend host:port (or unix_socket) as control.user with a 5 s connect
@@ -64,6 +75,11 @@ public:
 
     // Runs one statement (multi-statements are not enabled) and reads all its rows.
     QueryResult query(std::string_view sql);
+
+    // `sql` as a prepared statement (prepared once per connection and kept) executed with
+    // `params` bound, never written into the SQL; all rows read. Every column it selects
+    // must be a string (select CAST(... AS BINARY)): rows come back as text.
+    QueryResult execute_bound(std::string_view sql, const std::vector<BoundParameter>& params);
 
     // SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED: every statement then sees
     // the latest committed rows instead of a snapshot.
@@ -87,8 +103,12 @@ public:
 private:
     ControlConnection(st_mysql* mysql, std::string endpoint);
 
+    st_mysql_stmt* prepared(std::string_view sql, QueryResult& failure);
+    void close_statements() noexcept;
+
     st_mysql* mysql_ = nullptr;
     std::string endpoint_;
+    std::vector<std::pair<std::string, st_mysql_stmt*>> statements_;  // execute_bound's, by SQL
 };
 
 }  // namespace uniqgate::proxy

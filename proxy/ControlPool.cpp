@@ -11,15 +11,20 @@ ControlPool::ControlPool(const config::Config& config, std::size_t threads) : co
 ControlPool::~ControlPool() { pool_.join(); }
 
 // Runs on a pool thread: blocking calls are fine here.
-std::optional<QueryResult> ControlPool::run_blocking(const std::string& sql, const Dialect& dialect) {
+std::optional<QueryResult> ControlPool::run_blocking(const std::string& sql,
+                                                     const std::optional<std::vector<BoundParameter>>& params,
+                                                     const Dialect& dialect) {
     auto pooled = take(dialect);
     if (!pooled) return std::nullopt;
-    auto result = pooled->connection.query(sql);
+    const auto run = [&](ControlConnection& connection) {
+        return params ? connection.execute_bound(sql, *params) : connection.query(sql);
+    };
+    auto result = run(pooled->connection);
     // A connection-level failure (2006, 2013): drop the connection, try once more.
     if (!result.ok && result.error_code >= 2000 && result.error_code < 3000) {
         pooled = take(dialect);
         if (!pooled) return std::nullopt;
-        result = pooled->connection.query(sql);
+        result = run(pooled->connection);
     }
     give_back(std::move(*pooled));
     return result;

@@ -51,31 +51,44 @@ private:
 
     // Plain callbacks rather than a coroutine on the pool: GCC 12 mis-destroys the
     // by-value parameters of a coroutine that co_spawn moves across executors.
-    // `sql` must stay alive until the operation starts (it is copied then).
+    // `sql` and `params` must stay alive until the operation starts (they are copied then);
+    // `params` null: a plain query, otherwise a prepared statement with them bound.
     template <class Token>
-    auto async_read_committed(std::string_view sql, Dialect dialect, Token&& token) {
+    auto async_read_committed(std::string_view sql, const std::vector<BoundParameter>* params, Dialect dialect,
+                              Token&& token) {
         using Signature = void(std::optional<QueryResult>);
         return boost::asio::async_initiate<Token, Signature>(
-            [this](auto handler, std::string_view sql_view, Dialect settings) {
+            [this](auto handler, std::string_view sql_view, const std::vector<BoundParameter>* bound,
+                   Dialect settings) {
                 auto home = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+                std::optional<std::vector<BoundParameter>> values;
+                if (bound != nullptr) values = *bound;
                 boost::asio::post(pool_, [this, handler = std::move(handler), home = std::move(home),
-                                          query = std::string(sql_view), settings]() mutable {
-                    auto result = run_blocking(query, settings);
+                                          query = std::string(sql_view), values = std::move(values),
+                                          settings]() mutable {
+                    auto result = run_blocking(query, values, settings);
                     auto executor = home.get_executor();
                     boost::asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
                         std::move(handler)(std::move(result));
                     });
                 });
             },
-            token, sql, dialect);
+            token, sql, params, dialect);
     }
-    std::optional<QueryResult> run_blocking(const std::string& sql, const Dialect& dialect);
+    std::optional<QueryResult> run_blocking(const std::string& sql,
+                                            const std::optional<std::vector<BoundParameter>>& params,
+                                            const Dialect& dialect);
 
 public:
     // nullopt when no control connection can be made (logged; callers fall back).
     // The blocking query runs on the pool; the caller resumes on its own executor.
     boost::asio::awaitable<std::optional<QueryResult>> read_committed(std::string_view sql, Dialect dialect) {
-        return async_read_committed(sql, dialect, boost::asio::use_awaitable);
+        return async_read_committed(sql, nullptr, dialect, boost::asio::use_awaitable);
+    }
+    // The same as a prepared statement with `params` bound (ControlConnection::execute_bound).
+    boost::asio::awaitable<std::optional<QueryResult>> read_committed(std::string_view sql, Dialect dialect,
+                                                                      const std::vector<BoundParameter>& params) {
+        return async_read_committed(sql, &params, dialect, boost::asio::use_awaitable);
     }
 
 private:

@@ -130,6 +130,7 @@ private:
     asio::awaitable<bool> read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
                                           std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure);
     [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
+    [[nodiscard]] std::vector<BoundParameter> bound_parameters(const std::vector<std::uint32_t>& indexes) const;
     void forget_own_statements() noexcept;
     asio::awaitable<bool> find_live(KeyCheck& check, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                     protocol::ErrPacket& failure);

@@ -318,6 +318,19 @@ const rules::RulePlan* Session::bound_rule_plan(const rules::RulePlan& rendered)
     return nullptr;
 }
 
+// The execute's parameters `indexes` for the control connection's libmariadb.
+std::vector<BoundParameter> Session::bound_parameters(const std::vector<std::uint32_t>& indexes) const {
+    std::vector<BoundParameter> out;
+    for (const std::uint32_t index : indexes) {
+        auto& param = out.emplace_back();
+        if (!bound_execute_ || index >= bound_execute_->types.size() || index >= bound_execute_->values.size()) continue;
+        param.type = bound_execute_->types[index].type;
+        param.is_unsigned = bound_execute_->types[index].is_unsigned();
+        param.bytes = bound_execute_->values[index];
+    }
+    return out;
+}
+
 // One of the proxy's own reads, prepared once on the backend connection and executed
 // with the client's parameters `parameters` (indexes into bound_execute_) bound as
 // the client bound them. Returns false when the connection failed; an SQL error lands

@@ -217,17 +217,30 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
                                                         const rules::TableSchema& schema,
                                                         protocol::ErrPacket& failure) {
     const bool no_backslash = rule_context().no_backslash_escapes;
-    const auto by_key =
-        tagged_live_rows_query(*check.rule, check.conditions, schema, plan.schema, plan.table, no_backslash, "");
+    // An execute's values are bound as parameters (`bound`), anything else is read as text.
+    const bool bound = !check.bound_conditions.empty();
+    std::vector<std::uint32_t> parameters;
+    for (const auto& part : check.bound_parameters) parameters.insert(parameters.end(), part.begin(), part.end());
+    const auto by_key = tagged_live_rows_query(*check.rule, bound ? check.bound_conditions : check.conditions, schema,
+                                               plan.schema, plan.table, no_backslash, "", bound);
+    const auto read_by_key = [&](const std::string& sql, std::vector<protocol::TextRow>& into) {
+        return bound ? read_rows_bound(sql, parameters, into, failure) : read_rows(sql, into, failure);
+    };
     std::optional<QueryResult> committed;
     if (context_.control && !schema.primary_key.empty()) {
-        committed = co_await context_.control->read_committed(by_key, Dialect{charset_name_, no_backslash});
+        const Dialect dialect{charset_name_, no_backslash};
+        if (bound) {
+            const auto values = bound_parameters(parameters);
+            committed = co_await context_.control->read_committed(by_key, dialect, values);
+        } else {
+            committed = co_await context_.control->read_committed(by_key, dialect);
+        }
     }
     std::vector<protocol::TextRow> rows;
     if (!committed) {
         // No control connection (or no primary key): a locking read by key, which
         // sees the latest rows but may take gap locks.
-        const bool alive = co_await read_rows(by_key + " LOCK IN SHARE MODE", rows, failure);
+        const bool alive = co_await read_by_key(by_key + " LOCK IN SHARE MODE", rows);
         mark_tagged(rows, check.exclude, check.found, check.holders);
         co_return alive;
     }
@@ -235,17 +248,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
         failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
         co_return true;
     }
-    const bool bound = !check.bound_conditions.empty();
-    std::vector<std::uint32_t> parameters;
-    for (const auto& part : check.bound_parameters) parameters.insert(parameters.end(), part.begin(), part.end());
-    bool own_read = false;
-    if (bound) {
-        const auto bound_by_key = tagged_live_rows_query(*check.rule, check.bound_conditions, schema, plan.schema,
-                                                         plan.table, no_backslash, "", true);
-        own_read = co_await read_rows_bound(bound_by_key, parameters, rows, failure);
-    } else {
-        own_read = co_await read_rows(by_key, rows, failure);
-    }
+    const bool own_read = co_await read_by_key(by_key, rows);
     if (!own_read || failure.error_code != 0) co_return own_read;
     std::map<PrimaryKey, std::size_t> candidates;
     collect_candidates(committed->rows, check.exclude, candidates);

@@ -73,6 +73,58 @@ TEST(ControlConnection, SetReadCommittedChangesTheSessionIsolation) {
     EXPECT_EQ(result.rows.at(0).at(0), "READ-COMMITTED");
 }
 
+// The wire form of a binary-protocol value, little endian.
+std::string wire(std::initializer_list<int> bytes) {
+    std::string out;
+    for (const int b : bytes) out += static_cast<char>(b);
+    return out;
+}
+
+TEST(ControlConnection, ExecuteBoundTakesValuesAsTheBinaryProtocolCarriesThem) {
+    auto conn = ControlConnection::connect(Sandbox::get().config());
+    using proxy::BoundParameter;
+    const std::vector<BoundParameter> params = {
+        {253, false, std::string("it's \\ a\0b", 10)},                   // VAR_STRING, quotes and a NUL
+        {8, false, wire({0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})},  // LONGLONG -2
+        {8, true, wire({0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})},   // unsigned: 2^64 - 2
+        {12, false, wire({0xea, 0x07, 11, 25, 18, 30, 5})},                 // DATETIME 2026-11-25 18:30:05
+        {10, false, wire({0xea, 0x07, 2, 28})},                             // DATE
+        {11, false, wire({1, 1, 0, 0, 0, 2, 3, 4})},                        // TIME -26:03:04
+        {5, false, wire({0, 0, 0, 0, 0, 0, 0xf8, 0x3f})},                   // DOUBLE 1.5
+        {246, false, std::string("-12.50")},                                // NEWDECIMAL
+        {253, false, std::nullopt},                                         // NULL
+        {15, false, std::string("varchar")},                                // VARCHAR, as Connector/J sends strings
+        {252, false, std::string("blob\xff")},                             // BLOB
+    };
+    const std::string sql =
+        "SELECT CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY), "
+        "CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY), "
+        "CAST(? AS BINARY)";
+    for (int round = 0; round < 2; ++round) {  // the second time from the connection's prepared statements
+        const auto result = conn.execute_bound(sql, params);
+        ASSERT_TRUE(result.ok) << describe(result);
+        ASSERT_EQ(result.rows.size(), 1U);
+        const auto& row = result.rows.front();
+        ASSERT_EQ(row.size(), 11U);
+        EXPECT_EQ(row[0], std::string("it's \\ a\0b", 10));
+        EXPECT_EQ(row[1], "-2");
+        EXPECT_EQ(row[2], "18446744073709551614");
+        EXPECT_EQ(row[3], "2026-11-25 18:30:05");
+        EXPECT_EQ(row[4], "2026-02-28");
+        EXPECT_EQ(row[5], "-26:03:04");
+        EXPECT_EQ(row[6], "1.5");
+        EXPECT_EQ(row[7], "-12.50");
+        EXPECT_FALSE(row[8].has_value());
+        EXPECT_EQ(row[9], "varchar");
+        EXPECT_EQ(row[10], "blob\xff");
+    }
+    const auto wrong = conn.execute_bound("SELECT ?", {});
+    EXPECT_FALSE(wrong.ok) << "one parameter, no value";
+    const auto bad = conn.execute_bound("SELEC ?", params);
+    EXPECT_FALSE(bad.ok);
+    EXPECT_EQ(bad.error_code, 1064U) << describe(bad);
+}
+
 TEST(ControlConnection, IsMoveOnly) {
     auto first = ControlConnection::connect(Sandbox::get().config());
     ControlConnection second = std::move(first);
