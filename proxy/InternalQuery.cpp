@@ -35,14 +35,12 @@ protocol::OkPacket terminator_status(const protocol::Bytes& payload, protocol::C
 // are all strings (see protocol::decode_binary_string_row).
 asio::awaitable<bool> read_result_set(Connection& backend, FrameBuffer& buffer, protocol::Capabilities caps,
                                       std::uint64_t columns, StatementOutcome& outcome, error_code& ec,
-                                      bool binary_rows = false) {
-    for (std::uint64_t i = 0; i < columns; ++i) {  // column definitions: not needed
-        co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
+                                      bool binary_rows = false, bool keep = false) {
+    const std::uint64_t definitions = columns + ((caps & protocol::cap::deprecate_eof) ? 0 : 1);
+    for (std::uint64_t i = 0; i < definitions; ++i) {  // column definitions (and their EOF)
+        auto definition = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
         if (ec) co_return false;
-    }
-    if (!(caps & protocol::cap::deprecate_eof)) {
-        co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
-        if (ec) co_return false;
+        if (keep) outcome.result_packets.push_back(std::move(definition.payload));
     }
     for (;;) {
         auto packet = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
@@ -61,6 +59,7 @@ asio::awaitable<bool> read_result_set(Connection& backend, FrameBuffer& buffer, 
                                : protocol::decode_text_row(packet.payload, static_cast<std::size_t>(columns));
         if (!row) co_return false;
         outcome.rows.push_back(std::move(row.value()));
+        if (keep) outcome.result_packets.push_back(std::move(packet.payload));
     }
 }
 
@@ -81,7 +80,8 @@ constexpr std::uint16_t kMultiStatementsOn = 0;
 constexpr std::uint16_t kMultiStatementsOff = 1;
 
 asio::awaitable<std::vector<StatementOutcome>> read_query_responses(Connection& backend, FrameBuffer& buffer,
-                                                                   protocol::Capabilities caps, error_code& ec) {
+                                                                   protocol::Capabilities caps, error_code& ec,
+                                                                   bool keep_result_sets = false) {
     std::vector<StatementOutcome> outcomes;
     for (;;) {
         auto first = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
@@ -107,7 +107,11 @@ asio::awaitable<std::vector<StatementOutcome>> read_query_responses(Connection& 
         } else {
             auto columns = protocol::decode_column_count(first.payload);
             bool read_ok = false;
-            if (columns) read_ok = co_await read_result_set(backend, buffer, caps, columns.value(), outcome, ec);
+            if (keep_result_sets) outcome.result_packets.push_back(first.payload);
+            if (columns) {
+                read_ok = co_await read_result_set(backend, buffer, caps, columns.value(), outcome, ec, false,
+                                                   keep_result_sets);
+            }
             if (!read_ok) {
                 if (!ec) ec = make_error_code(asio::error::invalid_argument);
                 co_return outcomes;
@@ -186,9 +190,11 @@ asio::awaitable<StatementOutcome> run_internal_execute(Connection& backend, Fram
 asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,
                                                                       protocol::Capabilities caps,
                                                                       std::string_view sql, bool& switched_on,
-                                                                      error_code& ec) {
+                                                                      error_code& ec, bool keep_result_sets) {
     if ((caps & protocol::cap::multi_statements) || switched_on) {
-        auto outcomes = co_await run_internal_query(backend, buffer, caps, sql, ec);
+        co_await write_packet(backend, protocol::encode_query(sql), 0, ec);
+        if (ec) co_return std::vector<StatementOutcome>{};
+        auto outcomes = co_await read_query_responses(backend, buffer, caps, ec, keep_result_sets);
         co_return outcomes;
     }
     // The client did not enable multi-statements (most drivers do not): switch them
@@ -205,7 +211,7 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connectio
     const bool enabled = co_await read_set_option_response(backend, buffer, ec);
     if (ec) co_return outcomes;
     switched_on = enabled;
-    outcomes = co_await read_query_responses(backend, buffer, caps, ec);
+    outcomes = co_await read_query_responses(backend, buffer, caps, ec, keep_result_sets);
     if (!ec && !enabled) ec = make_error_code(asio::error::operation_not_supported);
     co_return outcomes;
 }

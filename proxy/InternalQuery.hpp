@@ -21,6 +21,9 @@ struct StatementOutcome {
     protocol::ErrPacket error{};
     protocol::OkPacket ok{};  // the OK, or a result set's terminator (status flags, warnings)
     std::vector<protocol::TextRow> rows{};
+    // With `keep_result_sets`: a result set's packets as the server sent them, the column
+    // count, the definitions (and their EOF) and the rows; not the terminator.
+    std::vector<protocol::Bytes> result_packets{};
 };
 
 // Sends `sql` as COM_QUERY and reads the whole response. `ec` is set when the
@@ -39,7 +42,7 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_query(Connection& ba
 asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,
                                                                       protocol::Capabilities caps,
                                                                       std::string_view sql, bool& switched_on,
-                                                                      error_code& ec);
+                                                                      error_code& ec, bool keep_result_sets = false);
 
 // The proxy's own prepared statements (values bound, never pasted into SQL text):
 // COM_STMT_PREPARE answered with the statement's id and parameter count, or the

@@ -168,7 +168,8 @@ private:
     asio::awaitable<bool> refresh_status_if_uncertain();
     asio::awaitable<void> back_off(int attempt);
     // A multi-statement of the proxy's own (InternalQuery.hpp, run_internal_statements).
-    asio::awaitable<std::vector<StatementOutcome>> run_statements(std::string_view sql, error_code& ec);
+    asio::awaitable<std::vector<StatementOutcome>> run_statements(std::string_view sql, error_code& ec,
+                                                                  bool keep_result_sets = false);
     // Before relaying a client COM_QUERY: multi-statements the proxy switched on go off
     // again if the query has a statement separator (the server must parse it as the
     // client asked). Returns false if the connection failed.
@@ -181,6 +182,7 @@ private:
                                                         bool own_transaction, int attempt,
                                                         const std::vector<const config::Rule*>& dedup_rule_of_step);
     asio::awaitable<bool> send_wrapped_ok(const protocol::OkPacket& client_ok, std::uint16_t final_status);
+    asio::awaitable<bool> send_wrapped_result(const StatementOutcome& client_step, std::uint16_t final_status);
     asio::awaitable<bool> answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule);
     asio::awaitable<bool> enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,
                                                const rules::TableSchema& schema);

@@ -57,10 +57,12 @@ bool Session::client_enabled_multi_statements() const noexcept {
     return client_multi_statements_.value_or((client_caps_ & protocol::cap::multi_statements) != 0);
 }
 
-asio::awaitable<std::vector<StatementOutcome>> Session::run_statements(std::string_view sql, error_code& ec) {
+asio::awaitable<std::vector<StatementOutcome>> Session::run_statements(std::string_view sql, error_code& ec,
+                                                                      bool keep_result_sets) {
     protocol::Capabilities caps = client_caps_ & ~protocol::cap::multi_statements;
     if (client_enabled_multi_statements()) caps |= protocol::cap::multi_statements;
-    auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, caps, sql, multi_statements_switched_on_, ec);
+    auto outcomes = co_await run_internal_statements(backend_, backend_buffer_, caps, sql, multi_statements_switched_on_,
+                                                     ec, keep_result_sets);
     co_return outcomes;
 }
 
@@ -121,11 +123,18 @@ asio::awaitable<Session::WrappedResult> Session::finish_wrapped_write(
     bool own_transaction, int attempt, const std::vector<const config::Rule*>& dedup_rule_of_step) {
     error_code ec;
     const std::string wrapped = join_statements(statements);
-    auto outcomes = co_await run_statements(wrapped, ec);
+    auto outcomes = co_await run_statements(wrapped, ec, true);  // the client's INSERT ... RETURNING has rows
     if (ec || outcomes.empty()) co_return WrappedResult::lost;
     if (!outcomes.back().is_error) {
         if (outcomes.size() != statements.size()) co_return WrappedResult::lost;
-        const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+        const auto& client_outcome = outcomes[client_step];
+        const std::uint16_t final_status = outcomes.back().ok.status_flags;
+        bool sent = false;
+        if (client_outcome.result_packets.empty()) {
+            sent = co_await send_wrapped_ok(client_outcome.ok, final_status);
+        } else {
+            sent = co_await send_wrapped_result(client_outcome, final_status);
+        }
         co_return sent ? WrappedResult::answered : WrappedResult::lost;
     }
     const std::size_t failed_step = outcomes.size() - 1;
@@ -148,6 +157,28 @@ asio::awaitable<bool> Session::send_wrapped_ok(const protocol::OkPacket& client_
     tracker_.set_status_flags(answer.status_flags);
     error_code ec;
     co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
+    co_return !ec;
+}
+
+// Answers a wrapped write that went through with the client statement's own result
+// set (INSERT ... RETURNING): its packets as the server sent them, the terminator
+// carrying the status after the last wrapped statement.
+asio::awaitable<bool> Session::send_wrapped_result(const StatementOutcome& client_step, std::uint16_t final_status) {
+    protocol::Bytes framed;
+    std::uint8_t sequence_id = 1;
+    for (const auto& payload : client_step.result_packets) protocol::append_packet(framed, payload, sequence_id);
+    const auto status = answer_for(client_step.ok, final_status).status_flags;
+    if (client_caps_ & protocol::cap::deprecate_eof) {
+        auto terminator = client_step.ok;
+        terminator.header = protocol::header::eof;
+        terminator.status_flags = status;
+        protocol::append_packet(framed, protocol::encode_ok(terminator, client_caps_), sequence_id);
+    } else {
+        protocol::append_packet(framed, protocol::encode_eof({client_step.ok.warnings, status}), sequence_id);
+    }
+    tracker_.set_status_flags(status);
+    error_code ec;
+    co_await client_.write_all(asio::buffer(framed), ec);
     co_return !ec;
 }
 

@@ -302,9 +302,13 @@ Session::Decision Session::decide_dedup(Decision decision, const rules::TableSch
                 return refuse("INSERT ... ON DUPLICATE KEY UPDATE without a primary key");
             }
             if (upsert && !plan.insert.row_alias.empty()) return refuse("INSERT ... AS <row alias> ON DUPLICATE KEY UPDATE");
-            if (!plan.insert.returning.empty()) return refuse("INSERT ... RETURNING");
             const bool row_by_row =
                 upsert || plan.insert.ignore || dedup_rule->on_duplicate != config::OnDuplicate::error;
+            // The plain wrapped write answers with the INSERT's own result set; the row-by-row
+            // paths rewrite the INSERT, whose rows would then not be the client's.
+            if (row_by_row && !plan.insert.returning.empty()) {
+                return refuse("INSERT IGNORE, ON DUPLICATE KEY UPDATE or on_duplicate ignore/update with RETURNING");
+            }
             if (row_by_row && claiming_rules > 1) return refuse("INSERT IGNORE or on_duplicate ignore/update with several dedup rules");
             decision.verdict = Verdict::dedup_insert;
             return decision;

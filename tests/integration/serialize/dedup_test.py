@@ -882,7 +882,6 @@ def scenario_explicit_transactions_savepoint(s: Scenario):
 def refused_statements(t):
     n = t.name
     return [
-        ("INSERT ... RETURNING", f"INSERT INTO {n} (name, model) VALUES ('rf_new', 'm') RETURNING id", "RETURNING"),
         ("INSERT IGNORE ... RETURNING", f"INSERT IGNORE INTO {n} (name, model) VALUES ('rf_new', 'm') RETURNING id, name",
          "RETURNING"),
         ("REPLACE ... RETURNING", f"REPLACE INTO {n} (name, model, price) VALUES ('rf_a', 'm', 9) RETURNING id",
@@ -908,8 +907,8 @@ def expect_refused(s, conn, t, label, sql, what):
 
 
 def scenario_unsupported_refused(s: Scenario):
-    """INSERT / REPLACE ... RETURNING, a REPLACE repeating a key or replacing through another unique index:
-    1235 naming the rule, nothing changed."""
+    """INSERT IGNORE / REPLACE ... RETURNING, a REPLACE repeating a key or replacing through another
+    unique index: 1235 naming the rule, nothing changed."""
     s.skip_unless_uniqgate("the refusal is uniqgate's (MariaDB runs these statements)")
     t = s.table("t")
     tp = s.table("pass", rule="product_passthrough")
@@ -939,8 +938,8 @@ def scenario_unsupported_refused(s: Scenario):
         # refused inside a transaction: the transaction goes on, the earlier insert commits
         expect_ok(s, "BEGIN", try_execute(c, "BEGIN"), affected=None)
         expect_ok(s, "INSERT rf_b in the transaction", try_execute(c, *insert_sql(t, "rf_b", "m")))
-        expect_refused(s, c, t, "INSERT ... RETURNING in a transaction",
-                       f"INSERT INTO {t.name} (name, model) VALUES ('rf_c', 'm') RETURNING id", "RETURNING")
+        expect_refused(s, c, t, "INSERT IGNORE ... RETURNING in a transaction",
+                       f"INSERT IGNORE INTO {t.name} (name, model) VALUES ('rf_c', 'm') RETURNING id", "RETURNING")
         s.check(in_transaction(c) == 1, "the refusal ended the client's transaction")
         expect_ok(s, "COMMIT", try_execute(c, "COMMIT"), affected=None)
         # the same statements on a table without a rule are MariaDB's business

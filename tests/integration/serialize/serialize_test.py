@@ -9,6 +9,7 @@ uniqgate (default), reference or direct (see serial_lib.py). Exit 0 = pass, 1 = 
 """
 import collections
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -1183,6 +1184,51 @@ def scenario_replace(s: Scenario):
                                          ("rp_dead", "m")], expect_live=len(keys) + 5)
 
 
+# ------------------------------------------------------------------ 15d. INSERT ... RETURNING
+
+def scenario_insert_returning(s: Scenario):
+    """MariaDB's INSERT ... RETURNING answers with the inserted rows, a duplicate with 1062."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    c = connect(port)
+    n = t.name
+    try:
+        with c.cursor() as cur:
+            cur.execute(f"INSERT INTO {n} (id, name, model, price) VALUES (7, 'rt_a', 'm', 1) RETURNING id, name, price")
+            s.check(cur.fetchall() == ((7, "rt_a", 1),), "single row: the inserted row comes back")
+            cur.execute(f"INSERT INTO {n} (name, model, price) VALUES ('rt_b', 'm', 2), ('rt_c', 'm', 3) "
+                        "RETURNING name, price * 10 AS ten")
+            s.check(cur.fetchall() == (("rt_b", 20), ("rt_c", 30)), "two rows, an expression")
+            s.check(scalar_on(cur, "SELECT @@in_transaction") == 0, "autocommit: no transaction left open")
+        res, e = try_execute(c, f"INSERT INTO {n} (name, model) VALUES ('RT_A ', 'm') RETURNING id")
+        s.check(e is not None and err_code(e) == 1062, f"a live key with RETURNING: {e or res}, expected 1062")
+        with c.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute(f"INSERT INTO {n} (name, model) VALUES ('rt_d', 'm') RETURNING name")
+            s.check(cur.fetchall() == (("rt_d",),), "in a transaction")
+            s.check(scalar_on(cur, "SELECT @@in_transaction") == 1, "the client's transaction goes on")
+            cur.execute("ROLLBACK")
+            cur.execute(f"INSERT INTO {n} (name, model) VALUES ('rt_d', 'm') RETURNING name")
+            s.check(cur.fetchall() == (("rt_d",),), "the rolled-back key inserts again")
+            cur.execute("SELECT 1")
+            s.check(cur.fetchall() == ((1,),), "the connection goes on")
+    finally:
+        close_quietly(c)
+    # libmariadb (the mariadb CLI) negotiates CLIENT_DEPRECATE_EOF: the rows end with an OK packet
+    cli = subprocess.run(["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{port}", "-uapp", "-papp_pw", "shop", "-N",
+                          "-B", "-e", f"INSERT INTO {n} (name, model) VALUES ('rt_e', 'm') RETURNING name; "
+                          "SELECT @@in_transaction"], capture_output=True, text=True, timeout=30)
+    s.check(cli.returncode == 0 and cli.stdout.split() == ["rt_e", "0"],
+            f"mariadb CLI: exit {cli.returncode}, {cli.stdout!r} {cli.stderr!r}, expected rt_e then 0")
+    s.check_table(t, expect_keys=[("rt_a", "m"), ("rt_b", "m"), ("rt_c", "m"), ("rt_d", "m"), ("rt_e", "m")],
+                  expect_live=5)
+
+
+def scalar_on(cur, sql):
+    cur.execute(sql)
+    return cur.fetchone()[0]
+
+
 # ------------------------------------------------------------------ main
 
 SCENARIOS = {
@@ -1203,6 +1249,7 @@ SCENARIOS = {
     "client_insert_ignore": scenario_client_insert_ignore,
     "on_duplicate_key_update": scenario_on_duplicate_key_update,
     "replace": scenario_replace,
+    "insert_returning": scenario_insert_returning,
     "last_insert_id": scenario_last_insert_id,
     "observe_mode": scenario_observe_mode,
     "three_proxies_mysql_locks": scenario_three_proxies_mysql_locks,
