@@ -176,6 +176,7 @@ private:
     asio::awaitable<bool> keep_client_query_single(std::string_view sql);
     [[nodiscard]] bool client_enabled_multi_statements() const noexcept;
     asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
+    asio::awaitable<bool> undo_and_answer(bool own_transaction, bool to_savepoint, const protocol::ErrPacket& error);
     enum class WrappedResult { answered, retry, lost };
     asio::awaitable<WrappedResult> finish_wrapped_write(const std::vector<std::string>& statements,
                                                         std::size_t client_step, std::size_t savepoint_from_step,

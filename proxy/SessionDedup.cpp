@@ -114,6 +114,15 @@ asio::awaitable<bool> Session::undo_wrapped_write(bool own_transaction, bool to_
     co_return true;
 }
 
+// Undoes a failed wrapped write (see undo_wrapped_write) and answers the client `error`.
+asio::awaitable<bool> Session::undo_and_answer(bool own_transaction, bool to_savepoint,
+                                               const protocol::ErrPacket& error) {
+    const bool undone = co_await undo_wrapped_write(own_transaction, to_savepoint);
+    if (!undone) co_return false;
+    const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+    co_return sent;
+}
+
 // Runs a wrapped write and answers the client: the client statement's own OK, or
 // the failure (after undoing the proxy's part: the whole transaction it opened, or
 // its savepoint when the failing step is `savepoint_from_step` or later). A deadlock
@@ -352,13 +361,12 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
         }
         if (!complete) {
             // The key's holder is a row of this same statement: a batch that repeats a key.
-            const bool undone = co_await undo_wrapped_write(own_transaction, true);
-            if (!undone) co_return false;
-            const bool sent = co_await send_error(
-                mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+            const protocol::ErrPacket refusal{
+                mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
                 "uniqgate: an INSERT ... ON DUPLICATE KEY UPDATE whose rows repeat a key of rule '" + rule.rule->name +
-                    "' (mode dedup) is not supported; send the rows separately");
-            co_return sent;
+                    "' (mode dedup) is not supported; send the rows separately"};
+            const bool answered = co_await undo_and_answer(own_transaction, true, refusal);
+            co_return answered;
         }
     }
     std::vector<std::string> after;
@@ -391,12 +399,11 @@ asio::awaitable<bool> Session::upsert_into_holders(const std::string& sql, const
         auto statement = upsert_into_live_row(sql, plan, schema, row, holders[row], context.no_backslash_escapes,
                                               context.lex_options());
         if (statement.empty()) {
-            const bool undone = co_await undo_wrapped_write(own_transaction, true);
-            if (!undone) co_return false;
-            const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
-                                                  "uniqgate: cannot read the values of row " + std::to_string(row + 1) +
-                                                      " (rule '" + rule.name + "')");
-            co_return sent;
+            const protocol::ErrPacket refusal{
+                mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
+                "uniqgate: cannot read the values of row " + std::to_string(row + 1) + " (rule '" + rule.name + "')"};
+            const bool answered = co_await undo_and_answer(own_transaction, true, refusal);
+            co_return answered;
         }
         statements.push_back(std::move(statement));
     }

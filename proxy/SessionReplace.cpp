@@ -93,10 +93,8 @@ asio::awaitable<bool> Session::enforce_replace(const std::string& sql, const rul
     if (outcomes.back().is_error || outcomes.size() != statements.size()) {
         if (!outcomes.back().is_error) co_return false;
         const auto error = outcomes.back().error;
-        const bool undone = co_await undo_wrapped_write(own_transaction, outcomes.size() > 1);
-        if (!undone) co_return false;
-        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
-        co_return sent;
+        const bool answered = co_await undo_and_answer(own_transaction, outcomes.size() > 1, error);
+        co_return answered;
     }
     auto answer = outcomes[2].ok;
     answer.affected_rows += outcomes[1].ok.affected_rows;
@@ -239,10 +237,8 @@ asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, con
             if (ec || committed.empty()) co_return false;
             if (committed.front().is_error) {
                 const auto error = committed.front().error;
-                const bool undone = co_await undo_wrapped_write(own_transaction, true);
-                if (!undone) co_return false;
-                const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
-                co_return sent;
+                const bool answered = co_await undo_and_answer(own_transaction, true, error);
+                co_return answered;
             }
             final_status = committed.front().ok.status_flags;
         }

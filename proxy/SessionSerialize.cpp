@@ -470,10 +470,8 @@ asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const r
     if (locked.back().is_error || locked.size() != 2) {
         if (!locked.back().is_error) co_return false;
         const auto error = locked.back().error;
-        const bool undone = co_await undo_wrapped_write(own_transaction, false);
-        if (!undone) co_return false;
-        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
-        co_return sent;
+        const bool answered = co_await undo_and_answer(own_transaction, false, error);
+        co_return answered;
     }
     const auto& still_live = locked.back().rows;
     for (const auto& gone : distinct) {
@@ -485,13 +483,12 @@ asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const r
             ++rows_on_it;
         }
         if (rows_on_it > 1) {
-            const bool undone = co_await undo_wrapped_write(own_transaction, true);
-            if (!undone) co_return false;
-            const bool sent = co_await send_error(
-                mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+            const protocol::ErrPacket refusal{
+                mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
                 "uniqgate: an INSERT ... ON DUPLICATE KEY UPDATE whose rows repeat a key of rule '" + rule.name +
-                    "' is not supported; send the rows separately");
-            co_return sent;
+                    "' is not supported; send the rows separately"};
+            const bool answered = co_await undo_and_answer(own_transaction, true, refusal);
+            co_return answered;
         }
     }
     deadlock_to_retry_ = false;

@@ -1042,6 +1042,29 @@ def scenario_insert_select_rejected(s: Scenario):
     s.check_table(t, expect_keys=[("is1", "m")], expect_live=1)
 
 
+def same_keys_at_once(s: Scenario, port, keys, sql, label, clients=12, statements=40) -> Tally:
+    """`clients` connections each run `sql` (name, model, price) `statements` times on keys drawn at
+    random from `keys`, all at once; returns what they were told."""
+    tally = Tally()
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed + i)
+        conn = connect(port)
+        try:
+            barrier.wait()
+            for n in range(statements):
+                if time.monotonic() > deadline:
+                    break
+                name, model = rnd.choice(keys)
+                res, e = try_execute(conn, sql, (name, model, n))
+                tally.stmt(ok=e is None, code=None if e is None else err_code(e))
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(clients, worker, 40, label)
+    return tally
+
+
 # ------------------------------------------------------------------ 15b. the client's INSERT ... ON DUPLICATE KEY UPDATE
 
 def scenario_on_duplicate_key_update(s: Scenario):
@@ -1085,24 +1108,8 @@ def scenario_on_duplicate_key_update(s: Scenario):
     s.check(prices == {"ku_a": 12, "ku_b": 21, "ku_c": 40, "ku_d": 6, "ku_dead": 5},
             f"live rows after the upserts: {prices}")
     keys = [(f"ku_h{i}", "m") for i in range(20)]
-
-    def worker(i, barrier, deadline):
-        rnd = random.Random(s.seed + i)
-        conn = connect(port)
-        try:
-            barrier.wait()
-            for n in range(40):
-                if time.monotonic() > deadline:
-                    break
-                name, model = rnd.choice(keys)
-                res, e = try_execute(conn, f"INSERT INTO {t.name} (name, model, price) VALUES (%s, %s, %s) {odku}",
-                                     (name, model, n))
-                tally.stmt(ok=e is None, code=None if e is None else err_code(e))
-        finally:
-            close_quietly(conn)
-
-    tally = Tally()
-    s.run_clients(12, worker, 40, "concurrent upserts")
+    tally = same_keys_at_once(s, port, keys, f"INSERT INTO {t.name} (name, model, price) VALUES (%s, %s, %s) {odku}",
+                              "concurrent upserts")
     s.check_tally(tally, set(), "concurrent upserts")
     s.check_table(t, expect_keys=keys + [("ku_a", "m")], expect_live=len(keys) + 5)
 
@@ -1159,24 +1166,8 @@ def scenario_replace(s: Scenario):
     s.check(scalar(s.admin, f"SELECT COUNT(*) FROM {t.qualified} WHERE id IN (1, 2)") == 0,
             "the replaced rows 1 and 2 are still there")
     keys = [(f"rp_h{i}", "m") for i in range(20)]
-
-    def worker(i, barrier, deadline):
-        rnd = random.Random(s.seed + i)
-        conn = connect(port)
-        try:
-            barrier.wait()
-            for k in range(40):
-                if time.monotonic() > deadline:
-                    break
-                name, model = rnd.choice(keys)
-                res, e = try_execute(conn, f"REPLACE INTO {t.name} (name, model, price) VALUES (%s, %s, %s)",
-                                     (name, model, k))
-                tally.stmt(ok=e is None, code=None if e is None else err_code(e))
-        finally:
-            close_quietly(conn)
-
-    tally = Tally()
-    s.run_clients(12, worker, 40, "concurrent REPLACEs")
+    tally = same_keys_at_once(s, port, keys, f"REPLACE INTO {t.name} (name, model, price) VALUES (%s, %s, %s)",
+                              "concurrent REPLACEs")
     # A real unique index answers some of these REPLACEs with deadlocks; uniqgate retries the
     # transactions it opens itself, so its clients see none.
     s.check_tally(tally, {1213} if TARGET == "reference" else set(), "concurrent REPLACEs")

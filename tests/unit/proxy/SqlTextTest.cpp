@@ -52,20 +52,37 @@ TEST(SchemaCache, ClearForgetsEveryTable) {
     EXPECT_EQ(cache.find("shop", "product"), nullptr);
 }
 
-TEST(SqlText, CheckQueryCopiesLiteralsVerbatimAndTagsRows) {
+config::Rule product_rule() {
     config::Rule rule;
     rule.name = "product_name_model";
     rule.table = {"shop", "product"};
     rule.key = {"name", "model"};
     rule.soft_delete = {"delete_status", std::string("0")};
-    rules::RuleSet rule_set({rule});
+    return rule;
+}
+
+// The plan of `sql` on shop.product with product_rule() (the plan points into rule_set).
+struct ProductWrite {
+    rules::RuleSet rule_set{{product_rule()}};
+    rules::WritePlan plan;
+
+    ProductWrite(const std::string& sql, const rules::TableSchema& schema) {
+        rules::SessionContext session;
+        session.current_database = "shop";
+        const auto classification = rule_set.classify(sql, session);
+        EXPECT_TRUE(classification.involves_rule()) << sql;
+        plan = rules::analyse_write(sql, classification, rule_set, session, &schema);
+    }
+};
+
+TEST(SqlText, CheckQueryCopiesLiteralsVerbatimAndTagsRows) {
+    const auto rule = product_rule();
     const auto schema = product_schema();
     rules::SessionContext session;
     session.current_database = "shop";
     const std::string sql = "INSERT INTO product (name, model) VALUES ('it''s', 'X\\'1'), ('b', DEFAULT)";
-    const auto classification = rule_set.classify(sql, session);
-    ASSERT_TRUE(classification.involves_rule());
-    const auto plan = rules::analyse_write(sql, classification, rule_set, session, &schema);
+    const ProductWrite write(sql, schema);
+    const auto& plan = write.plan;
     ASSERT_EQ(plan.rules.size(), 1U);
     const auto& rule_plan = plan.rules.front();
     ASSERT_TRUE(rule_plan.unsupported.empty()) << rule_plan.unsupported;
@@ -82,17 +99,11 @@ TEST(SqlText, CheckQueryCopiesLiteralsVerbatimAndTagsRows) {
 }
 
 TEST(SqlText, CheckQueryOfAPreparedStatementKeepsItsPlaceholders) {
-    config::Rule rule;
-    rule.name = "product_name_model";
-    rule.table = {"shop", "product"};
-    rule.key = {"name", "model"};
-    rule.soft_delete = {"delete_status", std::string("0")};
-    rules::RuleSet rule_set({rule});
+    const auto rule = product_rule();
     const auto schema = product_schema();
-    rules::SessionContext session;
-    session.current_database = "shop";
     const std::string sql = "INSERT INTO product (price, name, model) VALUES (?, ?, 'x'), (?, ?, ?)";
-    const auto plan = rules::analyse_write(sql, rule_set.classify(sql, session), rule_set, session, &schema);
+    const ProductWrite write(sql, schema);
+    const auto& plan = write.plan;
     ASSERT_EQ(plan.rules.size(), 1U);
     const auto& rule_plan = plan.rules.front();
     std::vector<std::uint32_t> first;
