@@ -189,9 +189,13 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     const std::uint32_t statement_id = prepared_writes_.resolve(*id);
     pending_execute_ = &payload;
     pending_execute_sent_ = false;
-    const auto original = context_.rules.classify(bound.sql, rule_context());
-    bound.plan = rules::analyse_write(bound.sql, original, context_.rules, rule_context(), facts.get());
-    bound_execute_ = std::move(bound);
+    if (decision.verdict == Verdict::enforce_insert || decision.verdict == Verdict::enforce_replace) {
+        // serialize's existence checks read with the values bound: they need the plan of
+        // the statement as prepared, whose key values are its parameters.
+        const auto original = context_.rules.classify(bound.sql, rule_context());
+        bound.plan = rules::analyse_write(bound.sql, original, context_.rules, rule_context(), facts.get());
+        bound_execute_ = std::move(bound);
+    }
     const bool done = co_await run_decision(sql, decision, facts.get());
     bound_execute_.reset();
     pending_execute_ = nullptr;
