@@ -103,6 +103,12 @@ private:
     asio::awaitable<std::shared_ptr<const rules::TableSchema>> table_schema(const std::string& schema,
                                                                            const std::string& table, error_code& ec);
     asio::awaitable<bool> send_statement(std::string_view sql);
+    // Every answer to a statement the rules decided goes through these two: to the
+    // client, or into bulk_answers_ while a bulk execution is run row by row.
+    asio::awaitable<bool> answer_ok(const protocol::OkPacket& ok);
+    asio::awaitable<bool> answer_error(const protocol::ErrPacket& error);
+    asio::awaitable<bool> run_bulk_row_by_row(PreparedWrite& write, const protocol::StmtBulkExecute& bulk,
+                                              const std::string& table);
     asio::awaitable<bool> send_error(std::uint16_t code, std::string_view sql_state, const std::string& message);
     asio::awaitable<bool> send_ok(std::uint64_t affected_rows, std::uint64_t last_insert_id);
     // A primary key read back as text, one entry per primary-key column.
@@ -244,6 +250,13 @@ private:
     // rewritten to the client's own.
     std::unordered_map<std::string, std::uint32_t> own_statements_;
     bool own_statement_prepared_last_ = false;
+    // A COM_STMT_BULK_EXECUTE run as one statement per row (run_bulk_row_by_row): what
+    // those statements answered, summed; the first error ends it.
+    struct BulkAnswers {
+        protocol::OkPacket total{};
+        std::optional<protocol::ErrPacket> error{};
+    };
+    std::optional<BulkAnswers> bulk_answers_;
     bool pending_execute_sent_ = false;                 // send_client_write relayed it
     bool multi_statements_switched_on_ = false;  // by the proxy, for its own writes; the client did not ask
     std::optional<bool> client_multi_statements_;  // set by the client's own COM_SET_OPTION

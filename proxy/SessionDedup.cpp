@@ -164,9 +164,8 @@ asio::awaitable<Session::WrappedResult> Session::finish_wrapped_write(
 asio::awaitable<bool> Session::send_wrapped_ok(const protocol::OkPacket& client_ok, std::uint16_t final_status) {
     const auto answer = answer_for(client_ok, final_status);
     tracker_.set_status_flags(answer.status_flags);
-    error_code ec;
-    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
-    co_return !ec;
+    const bool sent = co_await answer_ok(answer);
+    co_return sent;
 }
 
 // Answers a wrapped write that went through with the client statement's own result

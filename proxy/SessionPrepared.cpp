@@ -7,12 +7,15 @@
 // executed with the client's values bound as the client bound them. Writes the
 // rules let pass (and everything not on a rule table) are relayed as the client
 // sent them.
+#include "proxy/DedupSql.hpp"
 #include "proxy/MysqlErrors.hpp"
 #include "proxy/PreparedWrites.hpp"
 #include "proxy/Session.hpp"
 #include "rules/Analyser.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace uniqgate::proxy {
 
@@ -287,9 +290,10 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
         refusal = "uniqgate: bulk execution with per-row results of a prepared write to table '" + table +
                   "' is not enforced yet; execute it row by row (Connector/J: useBulkStmts=false)";
     } else if (write.values_row.empty()) {
-        refusal = "uniqgate: bulk (array) execution of a prepared write to table '" + table +
-                  "' is only enforced for INSERT ... VALUES (one row of placeholders); execute it row by row "
-                  "(Connector/J: useBulkStmts=false)";
+        // Not one multi-row INSERT: each row becomes the statement, all in one transaction.
+        if (decoded.value().flags & protocol::bulk_flag::send_types_to_server) write.types = decoded.value().types;
+        const bool done = co_await run_bulk_row_by_row(write, decoded.value(), table);
+        co_return done;
     }
     std::string sql;
     if (refusal.empty()) {
@@ -309,6 +313,78 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
     const auto classification = context_.rules.classify(sql, rule_context());
     const bool done = co_await enforce(sql, classification);
     co_return done;
+}
+
+// MariaDB's COM_STMT_BULK_EXECUTE of a remembered write other than a one-row INSERT
+// (Connector/J 2.x batches UPDATEs and DELETEs this way by default): the statement
+// bound with each row in turn, decided and enforced like the same statement sent as
+// text, all of it one statement's worth of work as the server does a bulk execution:
+// in a transaction of the proxy's own in autocommit, under a savepoint in the
+// client's; the first failure undoes every row and is the answer, otherwise one OK
+// with the summed affected rows.
+asio::awaitable<bool> Session::run_bulk_row_by_row(PreparedWrite& write, const protocol::StmtBulkExecute& bulk,
+                                                   const std::string& table) {
+    static constexpr std::string_view kBulkSavepoint = "uniqgate_bulk";
+    std::vector<std::string> statements;
+    for (const auto& row : bulk.rows) {
+        protocol::StmtExecute execute;
+        execute.types = bulk.types;
+        execute.params = row;
+        const bool leaves_a_column_alone = std::any_of(row.begin(), row.end(), [](const auto& value) {
+            return value.kind == protocol::ParamValue::Kind::ignore;
+        });
+        auto text = leaves_a_column_alone ? protocol::Result<std::string>(protocol::ProtocolErrc::unsupported)
+                                          : bind_as_text(write, execute, charset_name_);
+        if (!text) {
+            context_.metrics.statements_refused.fetch_add(1, std::memory_order_relaxed);
+            const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                                  cannot_bind("bulk parameter values", table, text.error()));
+            co_return sent;
+        }
+        statements.push_back(std::move(text).value());
+    }
+    const bool refreshed = co_await refresh_status_if_uncertain();
+    if (!refreshed) co_return false;
+    const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+    error_code ec;
+    // Named, not a temporary in the co_await expression (GCC 12, docs/DEVELOPING.md).
+    const std::string begin = own_transaction ? std::string("START TRANSACTION") : "SAVEPOINT " + std::string(kBulkSavepoint);
+    auto begun = co_await run_internal_query(backend_, backend_buffer_, client_caps_, begin, ec);
+    if (ec || begun.empty()) co_return false;
+    if (begun.front().is_error) {
+        const bool sent = co_await answer_error(begun.front().error);
+        co_return sent;
+    }
+    tracker_.set_status_flags(begun.front().ok.status_flags);
+    bulk_answers_.emplace();
+    bool alive = true;
+    for (const auto& sql : statements) {
+        const auto classification = context_.rules.classify(sql, rule_context());
+        alive = co_await enforce(sql, classification);
+        if (!alive || bulk_answers_->error) break;
+    }
+    BulkAnswers answers = std::move(*bulk_answers_);
+    bulk_answers_.reset();
+    if (!alive) co_return false;
+    std::string finish = own_transaction ? "COMMIT" : "RELEASE SAVEPOINT " + std::string(kBulkSavepoint);
+    if (answers.error) finish = own_transaction ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT " + std::string(kBulkSavepoint);
+    auto finished = co_await run_internal_query(backend_, backend_buffer_, client_caps_, finish, ec);
+    if (ec || finished.empty()) co_return false;
+    if (finished.front().is_error) {
+        // COMMIT failed, or the savepoint went with a transaction a deadlock rolled back:
+        // the status after it says where the session stands.
+        if (!answers.error) answers.error = finished.front().error;
+        finished = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "DO 0", ec);
+        if (ec || finished.empty()) co_return false;
+    }
+    if (!finished.front().is_error) tracker_.set_status_flags(finished.front().ok.status_flags);
+    if (answers.error) {
+        const bool sent = co_await answer_error(*answers.error);
+        co_return sent;
+    }
+    answers.total.status_flags = tracker_.status_flags();
+    const bool sent = co_await answer_ok(answers.total);
+    co_return sent;
 }
 
 // The plan of the execute being enforced (bound_execute_) for the same rule as

@@ -56,25 +56,59 @@ rules::SessionContext Session::rule_context() const noexcept {
 }
 
 asio::awaitable<bool> Session::send_error(std::uint16_t code, std::string_view sql_state, const std::string& message) {
-    error_code ec;
-    protocol::ErrPacket err{code, std::string(sql_state), message};
-    co_await write_packet(client_, protocol::encode_err(err, client_caps_), 1, ec);
-    co_return !ec;
+    const protocol::ErrPacket err{code, std::string(sql_state), message};
+    const bool sent = co_await answer_error(err);
+    co_return sent;
 }
 
 asio::awaitable<bool> Session::send_ok(std::uint64_t affected_rows, std::uint64_t last_insert_id) {
-    error_code ec;
     protocol::OkPacket ok;
     ok.affected_rows = affected_rows;
     ok.last_insert_id = last_insert_id;
     ok.status_flags = tracker_.status_flags();
+    const bool sent = co_await answer_ok(ok);
+    co_return sent;
+}
+
+asio::awaitable<bool> Session::answer_error(const protocol::ErrPacket& error) {
+    if (bulk_answers_) {
+        if (!bulk_answers_->error) bulk_answers_->error = error;
+        co_return true;
+    }
+    error_code ec;
+    co_await write_packet(client_, protocol::encode_err(error, client_caps_), 1, ec);
+    co_return !ec;
+}
+
+asio::awaitable<bool> Session::answer_ok(const protocol::OkPacket& ok) {
+    if (bulk_answers_) {
+        auto& total = bulk_answers_->total;
+        total.affected_rows += ok.affected_rows;
+        total.warnings = static_cast<std::uint16_t>(total.warnings + ok.warnings);
+        if (total.last_insert_id == 0) total.last_insert_id = ok.last_insert_id;
+        total.status_flags = ok.status_flags;
+        co_return true;
+    }
+    error_code ec;
     co_await write_packet(client_, protocol::encode_ok(ok, client_caps_), 1, ec);
     co_return !ec;
 }
 
-// Sends a statement the proxy (re)built or assembled, and relays its response.
+// Sends a statement the proxy (re)built or assembled, and relays its response (or,
+// in a bulk execution run row by row, keeps it).
 asio::awaitable<bool> Session::send_statement(std::string_view sql) {
     error_code ec;
+    if (bulk_answers_) {
+        auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+        if (ec || outcomes.empty()) co_return false;
+        if (outcomes.front().is_error) {
+            const bool kept = co_await answer_error(outcomes.front().error);  // the bulk's end learns the status
+            co_return kept;
+        }
+        tracker_.set_status_flags(outcomes.back().ok.status_flags);
+        const bool kept = co_await answer_ok(outcomes.front().ok);
+        co_return kept;
+    }
     const auto payload = protocol::encode_query(sql);
     co_await write_packet(backend_, payload, 0, ec);
     if (ec) co_return false;

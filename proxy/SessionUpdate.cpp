@@ -209,8 +209,8 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
     tracker_.set_status_flags(committed.front().ok.status_flags);
     auto answer = updated.front().ok;
     answer.status_flags = committed.front().ok.status_flags;
-    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
-    co_return !ec;
+    const bool sent = co_await answer_ok(answer);
+    co_return sent;
 }
 
 }  // namespace uniqgate::proxy

@@ -137,8 +137,8 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
     if (ec || finished.empty() || finished.front().is_error) co_return false;
     answer.status_flags = finished.back().ok.status_flags;
     tracker_.set_status_flags(answer.status_flags);
-    co_await write_packet(client_, protocol::encode_ok(answer, client_caps_), 1, ec);
-    co_return !ec;
+    const bool sent = co_await answer_ok(answer);
+    co_return sent;
 }
 
 }  // namespace uniqgate::proxy

@@ -190,6 +190,21 @@ public class JavaClient {
                 ps.setString(1, "bk_after"); ps.setString(2, "m"); ps.setInt(3, 9);
                 return String.valueOf(ps.executeUpdate());
             }));
+            // Connector/J 2.x sends other batches as bulk executions too: a soft delete of two keys,
+            // then a rename onto a live key (a duplicate: the whole batch undone).
+            PreparedStatement soft = c.prepareStatement(
+                    "UPDATE " + TABLE + " SET delete_status = 1 WHERE name = ? AND model = ? AND delete_status = 0");
+            for (String name : new String[] {"bk0", "bk2"}) { soft.setString(1, name); soft.setString(2, "m"); soft.addBatch(); }
+            System.out.println("bulk soft-delete batch: " + attempt(() -> Arrays.toString(soft.executeBatch())));
+            PreparedStatement rename = c.prepareStatement(
+                    "UPDATE " + TABLE + " SET name = ? WHERE name = ? AND model = 'm' AND delete_status = 0");
+            rename.setString(1, "bk_renamed"); rename.setString(2, "bk_after"); rename.addBatch();
+            rename.setString(1, "bk1"); rename.setString(2, "bk_renamed"); rename.addBatch();
+            System.out.println("bulk rename batch onto a live key: " + attempt(() -> Arrays.toString(rename.executeBatch())));
+            System.out.println("live rows after the renames: " + attempt(() -> {
+                try (ResultSet rs = st.executeQuery("SELECT GROUP_CONCAT(name ORDER BY name) FROM " + TABLE
+                        + " WHERE delete_status = 0")) { rs.next(); return rs.getString(1); }
+            }));
             PreparedStatement keys = c.prepareStatement("INSERT INTO " + TABLE + " (name, model, price) VALUES (?, ?, ?)",
                     Statement.RETURN_GENERATED_KEYS);
             for (int i = 0; i < 2; i++) { keys.setString(1, "bk_multi" + i); keys.setString(2, "m"); keys.setInt(3, i); keys.addBatch(); }
