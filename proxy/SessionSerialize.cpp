@@ -240,7 +240,8 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     if (!committed) {
         // No control connection (or no primary key): a locking read by key, which
         // sees the latest rows but may take gap locks.
-        const bool alive = co_await read_by_key(by_key + " LOCK IN SHARE MODE", rows);
+        const std::string locking_by_key = by_key + " LOCK IN SHARE MODE";  // named: GCC 12, docs/DEVELOPING.md
+        const bool alive = co_await read_by_key(locking_by_key, rows);
         mark_tagged(rows, check.exclude, check.found, check.holders);
         co_return alive;
     }
