@@ -88,7 +88,8 @@ asio::awaitable<bool> Session::enforce_replace(const std::string& sql, const rul
                                         statement_text(sql)};
     if (own_transaction) statements.emplace_back("COMMIT");
     error_code ec;
-    auto outcomes = co_await run_statements(join_statements(statements), ec);
+    const std::string wrapped = join_statements(statements);  // named: GCC 12, docs/DEVELOPING.md
+    auto outcomes = co_await run_statements(wrapped, ec);
     if (ec || outcomes.empty()) co_return false;
     if (outcomes.back().is_error || outcomes.size() != statements.size()) {
         if (!outcomes.back().is_error) co_return false;
@@ -150,7 +151,8 @@ asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, con
                             (own_transaction ? "" : " FOR UPDATE"));
         }
         claiming.resize(reads.size(), nullptr);
-        auto locked = co_await run_statements(join_statements(reads), ec);
+        const std::string reading = join_statements(reads);
+        auto locked = co_await run_statements(reading, ec);
         if (ec || locked.empty()) co_return false;
         if (locked.back().is_error || locked.size() != reads.size()) {
             if (!locked.back().is_error) co_return false;
@@ -202,7 +204,8 @@ asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, con
         const std::size_t replace_step = statements.size();
         statements.push_back(statement);
         claiming.push_back(nullptr);
-        auto outcomes = co_await run_statements(join_statements(statements), ec);
+        const std::string wrapped = join_statements(statements);
+        auto outcomes = co_await run_statements(wrapped, ec);
         if (ec || outcomes.empty()) co_return false;
         const bool failed = outcomes.back().is_error;
         if (!failed && outcomes.size() != statements.size()) co_return false;
