@@ -6,7 +6,12 @@ namespace uniqgate::proxy {
 
 namespace asio = boost::asio;
 
-ControlPool::ControlPool(const config::Config& config, std::size_t threads) : config_(config), pool_(threads) {}
+ControlPool::ControlPool(const config::Config& config, Metrics& metrics, std::size_t threads)
+    : config_(config),
+      pool_(threads),
+      batcher_([this](const std::string& sql, const std::optional<std::vector<BoundParameter>>& params,
+                      const Dialect& dialect) { return run_blocking(sql, params, dialect); },
+               [this](std::function<void()> work) { asio::post(pool_, std::move(work)); }, metrics) {}
 
 ControlPool::~ControlPool() { pool_.join(); }
 

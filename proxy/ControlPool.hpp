@@ -2,11 +2,13 @@
 // The proxy's own READ COMMITTED connections (as the `control` user), for the
 // one read a client's session cannot do itself: inside a REPEATABLE READ
 // transaction the session's own reads see an old snapshot, and a locking read of
-// an absent key takes gap locks that deadlock unrelated inserts. libmariadb is
-// blocking, so the connections are used from a small thread pool; callers
+// an absent key takes gap locks that deadlock unrelated inserts. The same reads
+// answer autocommit checks while several sessions check at once: one query then
+// reads all their keys (CheckBatcher). libmariadb is blocking, so the connections are used from a small thread pool; callers
 // co_await and resume on their own executor.
 
 #include "config/Config.hpp"
+#include "proxy/CheckBatcher.hpp"
 #include "proxy/ControlConnection.hpp"
 
 #include <boost/asio/associated_executor.hpp>
@@ -17,31 +19,30 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace uniqgate::proxy {
 
-// What the client's literals mean: the proxy copies them verbatim into SQL it
-// runs on its own connection, which must read them the same way.
-// Trivially copyable on purpose: it crosses into Asio's awaitable machinery, where
-// GCC 12 copies class-type coroutine arguments bitwise (an SSO std::string then
-// points into the frame it came from).
-struct Dialect {
-    const char* charset = "utf8mb4";  // a name from charset_name_from_collation_id
-    bool no_backslash_escapes = false;
-};
-
 class ControlPool {
 public:
-    explicit ControlPool(const config::Config& config, std::size_t threads = 2);
+    ControlPool(const config::Config& config, Metrics& metrics, std::size_t threads = 2);
     ~ControlPool();
     ControlPool(const ControlPool&) = delete;
     ControlPool& operator=(const ControlPool&) = delete;
 
+    // The live rows with any of `request`'s keys, as [i, pk...] rows, read on a
+    // READ COMMITTED connection together with other sessions' checks of the same
+    // family (CheckBatcher); the caller resumes on its own executor. nullopt: no
+    // control connection could be made (logged; callers fall back). `request`
+    // must stay alive until this returns (it is copied when queued).
+    boost::asio::awaitable<std::optional<QueryResult>> live_rows(const LiveRowsRequest& request);
+    CheckBatcher& checks() noexcept { return batcher_; }
 
 private:
     struct Pooled {
@@ -51,47 +52,29 @@ private:
 
     // Plain callbacks rather than a coroutine on the pool: GCC 12 mis-destroys the
     // by-value parameters of a coroutine that co_spawn moves across executors.
-    // `sql` and `params` must stay alive until the operation starts (they are copied then);
-    // `params` null: a plain query, otherwise a prepared statement with them bound.
     template <class Token>
-    auto async_read_committed(std::string_view sql, const std::vector<BoundParameter>* params, Dialect dialect,
-                              Token&& token) {
+    auto async_live_rows(const LiveRowsRequest* request, Token&& token) {
         using Signature = void(std::optional<QueryResult>);
         return boost::asio::async_initiate<Token, Signature>(
-            [this](auto handler, std::string_view sql_view, const std::vector<BoundParameter>* bound,
-                   Dialect settings) {
+            [this](auto handler, const LiveRowsRequest* queued) {
                 auto home = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-                std::optional<std::vector<BoundParameter>> values;
-                if (bound != nullptr) values = *bound;
-                boost::asio::post(pool_, [this, handler = std::move(handler), home = std::move(home),
-                                          query = std::string(sql_view), values = std::move(values),
-                                          settings]() mutable {
-                    auto result = run_blocking(query, values, settings);
-                    auto executor = home.get_executor();
-                    boost::asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
-                        std::move(handler)(std::move(result));
+                // CheckBatcher keeps a copyable callback; the handler and the guard are move-only.
+                auto pending = std::make_shared<std::pair<decltype(handler), decltype(home)>>(std::move(handler),
+                                                                                              std::move(home));
+                batcher_.submit(*queued, [pending](std::optional<QueryResult> result) {
+                    auto executor = pending->second.get_executor();
+                    boost::asio::post(executor, [pending, result = std::move(result)]() mutable {
+                        std::move(pending->first)(std::move(result));
                     });
                 });
             },
-            token, sql, params, dialect);
+            token, request);
     }
+
+    // Runs on a pool thread: `params` null for a plain query, else a prepared statement.
     std::optional<QueryResult> run_blocking(const std::string& sql,
                                             const std::optional<std::vector<BoundParameter>>& params,
                                             const Dialect& dialect);
-
-public:
-    // nullopt when no control connection can be made (logged; callers fall back).
-    // The blocking query runs on the pool; the caller resumes on its own executor.
-    boost::asio::awaitable<std::optional<QueryResult>> read_committed(std::string_view sql, Dialect dialect) {
-        return async_read_committed(sql, nullptr, dialect, boost::asio::use_awaitable);
-    }
-    // The same as a prepared statement with `params` bound (ControlConnection::execute_bound).
-    boost::asio::awaitable<std::optional<QueryResult>> read_committed(std::string_view sql, Dialect dialect,
-                                                                      const std::vector<BoundParameter>& params) {
-        return async_read_committed(sql, &params, dialect, boost::asio::use_awaitable);
-    }
-
-private:
     std::optional<Pooled> take(const Dialect& dialect);
     void give_back(Pooled pooled);
 
@@ -99,6 +82,11 @@ private:
     boost::asio::thread_pool pool_;
     std::mutex mutex_;
     std::vector<Pooled> idle_;
+    CheckBatcher batcher_;  // after pool_: ~ControlPool joins the pool before it goes
 };
+
+inline boost::asio::awaitable<std::optional<QueryResult>> ControlPool::live_rows(const LiveRowsRequest& request) {
+    return async_live_rows(&request, boost::asio::use_awaitable);
+}
 
 }  // namespace uniqgate::proxy

@@ -35,6 +35,12 @@ std::string Metrics::to_prometheus() const {
                   "Would-be duplicate rows let through by rules in observe mode.", load(observed_duplicates));
     append_metric(out, "uniqgate_statements_refused_total", "counter",
                   "Statements on rule tables refused because uniqgate cannot check them.", load(statements_refused));
+    append_metric(out, "uniqgate_batched_checks_total", "counter",
+                  "Serialize existence checks read on a control connection together with other sessions' checks.",
+                  load(batched_checks));
+    append_metric(out, "uniqgate_batched_check_queries_total", "counter",
+                  "Queries that read the batched existence checks (checks / queries = mean batch size).",
+                  load(batched_check_queries));
     return out;
 }
 

@@ -20,6 +20,8 @@ struct Metrics {
     std::atomic<std::uint64_t> duplicates_refused{0};   // serialize: rows answered 1062 or skipped (ignore)
     std::atomic<std::uint64_t> observed_duplicates{0};  // observe: would-be duplicates let through
     std::atomic<std::uint64_t> statements_refused{0};   // rule statements uniqgate cannot check
+    std::atomic<std::uint64_t> batched_checks{0};         // serialize existence checks read by CheckBatcher
+    std::atomic<std::uint64_t> batched_check_queries{0};  // ... and the queries that read them
 
     [[nodiscard]] std::string to_prometheus() const;
 };

@@ -127,6 +127,8 @@ private:
         std::vector<std::string> bound_conditions{};
         std::vector<std::vector<std::uint32_t>> bound_parameters{};
     };
+    [[nodiscard]] LiveRowsRequest live_rows_request(const KeyCheck& check, const rules::WritePlan& plan,
+                                                    const rules::TableSchema& schema) const;
     asio::awaitable<bool> find_live_outside_transaction(KeyCheck& check, const rules::WritePlan& plan,
                                                         const rules::TableSchema& schema, protocol::ErrPacket& failure);
     asio::awaitable<bool> find_live_in_transaction(KeyCheck& check, const rules::WritePlan& plan,

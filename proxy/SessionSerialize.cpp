@@ -183,11 +183,39 @@ asio::awaitable<bool> Session::find_live(KeyCheck& check, const rules::WritePlan
     co_return alive;
 }
 
+LiveRowsRequest Session::live_rows_request(const KeyCheck& check, const rules::WritePlan& plan,
+                                           const rules::TableSchema& schema) const {
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const bool bound = !check.bound_conditions.empty();
+    LiveRowsRequest request{{quote_table(plan.schema, plan.table), live_condition(check.rule->soft_delete, no_backslash),
+                             primary_key_column_list(schema, bound), Dialect{charset_name_, no_backslash}, bound},
+                            bound ? check.bound_conditions : check.conditions,
+                            {}};
+    for (const auto& part : check.bound_parameters) request.parameters.push_back(bound_parameters(part));
+    return request;
+}
+
 // Outside a transaction the check's read view is made now, after the locks were
-// taken, so a plain read sees every committed live row.
+// taken, so a plain read sees every committed live row: on the session's own
+// connection, or, while other sessions check too, in one READ COMMITTED query
+// with theirs (CheckBatcher).
 asio::awaitable<bool> Session::find_live_outside_transaction(KeyCheck& check, const rules::WritePlan& plan,
                                                              const rules::TableSchema& schema,
                                                              protocol::ErrPacket& failure) {
+    std::optional<CheckBatcher::InProgress> in_progress;
+    if (context_.control && !schema.primary_key.empty()) in_progress.emplace(context_.control->checks());
+    if (in_progress && !in_progress->alone()) {
+        const auto request = live_rows_request(check, plan, schema);
+        const auto committed = co_await context_.control->live_rows(request);
+        if (committed) {
+            if (!committed->ok) {
+                failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
+            } else {
+                mark_tagged(committed->rows, check.exclude, check.found, check.holders);
+            }
+            co_return true;
+        }
+    }
     const bool no_backslash = rule_context().no_backslash_escapes;
     const std::string_view limit = check.exclude.empty() ? " LIMIT 1" : "";
     std::vector<protocol::TextRow> rows;
@@ -228,13 +256,9 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     };
     std::optional<QueryResult> committed;
     if (context_.control && !schema.primary_key.empty()) {
-        const Dialect dialect{charset_name_, no_backslash};
-        if (bound) {
-            const auto values = bound_parameters(parameters);
-            committed = co_await context_.control->read_committed(by_key, dialect, values);
-        } else {
-            committed = co_await context_.control->read_committed(by_key, dialect);
-        }
+        const CheckBatcher::InProgress in_progress(context_.control->checks());
+        const auto request = live_rows_request(check, plan, schema);
+        committed = co_await context_.control->live_rows(request);
     }
     std::vector<protocol::TextRow> rows;
     if (!committed) {

@@ -215,15 +215,17 @@ public class JavaClient {
                 for (int i = 0; i < 2; i++) { multi.setString(1, "bk_multi" + i); multi.setString(2, "m"); multi.setInt(3, i); multi.addBatch(); }
                 System.out.println("rewritten batch with generated keys: " + attempt(() -> Arrays.toString(multi.executeBatch())));
             }
-            st.execute("DROP TABLE IF EXISTS ps_bulk_free");
-            st.execute("CREATE TABLE ps_bulk_free (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20))");
-            PreparedStatement free = c.prepareStatement("INSERT INTO ps_bulk_free (name) VALUES (?)");
+            // Named after the rule table: the serialize and dedup runs of this test may run at once.
+            final String free_table = TABLE + "_free";
+            st.execute("DROP TABLE IF EXISTS " + free_table);
+            st.execute("CREATE TABLE " + free_table + " (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20))");
+            PreparedStatement free = c.prepareStatement("INSERT INTO " + free_table + " (name) VALUES (?)");
             for (int i = 0; i < 3; i++) { free.setString(1, "f" + i); free.addBatch(); }
             System.out.println("bulk batch, non-rule table: " + attempt(() -> Arrays.toString(free.executeBatch())));
             System.out.println("rows in the non-rule table: " + attempt(() -> {
-                try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM ps_bulk_free")) { rs.next(); return rs.getString(1); }
+                try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + free_table)) { rs.next(); return rs.getString(1); }
             }));
-            st.execute("DROP TABLE ps_bulk_free");
+            st.execute("DROP TABLE " + free_table);
         }
     }
 

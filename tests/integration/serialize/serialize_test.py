@@ -13,8 +13,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
-from serial_lib import (ALLOWED_CONTENTION, run_main, LOCK_TIMEOUT_MS, RULE, TARGET, Scenario, Step, Table,
+from serial_lib import (ALLOWED_CONTENTION, HOST, run_main, LOCK_TIMEOUT_MS, RULE, TARGET, Scenario, Step, Table,
                         Tally, abort_socket, close_quietly, connect, dup_error_problem, err_code,
                         err_text, fold, rule_yaml, scalar, try_execute)
 
@@ -133,6 +134,97 @@ def scenario_autocommit_deleted_at(s: Scenario):
                       [(f"{n}r{r}", m) for r in range(2) for n, m in keys[::2]])
     ports = s.start(rule_yaml(t))
     autocommit_load(s, t, ports, clients=24, keys=keys, budget=45, label="deleted_at", rounds=2)
+
+
+def proxy_metrics(s: Scenario) -> dict:
+    """uniqgate's counters (admin /metrics) summed over the scenario's instances; {} for other targets."""
+    totals = collections.Counter()
+    for proxy in s.proxies:
+        with urllib.request.urlopen(f"http://{HOST}:{proxy.admin_port}/metrics", timeout=5) as answer:
+            for line in answer.read().decode().splitlines():
+                if line and not line.startswith("#"):
+                    name, value = line.split()
+                    totals[name] += int(float(value))
+    return totals
+
+
+def scenario_batched_checks(s: Scenario):
+    """Autocommit checks of many sessions answered by one query (CheckBatcher): each client owns
+    its keys, so checks of different keys overlap all the time. Live keys (in other spellings)
+    must answer 1062 naming the client's own key, dead and new keys must insert, and a 2-row
+    batch with one live key inserts nothing, whichever other sessions' keys shared its query."""
+    t = s.table("t")
+    live = keyspace("bl", 120)
+    dead = keyspace("bd", 60)
+    with s.admin.cursor() as c:
+        c.executemany(f"INSERT INTO {t.qualified} (name, model, price) VALUES (%s, %s, 0)", live)
+        c.executemany(f"INSERT INTO {t.qualified} (name, model, price, delete_status) VALUES (%s, %s, 0, 1)", dead)
+    ports = s.start(rule_yaml(t))
+    clients = 24
+    new = keyspace("bn", 240)
+    tally, lock = Tally(), threading.Lock()
+    inserted = []
+
+    def worker(i, barrier, deadline):
+        rnd = random.Random(s.seed * 1000 + i)
+        conn = connect(ports[0])
+        # Every key belongs to one client: no client waits for another's key lock.
+        mine_live = [(n.upper() + " ", m) for n, m in live[i::clients]]
+        mine_new = new[i::clients]
+        barrier.wait()
+        try:
+            work = [("live", k) for k in mine_live] + [("dead", k) for k in dead[i::clients]] + \
+                   [("new", k) for k in mine_new[: len(mine_new) // 2]] + \
+                   [("pair", (a, b)) for a, b in zip(mine_new[len(mine_new) // 2:], mine_live)]
+            rnd.shuffle(work)
+            for kind, key in work:
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                if kind == "pair":  # a new key and a live one: 1062 for the live one, nothing inserted
+                    (nn, nm), (ln, lm) = key
+                    sql, args = batch_sql(t, [(nn, nm, i), (ln, lm, i)])
+                    res, e = try_execute(conn, sql, args)
+                    if e is None:
+                        tally.stmt()
+                        tally.problem(f"batch {nn!r} + live {ln!r}: answered OK")
+                    else:
+                        record_error(tally, e, f"batch {nn!r} + live {ln!r}", ln, lm)
+                    continue
+                n, m = key
+                sql, args = insert_sql(t, n, m, i)
+                res, e = try_execute(conn, sql, args)
+                if e is None:
+                    tally.stmt()
+                    if kind == "live":
+                        tally.problem(f"INSERT {n!r}-{m!r}: a live key answered OK")
+                    with lock:
+                        inserted.append((n, m))
+                    continue
+                record_error(tally, e, f"INSERT {kind} key {n!r}-{m!r}", n, m)
+                if kind != "live":
+                    tally.problem(f"INSERT {kind} key {n!r}-{m!r}: {err_code(e)} {err_text(e)}")
+                if err_code(e) in LOST:
+                    return
+        finally:
+            close_quietly(conn)
+
+    s.run_clients(clients, worker, 45, "batched checks")
+    s.check_tally(tally, {1062}, "batched checks")
+    expected_new = [k for k in new if k in set(inserted)]
+    s.check(len(inserted) == len(dead) + len(new) // 2,
+            f"{len(inserted)} inserts answered OK, expected {len(dead) + len(new) // 2} (dead + single new keys)")
+    s.check_table(t, expect_keys=live + dead + expected_new, expect_live=len(live) + len(inserted),
+                  label="batched checks")
+    with s.admin.cursor() as c:
+        c.execute(f"SELECT COUNT(*) FROM {t.qualified} WHERE name LIKE 'bn%%' AND {t.live_sql}")
+        s.check(c.fetchone()[0] == len(new) // 2, "a refused 2-row batch left its new key behind")
+    if TARGET == "uniqgate":
+        counters = proxy_metrics(s)
+        checks, queries = counters["uniqgate_batched_checks_total"], counters["uniqgate_batched_check_queries_total"]
+        s.note(f"batched checks {checks} in {queries} queries")
+        s.check(checks > 0 and queries < checks,
+                f"no two checks shared a query (batched checks {checks}, queries {queries})")
 
 
 # ------------------------------------------------------------------ 2. explicit transactions
@@ -1225,6 +1317,7 @@ def scalar_on(cur, sql):
 SCENARIOS = {
     "autocommit": scenario_autocommit,
     "autocommit_deleted_at": scenario_autocommit_deleted_at,
+    "batched_checks": scenario_batched_checks,
     "transactions_repeatable_read": scenario_transactions_repeatable_read,
     "transactions_read_committed": scenario_transactions_read_committed,
     "rollback_does_not_block": scenario_rollback_does_not_block,

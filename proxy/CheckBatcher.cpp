@@ -1,0 +1,142 @@
+#include "proxy/CheckBatcher.hpp"
+
+#include <utility>
+
+namespace uniqgate::proxy {
+
+std::string LiveRowsFamily::identity() const {
+    std::string out = table;
+    out.append(1, '\x1f').append(live).append(1, '\x1f').append(primary_key).append(1, '\x1f');
+    out.append(dialect.charset).append(dialect.no_backslash_escapes ? "\x1fnbe" : "\x1f").append(bound ? "\x1f?" : "");
+    return out;
+}
+
+std::string flagged_live_rows_query(const LiveRowsFamily& family, const std::vector<std::string>& conditions) {
+    std::string flags;
+    std::string any;
+    for (const auto& condition : conditions) {
+        flags += family.bound ? ", CAST((" + condition + ") AS BINARY)" : ", (" + condition + ")";
+        any += (any.empty() ? "(" : " OR (") + condition + ")";
+    }
+    return "SELECT " + family.primary_key + flags + " FROM " + family.table + " WHERE " + family.live + " AND (" +
+           any + ")";
+}
+
+std::vector<SqlRow> tagged_rows_for(const std::vector<SqlRow>& flagged, std::size_t primary_key_columns,
+                                    std::size_t first, std::size_t count) {
+    std::vector<SqlRow> tagged;
+    for (const auto& row : flagged) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::size_t column = primary_key_columns + first + i;
+            if (column >= row.size() || !row[column] || *row[column] != "1") continue;
+            SqlRow out;
+            out.reserve(primary_key_columns + 1);
+            out.emplace_back(std::to_string(i));
+            out.insert(out.end(), row.begin(), row.begin() + static_cast<std::ptrdiff_t>(primary_key_columns));
+            tagged.push_back(std::move(out));
+        }
+    }
+    return tagged;
+}
+
+CheckBatcher::CheckBatcher(RunQuery run_query, Post post, Metrics& metrics)
+    : run_query_(std::move(run_query)), post_(std::move(post)), metrics_(metrics) {}
+
+void CheckBatcher::submit(const LiveRowsRequest& request, Complete complete) {
+    metrics_.batched_checks.fetch_add(1, std::memory_order_relaxed);
+    std::string identity = request.family.identity();
+    bool start = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto& queue = queues_[identity];
+        if (queue.waiters.empty() && !queue.running) queue.family = request.family;
+        queue.waiters.push_back({queue.conditions.size(), request.conditions.size(), std::move(complete)});
+        queue.conditions.insert(queue.conditions.end(), request.conditions.begin(), request.conditions.end());
+        if (request.family.bound) {
+            queue.parameters.insert(queue.parameters.end(), request.parameters.begin(), request.parameters.end());
+            queue.parameters.resize(queue.conditions.size());
+        }
+        if (!queue.running) start = queue.running = true;
+    }
+    if (start) post_([this, identity = std::move(identity)] { drain(identity); });
+}
+
+CheckBatcher::Batch CheckBatcher::take_batch(Queue& queue) {
+    Batch batch;
+    std::size_t taken_waiters = 0;
+    std::size_t taken_conditions = 0;
+    while (taken_waiters < queue.waiters.size()) {
+        const auto& next = queue.waiters[taken_waiters];
+        if (taken_waiters > 0 && taken_conditions + next.count > kMaxConditions) break;
+        taken_conditions += next.count;
+        ++taken_waiters;
+    }
+    if (taken_waiters == 0) {
+        queue.running = false;
+        return batch;
+    }
+    batch.family = queue.family;
+    const auto conditions_end = queue.conditions.begin() + static_cast<std::ptrdiff_t>(taken_conditions);
+    batch.conditions.assign(std::make_move_iterator(queue.conditions.begin()), std::make_move_iterator(conditions_end));
+    queue.conditions.erase(queue.conditions.begin(), conditions_end);
+    if (queue.family.bound) {
+        const auto parameters_end = queue.parameters.begin() + static_cast<std::ptrdiff_t>(taken_conditions);
+        batch.parameters.assign(std::make_move_iterator(queue.parameters.begin()),
+                                std::make_move_iterator(parameters_end));
+        queue.parameters.erase(queue.parameters.begin(), parameters_end);
+    }
+    const auto waiters_end = queue.waiters.begin() + static_cast<std::ptrdiff_t>(taken_waiters);
+    batch.waiters.assign(std::make_move_iterator(queue.waiters.begin()), std::make_move_iterator(waiters_end));
+    queue.waiters.erase(queue.waiters.begin(), waiters_end);
+    for (auto& waiter : queue.waiters) waiter.first -= taken_conditions;
+    return batch;
+}
+
+void CheckBatcher::drain(const std::string& identity) {
+    for (;;) {
+        Batch batch;
+        {
+            std::lock_guard lock(mutex_);
+            batch = take_batch(queues_[identity]);
+        }
+        if (batch.waiters.empty()) return;
+        auto conditions = batch.conditions;
+        std::optional<std::vector<BoundParameter>> parameters;
+        if (batch.family.bound) {
+            // Prepared statements are cached by their text: repeating the last condition up
+            // to a power of two keeps the texts a family uses to a handful.
+            std::size_t padded = 1;
+            while (padded < conditions.size()) padded *= 2;
+            conditions.resize(padded, conditions.back());
+            auto per_condition = batch.parameters;
+            per_condition.resize(padded, per_condition.back());
+            parameters.emplace();
+            for (int pass = 0; pass < 2; ++pass) {  // the flag columns, then the WHERE
+                for (const auto& part : per_condition) parameters->insert(parameters->end(), part.begin(), part.end());
+            }
+        }
+        const auto sql = flagged_live_rows_query(batch.family, conditions);
+        metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
+        const auto result = run_query_(sql, parameters, batch.family.dialect);
+        answer(batch, conditions.size(), result);
+    }
+}
+
+void CheckBatcher::answer(const Batch& batch, std::size_t flag_columns,
+                          const std::optional<QueryResult>& result) const {
+    for (const auto& waiter : batch.waiters) {
+        if (!result || !result->ok) {
+            waiter.complete(result);
+            continue;
+        }
+        QueryResult mine;
+        mine.ok = true;
+        // The primary key's columns come before the flags.
+        const std::size_t row_width = result->rows.empty() ? 0 : result->rows.front().size();
+        const std::size_t primary_key_columns = row_width >= flag_columns ? row_width - flag_columns : 0;
+        mine.rows = tagged_rows_for(result->rows, primary_key_columns, waiter.first, waiter.count);
+        waiter.complete(std::move(mine));
+    }
+}
+
+}  // namespace uniqgate::proxy
