@@ -187,9 +187,13 @@ function thread_done()
       parts[#parts + 1] = string.format("%d:%d", errno, n)
    end
    table.sort(parts)
-   print(string.format("soft_delete_stats thread=%d inserts=%d deletes=%d dup1062=%d other=%d errs=%s",
-                       tid, stats.inserts, stats.deletes, stats.dup, stats.other,
-                       #parts > 0 and table.concat(parts, ",") or "-"))
+   -- One write of the whole line: print() writes its pieces separately, and sysbench's
+   -- other threads log (every ignored error is a "FATAL: ... returned error" line) to the
+   -- same stdout, which once landed inside this line and broke its parsing.
+   io.stdout:write(string.format("soft_delete_stats thread=%d inserts=%d deletes=%d dup1062=%d other=%d errs=%s\n",
+                                 tid, stats.inserts, stats.deletes, stats.dup, stats.other,
+                                 #parts > 0 and table.concat(parts, ",") or "-"))
+   io.stdout:flush()
    if ps then
       ps.insert:close()
       ps.delete:close()
