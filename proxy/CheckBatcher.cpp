@@ -118,8 +118,36 @@ void CheckBatcher::drain(const std::string& identity) {
         const auto sql = flagged_live_rows_query(batch.family, conditions);
         metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
         const auto result = run_query_(sql, parameters, batch.family.dialect);
+        if (result && !result->ok && batch.waiters.size() > 1) {
+            // One check's values can make the query fail (a literal the server refuses to
+            // compare): each check then runs alone, so the error reaches only its own session.
+            for (const auto& waiter : batch.waiters) answer_alone(batch, waiter);
+            continue;
+        }
         answer(batch, conditions.size(), result);
     }
+}
+
+void CheckBatcher::answer_alone(const Batch& batch, const Waiter& waiter) {
+    Batch alone;
+    alone.family = batch.family;
+    const auto first = static_cast<std::ptrdiff_t>(waiter.first);
+    const auto end = first + static_cast<std::ptrdiff_t>(waiter.count);
+    alone.conditions.assign(batch.conditions.begin() + first, batch.conditions.begin() + end);
+    std::optional<std::vector<BoundParameter>> parameters;
+    if (batch.family.bound) {
+        parameters.emplace();
+        for (int pass = 0; pass < 2; ++pass) {  // the flag columns, then the WHERE
+            for (auto part = batch.parameters.begin() + first; part != batch.parameters.begin() + end; ++part) {
+                parameters->insert(parameters->end(), part->begin(), part->end());
+            }
+        }
+    }
+    alone.waiters.push_back({0, waiter.count, waiter.complete});
+    metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
+    const auto result = run_query_(flagged_live_rows_query(alone.family, alone.conditions), parameters,
+                                   alone.family.dialect);
+    answer(alone, alone.conditions.size(), result);
 }
 
 void CheckBatcher::answer(const Batch& batch, std::size_t flag_columns,

@@ -139,6 +139,8 @@ private:
     // Under mutex_: the waiters (and their conditions) the next query answers; empty
     // when the queue is, which also ends the family's drain.
     Batch take_batch(Queue& queue);
+    // After a failed shared query: `waiter`'s conditions as a query of their own.
+    void answer_alone(const Batch& batch, const Waiter& waiter);
     // Hands each waiter its rows of a query with `flag_columns` flags per row.
     void answer(const Batch& batch, std::size_t flag_columns, const std::optional<QueryResult>& result) const;
 

@@ -204,6 +204,8 @@ TEST(CheckBatcher, AFailedQueryAnswersEveryCheckItCarried) {
     EXPECT_EQ(a.result->error_code, 1146u);
     EXPECT_EQ(b.result->message, "Table 'shop.t' doesn't exist");
 
+    EXPECT_EQ(h.calls.size(), 3u);  // the shared query, then each check alone
+
     Harness unreachable;
     unreachable.answer = [](const std::string&) { return std::optional<QueryResult>(); };
     Outcome c;
@@ -211,6 +213,36 @@ TEST(CheckBatcher, AFailedQueryAnswersEveryCheckItCarried) {
     unreachable.run_posted();
     EXPECT_TRUE(c.called);
     EXPECT_FALSE(c.result.has_value());
+}
+
+TEST(CheckBatcher, AnErrorCausedByOneCheckReachesOnlyThatCheck) {
+    // A literal the server refuses (say, DATE'2020-13-01') fails the whole shared query.
+    Harness h;
+    h.answer = [](const std::string& sql) {
+        QueryResult result;
+        if (sql.find("bad") != std::string::npos) {
+            result.error_code = 1525;
+            result.sqlstate = "HY000";
+            result.message = "Incorrect DATE value: '2020-13-01'";
+        } else {
+            result.ok = true;
+            result.rows = rows({{"4", "1"}});
+        }
+        return std::optional<QueryResult>(result);
+    };
+    Outcome good, bad;
+    h.batcher.submit({bound_family(), {"good = ?"}, {{string_parameter("g")}}}, record(good));
+    h.batcher.submit({bound_family(), {"bad = ?"}, {{string_parameter("b")}}}, record(bad));
+    h.run_posted();
+    ASSERT_EQ(h.calls.size(), 3u);
+    EXPECT_EQ(h.calls[1].sql, flagged_live_rows_query(bound_family(), {"good = ?"}));
+    ASSERT_TRUE(h.calls[1].parameters.has_value());
+    EXPECT_EQ(h.calls[1].parameters->size(), 2u);  // the flag and the WHERE
+    ASSERT_TRUE(good.result && bad.result);
+    EXPECT_TRUE(good.result->ok);
+    EXPECT_EQ(good.result->rows, rows({{"0", "4"}}));
+    EXPECT_FALSE(bad.result->ok);
+    EXPECT_EQ(bad.result->error_code, 1525u);
 }
 
 TEST(CheckBatcher, AQueryCarriesAtMostMaxConditionsUnlessOneCheckHasMore) {
