@@ -15,24 +15,33 @@ ControlPool::ControlPool(const config::Config& config, Metrics& metrics, std::si
 
 ControlPool::~ControlPool() { pool_.join(); }
 
-// Runs on a pool thread: blocking calls are fine here.
+namespace {
+// 2006 (gone away), 2013 (lost during query) and the like: the connection is unusable.
+bool connection_lost(const QueryResult& result) {
+    return !result.ok && result.error_code >= 2000 && result.error_code < 3000;
+}
+}  // namespace
+
+// Runs on a pool thread: blocking calls are fine here. A lost connection is
+// dropped and the query tried once more on another; if that is lost too, the
+// control connections are failing (a server restart, a KILL): nullopt, and the
+// sessions check on their own connections until a new one can be made.
 std::optional<QueryResult> ControlPool::run_blocking(const std::string& sql,
                                                      const std::optional<std::vector<BoundParameter>>& params,
                                                      const Dialect& dialect) {
-    auto pooled = take(dialect);
-    if (!pooled) return std::nullopt;
-    const auto run = [&](ControlConnection& connection) {
-        return params ? connection.execute_bound(sql, *params) : connection.query(sql);
-    };
-    auto result = run(pooled->connection);
-    // A connection-level failure (2006, 2013): drop the connection, try once more.
-    if (!result.ok && result.error_code >= 2000 && result.error_code < 3000) {
-        pooled = take(dialect);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto pooled = take(dialect);
         if (!pooled) return std::nullopt;
-        result = run(pooled->connection);
+        auto result = params ? pooled->connection.execute_bound(sql, *params) : pooled->connection.query(sql);
+        if (!connection_lost(result)) {
+            give_back(std::move(*pooled));
+            return result;
+        }
+        spdlog::warn("control connection lost ({}); dropping the idle ones too", result.describe_error());
+        std::lock_guard lock(mutex_);
+        idle_.clear();  // they went the same way, most likely
     }
-    give_back(std::move(*pooled));
-    return result;
+    return std::nullopt;
 }
 
 std::optional<ControlPool::Pooled> ControlPool::take(const Dialect& dialect) {

@@ -253,6 +253,72 @@ def scenario_batched_checks(s: Scenario):
                 f"no two checks shared a query (batched checks {checks}, queries {queries})")
 
 
+def scenario_control_connection_killed(s: Scenario):
+    """The control connections that answer shared checks are killed again and again (as a server
+    restart would end them) while 16 clients insert: the checks fall back to the sessions' own
+    connections, so the clients see no error at all, and no duplicate gets in."""
+    s.skip_unless_uniqgate("kills uniqgate's own control connections")
+    t = s.table("t")
+    ports = s.start(rule_yaml(t))
+    clients = 16
+    keys = [(f"ck{i:05d}", f"m{i % 7}") for i in range(4800)]
+    tally, lock = Tally(), threading.Lock()
+    inserted = []
+    kills = collections.Counter()
+
+    def killer(deadline, done):
+        conn = connect(s.db_port)
+        try:
+            while not done.is_set() and time.monotonic() < deadline:
+                with conn.cursor() as c:
+                    c.execute("SELECT id FROM information_schema.PROCESSLIST WHERE user = 'uniqgate'")
+                    for (thread_id,) in c.fetchall():
+                        _, e = try_execute(conn, f"KILL CONNECTION {thread_id}")
+                        kills["killed" if e is None else err_code(e)] += 1
+                time.sleep(0.001)
+        finally:
+            close_quietly(conn)
+
+    def worker(i, barrier, deadline):
+        conn = connect(ports[0])
+        mine = keys[i::clients]
+        barrier.wait()
+        try:
+            for n, m in mine + mine[:5]:  # the last five again: 1062 from a check that may run anywhere
+                if time.monotonic() > deadline:
+                    tally.problem(f"client {i}: time budget used up")
+                    return
+                sql, args = insert_sql(t, n, m, i)
+                _, e = try_execute(conn, sql, args)
+                if e is None:
+                    tally.stmt()
+                    with lock:
+                        inserted.append((n, m))
+                    continue
+                record_error(tally, e, f"INSERT {n!r}-{m!r}", n, m)
+                if err_code(e) in LOST:
+                    return
+        finally:
+            close_quietly(conn)
+
+    done = threading.Event()
+    stopper = threading.Thread(target=killer, args=(time.monotonic() + 40, done), daemon=True)
+    stopper.start()
+    try:
+        s.run_clients(clients, worker, 40, "control connections killed")
+    finally:
+        done.set()
+        stopper.join(10)
+    s.note(f"control connections killed: {dict(kills)}")
+    s.check(kills["killed"] > 0, "no control connection was ever there to kill")
+    s.check_tally(tally, {1062}, "control connections killed")
+    s.check(tally.errors.get(1062, 0) == 5 * clients, f"{tally.errors.get(1062, 0)} inserts got 1062, "
+            f"expected {5 * clients} (each client's repeated keys)")
+    s.check(sorted(inserted) == sorted(keys), f"{len(inserted)} keys inserted, expected {len(keys)}")
+    s.check_table(t, expect_keys=keys, expect_live=len(keys), label="control connections killed")
+    s.check(s.proxies[0].alive(), "uniqgate died")
+
+
 # ------------------------------------------------------------------ 2. explicit transactions
 
 def transactions(s: Scenario, isolation: str):
@@ -1344,6 +1410,7 @@ SCENARIOS = {
     "autocommit": scenario_autocommit,
     "autocommit_deleted_at": scenario_autocommit_deleted_at,
     "batched_checks": scenario_batched_checks,
+    "control_connection_killed": scenario_control_connection_killed,
     "transactions_repeatable_read": scenario_transactions_repeatable_read,
     "transactions_read_committed": scenario_transactions_read_committed,
     "rollback_does_not_block": scenario_rollback_does_not_block,
