@@ -109,6 +109,7 @@ asio::awaitable<void> Session::command_loop() {
         if (command == Command::init_db) remember_init_db(header.payload_length);
         if (own_statement_prepared_last_) name_the_clients_last_prepared(command, header.payload_length);
         const bool rules_active = !context_.rules.rules().empty();
+        command_began_transaction_ = false;
         bool alive = true;
         if (rules_active && command == Command::query) {
             alive = co_await intercept_query(header.payload_length);
@@ -131,6 +132,14 @@ asio::awaitable<void> Session::command_loop() {
         if (database_change_pending_) {
             if (!tracker_.ended_with_error()) current_database_ = std::move(pending_database_);
             database_change_pending_ = false;
+        }
+        // An ERR carries no status flags: after one, assume the worst.
+        if (tracker_.ended_with_error()) {
+            own_writes_pending_ = true;
+        } else if (!(tracker_.status_flags() & protocol::status::in_trans)) {
+            own_writes_pending_ = false;
+        } else {
+            own_writes_pending_ = !command_began_transaction_;
         }
         co_await release_keys_if_transaction_ended();
     }

@@ -234,6 +234,12 @@ private:
     rules::Charset charset_ = rules::Charset::utf8;
     std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
     bool holds_local_locks_ = false;
+    // Whether the open transaction may hold this session's uncommitted writes, which an
+    // existence check inside it must also read (on the session's own connection).
+    // False outside transactions and right after BEGIN / START TRANSACTION; set after
+    // every other command that leaves a transaction open (see command_loop).
+    bool own_writes_pending_ = false;
+    bool command_began_transaction_ = false;  // the current command is BEGIN / START TRANSACTION
     PreparedWrites prepared_writes_;  // the client's prepared statements that write rule tables
     bool deadlock_to_retry_ = false;  // a wrapped write in the proxy's own transaction hit 1213: run it again
     const protocol::Bytes* pending_execute_ = nullptr;  // the COM_STMT_EXECUTE being enforced, if any

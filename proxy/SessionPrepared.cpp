@@ -361,6 +361,7 @@ asio::awaitable<bool> Session::run_bulk_row_by_row(PreparedWrite& write, const p
     for (const auto& sql : statements) {
         const auto classification = context_.rules.classify(sql, rule_context());
         alive = co_await enforce(sql, classification);
+        own_writes_pending_ = true;  // the next row's check must see this row's write
         if (!alive || bulk_answers_->error) break;
     }
     BulkAnswers answers = std::move(*bulk_answers_);

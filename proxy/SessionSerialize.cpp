@@ -273,8 +273,13 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
         failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
         co_return true;
     }
-    const bool own_read = co_await read_by_key(by_key, rows);
-    if (!own_read || failure.error_code != 0) co_return own_read;
+    // The session's own view adds its uncommitted rows; a transaction in which it has
+    // written nothing yet (only BEGIN so far, or one the proxy opened for this statement)
+    // has none, and the read is skipped.
+    if (own_writes_pending_) {
+        const bool own_read = co_await read_by_key(by_key, rows);
+        if (!own_read || failure.error_code != 0) co_return own_read;
+    }
     std::map<PrimaryKey, std::size_t> candidates;
     collect_candidates(committed->rows, check.exclude, candidates);
     collect_candidates(rows, check.exclude, candidates);

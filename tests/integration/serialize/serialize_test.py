@@ -442,6 +442,67 @@ def blocked_then(s, holder, waiter_conn, t, key, finish_sql, expect, label):
     s.note(f"{label}: waiter answered after {step.elapsed:.2f} s")
 
 
+def scenario_fresh_transaction_check(s: Scenario):
+    """Inside a transaction that has run nothing but BEGIN, the session has no uncommitted rows, so
+    the existence check needs no read on the session's own connection (uniqgate: the session's
+    Com_select does not move); once it has written, its own rows must be seen: a second INSERT of
+    the key in the same transaction is a duplicate, and a soft delete then re-insert passes."""
+    t = s.table("t")
+    ports = s.start(rule_yaml(t))
+    conn = connect(ports[0], isolation="REPEATABLE READ")
+    other = connect(ports[0])
+
+    def selects():
+        return _status(conn, "Com_select")
+
+    def step(sql, expect_code=None, what=""):
+        _, e = try_execute(conn, sql)
+        got = None if e is None else err_code(e)
+        s.check(got == expect_code, f"{what or sql}: got {got if e is None else err_text(e)}, expected {expect_code}")
+
+    try:
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('fl0', 'm', 0)")
+        before = selects()
+        step("BEGIN")
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('fl1', 'm', 1)", what="first INSERT after BEGIN")
+        fresh = selects() - before
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('FL1 ', 'm', 2)", 1062,
+             "the same key again in the same transaction (only the session's own view has it)")
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('fl2', 'm', 3)", what="a second new key")
+        after_write = selects() - before - fresh
+        step(f"UPDATE {t.name} SET delete_status = 1 WHERE name = 'fl0' AND model = 'm' AND delete_status = 0")
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('fl0', 'm', 4)", what="re-insert after own soft delete")
+        step("COMMIT")
+        # A transaction whose first statement after BEGIN is a key that another session holds live.
+        step("BEGIN")
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('fl2', 'm', 5)", 1062, "a committed live key")
+        step("ROLLBACK")
+        # A key another session commits after our snapshot was taken (at BEGIN): our first
+        # INSERT must still see it, and a new key still inserts.
+        step("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        _, e = try_execute(other, f"INSERT INTO {t.name} (name, model, price) VALUES ('fl3', 'm', 6)")
+        s.check(e is None, f"the other session's INSERT: {e}")
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('Fl3', 'm', 7)", 1062,
+             "a key committed after the snapshot")
+        step(f"INSERT INTO {t.name} (name, model, price) VALUES ('fl4', 'm', 8)", what="a new key")
+        step("COMMIT")
+        if TARGET == "uniqgate":
+            s.note(f"session SELECTs for the first check after BEGIN: {fresh}, for a later one: {after_write}")
+            s.check(fresh == 0, f"the first check after BEGIN read on the session's own connection ({fresh} SELECTs)")
+            s.check(after_write >= 1, "a check after the session wrote did not read its own view")
+    finally:
+        close_quietly(conn)
+        close_quietly(other)
+    s.check_table(t, expect_keys=[("fl0", "m"), ("fl1", "m"), ("fl2", "m"), ("fl3", "m"), ("fl4", "m")],
+                  expect_live=5, label="fresh transaction")
+
+
+def _status(conn, name) -> int:
+    with conn.cursor() as c:
+        c.execute(f"SHOW SESSION STATUS LIKE '{name}'")
+        return int(c.fetchone()[1])
+
+
 def scenario_rollback_does_not_block(s: Scenario):
     """A rolled-back insert never blocks a later insert of the same key."""
     t = s.table("t")
@@ -1410,6 +1471,7 @@ SCENARIOS = {
     "autocommit": scenario_autocommit,
     "autocommit_deleted_at": scenario_autocommit_deleted_at,
     "batched_checks": scenario_batched_checks,
+    "fresh_transaction_check": scenario_fresh_transaction_check,
     "control_connection_killed": scenario_control_connection_killed,
     "transactions_repeatable_read": scenario_transactions_repeatable_read,
     "transactions_read_committed": scenario_transactions_read_committed,
