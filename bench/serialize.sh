@@ -41,6 +41,8 @@ Options:
                        INSERT and soft-delete UPDATE prepared once per thread, bound and executed
                        per event; sysbench runs with --db-ps-mode=auto, which --ps needs: with
                        disable, sysbench emulates con:prepare on the client and sends text)
+  --tx                 every event is START TRANSACTION, the statement, COMMIT (ROLLBACK after an
+                       error), as PHP PDO / node mysql2 beginTransaction() send it (soft_delete.lua --tx)
   --lock-backend B     uniqgate lock backend: local or mysql (default: uniqgate's default, local)
   --warmup N           seconds of direct distinct inserts before the first measured run (default 3)
   --uniqgate PATH      uniqgate binary (default $UNIQGATE or build-main/proxy/uniqgate)
@@ -72,6 +74,7 @@ DELETE_PCT=20
 LOCK_BACKEND=
 RULE_MODE=serialize
 PS=
+TX=
 WARMUP=3
 UNIQGATE=${UNIQGATE:-$BENCH_REPO/build-main/proxy/uniqgate}
 UNIQGATE_ARGS=
@@ -95,6 +98,7 @@ while [[ $# -gt 0 ]]; do
         --lock-backend) need_arg "$@"; LOCK_BACKEND=$2; shift ;;
         --rule-mode) need_arg "$@"; RULE_MODE=$2; shift ;;
         --ps) PS=1 ;;
+        --tx) TX=1 ;;
         --warmup) need_arg "$@"; WARMUP=$2; warmup_set=1; shift ;;
         --uniqgate) need_arg "$@"; UNIQGATE=$2; shift ;;
         --uniqgate-args) need_arg "$@"; UNIQGATE_ARGS=$2; shift ;;
@@ -168,6 +172,7 @@ leg_table() {
 # decides whether its con:prepare is a server-side prepare (auto) or emulated as text (disable).
 ps_args=(--db-ps-mode=disable)
 [[ -z "$PS" ]] || ps_args=(--db-ps-mode=auto --ps=on)
+[[ -z "$TX" ]] || ps_args+=(--tx=on)
 sysbench_common=(
     --db-driver=mysql --mysql-host=127.0.0.1 --mysql-user="$BENCH_APP_USER"
     --mysql-password="$BENCH_APP_PASSWORD" --mysql-db="$BENCH_APP_DB"
@@ -391,9 +396,11 @@ fi
 {
     protocol="text protocol"
     [[ -z "$PS" ]] || protocol="server-side prepared statements: COM_STMT_EXECUTE"
+    event_shape="autocommit, 1 statement"
+    [[ -z "$TX" ]] || event_shape="START TRANSACTION, 1 statement, COMMIT"
     echo "## serialize.sh: direct vs unique index vs uniqgate (mode: $RULE_MODE${PS:+, prepared statements})"
     echo
-    echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(bench_sql "$DB_PORT" 'SELECT VERSION()'), $(sysbench --version), bench/soft_delete.lua ($protocol, autocommit, 1 statement per event)"
+    echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(bench_sql "$DB_PORT" 'SELECT VERSION()'), $(sysbench --version), bench/soft_delete.lua ($protocol, $event_shape per event)"
     echo "- uniqgate: $uniqgate_desc"
     echo "- $TIME s per run, $ROUNDS round(s) (medians; worst round for duplicates, max latency and lowest 1-s tps; totals for other errors); hot mode: $HOT_KEYS keys, $DELETE_PCT % soft-deletes"
     echo "- load average (1/5/15 min) before the runs: $LOAD_BEFORE; after: $LOAD_AFTER"

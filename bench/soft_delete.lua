@@ -7,7 +7,9 @@
 -- protocol: COM_STMT_EXECUTE); this needs --db-ps-mode=auto (the default), since with
 -- --db-ps-mode=disable sysbench emulates con:prepare on the client and sends text.
 --
---   sysbench bench/soft_delete.lua --table=sb_direct --mode=distinct [--ps=on] prepare|run|cleanup
+--   sysbench bench/soft_delete.lua --table=sb_direct --mode=distinct [--ps=on] [--tx=on] prepare|run|cleanup
+--
+-- With --tx=on every event is START TRANSACTION, its statement, COMMIT (ROLLBACK after an error).
 --
 -- Modes:
 --   distinct  every event is one INSERT of a key no other event uses
@@ -31,6 +33,7 @@ sysbench.cmdline.options = {
    run_id = {"Prefix that makes distinct-mode keys unique across runs", "r"},
    with_live_unique = {"prepare: add the generated live_flag column and UNIQUE (name, model, live_flag)", false},
    ps = {"Server-side prepared statements: prepare once per thread, bind and execute per event", false},
+   tx = {"Each event in its own explicit transaction: START TRANSACTION, the statement, COMMIT", false},
 }
 
 local function create_table(con)
@@ -162,7 +165,7 @@ local function soft_delete(name, model)
       sysbench.opt.table, name, model))
 end
 
-function event()
+local function event_statement()
    if sysbench.opt.mode == "distinct" then
       counter = counter + 1
       insert(string.format("%s-%d-%d", sysbench.opt.run_id, tid, counter),
@@ -178,6 +181,23 @@ function event()
       else
          insert(name, model)
       end
+   end
+end
+
+-- With --tx the statement runs inside START TRANSACTION ... COMMIT (ROLLBACK when it
+-- failed), the way PHP PDO's and node mysql2's beginTransaction() wrap a write; tps
+-- still counts statements.
+function event()
+   if not sysbench.opt.tx then
+      return event_statement()
+   end
+   run("START TRANSACTION")
+   local before = stats.dup + stats.other
+   event_statement()
+   if stats.dup + stats.other > before then
+      run("ROLLBACK")
+   else
+      run("COMMIT")
    end
 end
 

@@ -141,8 +141,10 @@ asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
     const auto context = rule_context();
     const auto classification = context_.rules.classify(sql, context);
     if (classification.kind == rules::StatementKind::ddl) context_.schemas.clear();
+    // Only a BEGIN alone: "BEGIN; INSERT INTO other ..." may write (a trigger can reach a rule table).
     command_began_transaction_ = classification.kind == rules::StatementKind::transaction &&
-                                 classification.transaction.effect == rules::TransactionEffect::begin;
+                                 classification.transaction.effect == rules::TransactionEffect::begin &&
+                                 rules::split_statements(sql, context.lex_options()).statements.size() == 1;
     if (classification.kind == rules::StatementKind::other) {
         if (auto database = use_target(sql, context.lex_options())) {
             pending_database_ = std::move(*database);
