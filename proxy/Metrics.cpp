@@ -41,6 +41,9 @@ std::string Metrics::to_prometheus() const {
     append_metric(out, "uniqgate_batched_check_queries_total", "counter",
                   "Queries that read the batched existence checks (checks / queries = mean batch size).",
                   load(batched_check_queries));
+    append_metric(out, "uniqgate_one_round_trip_inserts_total", "counter",
+                  "Serialize INSERTs whose existence check went to the server with the INSERT itself.",
+                  load(one_round_trip_inserts));
     return out;
 }
 

@@ -15,6 +15,8 @@ inline constexpr std::uint16_t kLockDeadlock = 1213;
 inline constexpr const char* kLockDeadlockState = "40001";
 inline constexpr const char* kLockDeadlockMessage =
     "Deadlock found when trying to get lock; try restarting transaction";
+// ER_SUBQUERY_NO_1_ROW: serialize's one-round-trip probe fails with it when a live row has the key.
+inline constexpr std::uint16_t kSubqueryMoreThanOneRow = 1242;
 inline constexpr std::uint16_t kNotSupportedYet = 1235;
 inline constexpr const char* kNotSupportedYetState = "42000";
 

@@ -153,6 +153,9 @@ private:
     };
     enum class Step { go_on, answered, lost };
     static std::vector<InsertCheck> rows_to_check(const rules::WritePlan& plan, std::vector<std::string>& lock_names);
+    [[nodiscard]] bool fits_probe_path(const rules::WritePlan& plan) const;
+    asio::awaitable<Step> insert_if_no_live_key(const std::string& sql, const rules::WritePlan& plan,
+                                                const rules::TableSchema& schema);
     asio::awaitable<Step> lock_and_find_live(const std::string& sql, const rules::WritePlan& plan,
                                              const rules::TableSchema& schema, std::vector<InsertCheck>& checks);
     asio::awaitable<bool> enforce_replace(const std::string& sql, const rules::WritePlan& plan,

@@ -390,9 +390,95 @@ asio::awaitable<Session::Step> Session::lock_and_find_live(const std::string& sq
     co_return Step::go_on;
 }
 
+// Whether an INSERT can take the one-round-trip path (insert_if_no_live_key): a plain
+// autocommit INSERT sent as text, every rule answering a duplicate with 1062.
+bool Session::fits_probe_path(const rules::WritePlan& plan) const {
+    const auto flags = tracker_.status_flags();
+    if ((flags & protocol::status::in_trans) || !(flags & protocol::status::autocommit)) return false;
+    if (pending_execute_ != nullptr || plan.insert.ignore || !plan.insert.on_duplicate_key_update.empty() ||
+        !plan.insert.returning.empty() || plan.rules.empty()) {
+        return false;
+    }
+    for (const auto& rule : plan.rules) {
+        if (!rule.actions.check_live || !rule.actions.lock_keys || rule.actions.report_only ||
+            rule.rule->on_duplicate != config::OnDuplicate::error) {
+            return false;
+        }
+        for (const auto& row : rule.rows) {
+            if (row.status != rules::KeyStatus::known) return false;
+        }
+    }
+    return true;
+}
+
+// The existence check and the INSERT in one round trip, after the keys are locked,
+// when no other session is checking (otherwise checks share a query, which costs the
+// server less than this probe; go_on then, as for a batch repeating its own key):
+// "SELECT (SELECT 1 UNION ALL (SELECT 1 FROM t WHERE <live> AND <key> LIMIT 1) ...)"
+// then the INSERT, as one multi-statement. A live row makes the subquery return two
+// rows, the SELECT fails with 1242 and the server never runs the INSERT: go_on, and
+// the full check answers the duplicate. Otherwise the client gets the INSERT's own answer.
+asio::awaitable<Session::Step> Session::insert_if_no_live_key(const std::string& sql, const rules::WritePlan& plan,
+                                                               const rules::TableSchema& schema) {
+    // The probe is a check in progress too: while it runs, other sessions share queries.
+    std::optional<CheckBatcher::InProgress> in_progress;
+    if (context_.control && !schema.primary_key.empty()) {
+        in_progress.emplace(context_.control->checks());
+        if (!in_progress->alone()) co_return Step::go_on;
+    }
+    std::vector<std::string> lock_names;
+    const auto checks = rows_to_check(plan, lock_names);
+    for (const auto& check : checks) {
+        if (std::find(check.duplicate.begin(), check.duplicate.end(), true) != check.duplicate.end()) {
+            co_return Step::go_on;  // a batch repeating its own key: the full path answers 1062
+        }
+    }
+    const LockError locked = co_await lock_keys(std::move(lock_names));
+    if (locked != LockError::none) {
+        const bool answered = co_await answer_lock_failure(locked, false);
+        co_return answered ? Step::answered : Step::lost;
+    }
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const std::string table = quote_table(plan.schema, plan.table);
+    // SELECT, not DO: DO discards the subquery's 1242 (MariaDB 10.11). SET @v = (...) would
+    // raise it too, but leaves a user variable in the client's session.
+    std::string probe = "SELECT (SELECT 1";
+    for (const auto& check : checks) {
+        const std::string live = live_condition(check.rule->rule->soft_delete, no_backslash);
+        for (const std::size_t row : check.rows_to_check) {
+            probe += " UNION ALL (SELECT 1 FROM " + table + " WHERE " + live + " AND " +
+                     key_equals(*check.rule, row, sql, schema) + " LIMIT 1)";
+        }
+    }
+    probe += ")\n;" + statement_text(sql);
+    error_code ec;
+    auto outcomes = co_await run_statements(probe, ec);
+    if (ec || outcomes.empty()) co_return Step::lost;
+    if (outcomes.front().is_error) {
+        if (outcomes.front().error.error_code == mysql_error::kSubqueryMoreThanOneRow) co_return Step::go_on;
+        const auto failure = outcomes.front().error;
+        const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
+        co_return sent ? Step::answered : Step::lost;
+    }
+    if (outcomes.size() != 2) co_return Step::lost;
+    if (outcomes.back().is_error) {
+        const auto failure = outcomes.back().error;
+        const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
+        co_return sent ? Step::answered : Step::lost;
+    }
+    context_.metrics.one_round_trip_inserts.fetch_add(1, std::memory_order_relaxed);
+    const auto inserted = outcomes.back().ok;
+    const bool sent = co_await send_wrapped_ok(inserted, inserted.status_flags);
+    co_return sent ? Step::answered : Step::lost;
+}
+
 asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rules::WritePlan& plan,
                                               const rules::TableSchema& schema) {
     const auto context = rule_context();
+    if (fits_probe_path(plan)) {
+        const Step probed = co_await insert_if_no_live_key(sql, plan, schema);
+        if (probed != Step::go_on) co_return probed == Step::answered;
+    }
     std::vector<InsertCheck> checks;
     const Step checked = co_await lock_and_find_live(sql, plan, schema, checks);
     if (checked != Step::go_on) co_return checked == Step::answered;

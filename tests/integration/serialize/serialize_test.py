@@ -8,6 +8,7 @@ Needs the MariaDB fixture (UG_IT_STATE/mariadb/env) and UG_PROXY_BIN; UG_SERIALI
 uniqgate (default), reference or direct (see serial_lib.py). Exit 0 = pass, 1 = fail, 77 = skip.
 """
 import collections
+import os
 import random
 import subprocess
 import sys
@@ -148,6 +149,25 @@ def proxy_metrics(s: Scenario) -> dict:
     return totals
 
 
+def _local_tcp_ports(pid: int) -> list:
+    """The local ports of process `pid`'s IPv4 TCP sockets (from /proc: its fds' socket inodes)."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        with open(f"/proc/{pid}/net/tcp") as table:
+            next(table)
+            return [int(fields[1].split(":")[1], 16) for fields in (line.split() for line in table)
+                    if fields[9] in inodes]
+    except OSError:
+        return []
+
+
 def scenario_batched_checks(s: Scenario):
     """Autocommit checks of many sessions answered by one query (CheckBatcher): each client owns
     its keys, so checks of different keys overlap all the time. Live keys (in other spellings)
@@ -261,17 +281,25 @@ def scenario_control_connection_killed(s: Scenario):
     t = s.table("t")
     ports = s.start(rule_yaml(t))
     clients = 16
-    keys = [(f"ck{i:05d}", f"m{i % 7}") for i in range(4800)]
+    keys = [(f"ck{i:05d}", f"m{i % 7}") for i in range(9600)]
     tally, lock = Tally(), threading.Lock()
     inserted = []
     kills = collections.Counter()
+
+    proxy_pid = s.proxies[0].proc.pid
 
     def killer(deadline, done):
         conn = connect(s.db_port)
         try:
             while not done.is_set() and time.monotonic() < deadline:
+                # Only this test's uniqgate's connections: other tests share the server.
+                ours = [f"127.0.0.1:{port}" for port in _local_tcp_ports(proxy_pid)]
+                if not ours:
+                    time.sleep(0.001)
+                    continue
                 with conn.cursor() as c:
-                    c.execute("SELECT id FROM information_schema.PROCESSLIST WHERE user = 'uniqgate'")
+                    c.execute("SELECT id FROM information_schema.PROCESSLIST WHERE user = 'uniqgate' AND host IN ("
+                              + ", ".join(["%s"] * len(ours)) + ")", ours)
                     for (thread_id,) in c.fetchall():
                         _, e = try_execute(conn, f"KILL CONNECTION {thread_id}")
                         kills["killed" if e is None else err_code(e)] += 1
@@ -495,6 +523,58 @@ def scenario_fresh_transaction_check(s: Scenario):
         close_quietly(other)
     s.check_table(t, expect_keys=[("fl0", "m"), ("fl1", "m"), ("fl2", "m"), ("fl3", "m"), ("fl4", "m")],
                   expect_live=5, label="fresh transaction")
+
+
+def scenario_one_round_trip_insert(s: Scenario):
+    """A lone client's autocommit INSERT: the existence check and the INSERT go to the server as one
+    multi-statement (a SELECT probe that fails with 1242 on a live key, then the INSERT; uniqgate:
+    `uniqgate_one_round_trip_inserts_total` moves). The client still gets exactly the INSERT's own
+    answer: affected rows, insert id, info, warnings (SHOW WARNINGS lists the INSERT's), its errors,
+    and MySQL's 1062 for a live key; a client without multi-statements keeps getting 1064 for its
+    own multi-statement strings."""
+    t = s.table("t")
+    ports = s.start(rule_yaml(t))
+    conn = connect(ports[0])
+    plain = connect(ports[0])  # PyMySQL's default: no CLIENT_MULTI_STATEMENTS
+    try:
+        before = proxy_metrics(s).get("uniqgate_one_round_trip_inserts_total", 0)
+        with conn.cursor() as c:
+            affected = c.execute(f"INSERT INTO {t.name} (name, model, price) VALUES ('rt1', 'm', 1)")
+            insert_id = c.lastrowid
+            c.execute("SELECT LAST_INSERT_ID()")
+            s.check(affected == 1 and insert_id and c.fetchone()[0] == insert_id,
+                    f"single INSERT: affected {affected}, insert id {insert_id}")
+        if TARGET == "uniqgate":
+            moved = proxy_metrics(s)["uniqgate_one_round_trip_inserts_total"] - before
+            s.check(moved == 1, f"the INSERT did not take the one-round-trip path ({moved})")
+        _, e = try_execute(conn, f"INSERT INTO {t.name} (name, model, price) VALUES ('RT1 ', 'm', 2)")
+        problem = dup_error_problem(e, "RT1 ", "m") if e is not None else "answered OK"
+        s.check(problem is None, f"a live key: {problem}")
+        with conn.cursor() as c:
+            c.execute("SET SESSION sql_mode = ''")  # '7x' into an INT: a warning, not an error
+            affected = c.execute(f"INSERT INTO {t.name} (name, model, price) VALUES ('rt2', 'm', '7x'), ('rt3', 'm', 3)")
+            result = conn._result
+            s.check(affected == 2, f"2-row INSERT: affected {affected}")
+            s.check(result.warning_count == 1, f"2-row INSERT: {result.warning_count} warnings, expected 1")
+            info = (result.message or b"").decode() if isinstance(result.message, bytes) else (result.message or "")
+            s.check("Records: 2" in info and "Warnings: 1" in info, f"2-row INSERT info {info!r}")
+            c.execute("SHOW WARNINGS")
+            warnings = c.fetchall()
+            s.check(len(warnings) == 1 and warnings[0][1] == 1265, f"SHOW WARNINGS after the INSERT: {warnings}")
+        with conn.cursor() as c:
+            c.execute("SET SESSION sql_mode = DEFAULT")
+        _, e = try_execute(conn, f"INSERT INTO {t.name} (name, model, note) VALUES ('rt4', 'm', REPEAT('x', 60))")
+        s.check(e is not None and err_code(e) == 1406, f"a note longer than VARCHAR(50), strict mode: {e}")
+        _, e = try_execute(plain, f"INSERT INTO {t.name} (name, model, price) VALUES ('rt5', 'm', 5)")
+        s.check(e is None, f"INSERT from a client without multi-statements: {e}")
+        _, e = try_execute(plain, "SELECT 1; SELECT 2")
+        s.check(e is not None and err_code(e) == 1064,
+                f"a multi-statement string from a client that did not enable them: {e}")
+    finally:
+        close_quietly(conn)
+        close_quietly(plain)
+    s.check_table(t, expect_keys=[("rt1", "m"), ("rt2", "m"), ("rt3", "m"), ("rt5", "m")], expect_live=4,
+                  label="one round trip")
 
 
 def _status(conn, name) -> int:
@@ -1471,6 +1551,7 @@ SCENARIOS = {
     "autocommit": scenario_autocommit,
     "autocommit_deleted_at": scenario_autocommit_deleted_at,
     "batched_checks": scenario_batched_checks,
+    "one_round_trip_insert": scenario_one_round_trip_insert,
     "fresh_transaction_check": scenario_fresh_transaction_check,
     "control_connection_killed": scenario_control_connection_killed,
     "transactions_repeatable_read": scenario_transactions_repeatable_read,
