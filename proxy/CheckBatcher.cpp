@@ -100,54 +100,50 @@ void CheckBatcher::drain(const std::string& identity) {
             batch = take_batch(queues_[identity]);
         }
         if (batch.waiters.empty()) return;
-        auto conditions = batch.conditions;
-        std::optional<std::vector<BoundParameter>> parameters;
-        if (batch.family.bound) {
-            // Prepared statements are cached by their text: repeating the last condition up
-            // to a power of two keeps the texts a family uses to a handful.
-            std::size_t padded = 1;
-            while (padded < conditions.size()) padded *= 2;
-            conditions.resize(padded, conditions.back());
-            auto per_condition = batch.parameters;
-            per_condition.resize(padded, per_condition.back());
-            parameters.emplace();
-            for (int pass = 0; pass < 2; ++pass) {  // the flag columns, then the WHERE
-                for (const auto& part : per_condition) parameters->insert(parameters->end(), part.begin(), part.end());
-            }
-        }
-        const auto sql = flagged_live_rows_query(batch.family, conditions);
-        metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
-        const auto result = run_query_(sql, parameters, batch.family.dialect);
+        std::size_t flag_columns = 0;
+        const auto result = run(batch, flag_columns);
         if (result && !result->ok && batch.waiters.size() > 1) {
             // One check's values can make the query fail (a literal the server refuses to
             // compare): each check then runs alone, so the error reaches only its own session.
             for (const auto& waiter : batch.waiters) answer_alone(batch, waiter);
             continue;
         }
-        answer(batch, conditions.size(), result);
+        answer(batch, flag_columns, result);
     }
 }
 
-void CheckBatcher::answer_alone(const Batch& batch, const Waiter& waiter) {
-    Batch alone;
-    alone.family = batch.family;
-    const auto first = static_cast<std::ptrdiff_t>(waiter.first);
-    const auto end = first + static_cast<std::ptrdiff_t>(waiter.count);
-    alone.conditions.assign(batch.conditions.begin() + first, batch.conditions.begin() + end);
+std::optional<QueryResult> CheckBatcher::run(const Batch& batch, std::size_t& flag_columns) {
+    auto conditions = batch.conditions;
     std::optional<std::vector<BoundParameter>> parameters;
     if (batch.family.bound) {
+        // Prepared statements are cached by their text: repeating the last condition up
+        // to a power of two keeps the texts a family uses to a handful.
+        std::size_t padded = 1;
+        while (padded < conditions.size()) padded *= 2;
+        conditions.resize(padded, conditions.back());
+        auto per_condition = batch.parameters;
+        per_condition.resize(padded, per_condition.back());
         parameters.emplace();
         for (int pass = 0; pass < 2; ++pass) {  // the flag columns, then the WHERE
-            for (auto part = batch.parameters.begin() + first; part != batch.parameters.begin() + end; ++part) {
-                parameters->insert(parameters->end(), part->begin(), part->end());
-            }
+            for (const auto& part : per_condition) parameters->insert(parameters->end(), part.begin(), part.end());
         }
     }
-    alone.waiters.push_back({0, waiter.count, waiter.complete});
+    flag_columns = conditions.size();
     metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
-    const auto result = run_query_(flagged_live_rows_query(alone.family, alone.conditions), parameters,
-                                   alone.family.dialect);
-    answer(alone, alone.conditions.size(), result);
+    return run_query_(flagged_live_rows_query(batch.family, conditions), parameters, batch.family.dialect);
+}
+
+void CheckBatcher::answer_alone(const Batch& batch, const Waiter& waiter) {
+    const auto first = batch.conditions.begin() + static_cast<std::ptrdiff_t>(waiter.first);
+    const auto end = first + static_cast<std::ptrdiff_t>(waiter.count);
+    Batch alone{batch.family, {first, end}, {}, {{0, waiter.count, waiter.complete}}};
+    if (batch.family.bound) {
+        const auto parameters = batch.parameters.begin() + static_cast<std::ptrdiff_t>(waiter.first);
+        alone.parameters.assign(parameters, parameters + static_cast<std::ptrdiff_t>(waiter.count));
+    }
+    std::size_t flag_columns = 0;
+    const auto result = run(alone, flag_columns);
+    answer(alone, flag_columns, result);
 }
 
 void CheckBatcher::answer(const Batch& batch, std::size_t flag_columns,

@@ -133,13 +133,16 @@ asio::awaitable<void> Session::command_loop() {
             if (!tracker_.ended_with_error()) current_database_ = std::move(pending_database_);
             database_change_pending_ = false;
         }
-        // An ERR carries no status flags: after one, assume the worst.
-        if (tracker_.ended_with_error()) {
-            own_writes_pending_ = true;
-        } else if (!(tracker_.status_flags() & protocol::status::in_trans)) {
-            own_writes_pending_ = false;
-        } else {
-            own_writes_pending_ = !command_began_transaction_;
+        // Only existence checks read it, and only with rules. An ERR carries no status
+        // flags: after one, assume the worst.
+        if (rules_active) {
+            if (tracker_.ended_with_error()) {
+                own_writes_pending_ = true;
+            } else if (!(tracker_.status_flags() & protocol::status::in_trans)) {
+                own_writes_pending_ = false;
+            } else {
+                own_writes_pending_ = !command_began_transaction_;
+            }
         }
         co_await release_keys_if_transaction_ended();
     }

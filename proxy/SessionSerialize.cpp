@@ -144,6 +144,11 @@ void mark_tagged(const std::vector<protocol::TextRow>& found, const std::vector<
     }
 }
 
+// A control connection's failed read, as the ERR the client is answered with.
+protocol::ErrPacket error_of(const QueryResult& failed) {
+    return {static_cast<std::uint16_t>(failed.error_code), failed.sqlstate, failed.message};
+}
+
 void collect_candidates(const std::vector<protocol::TextRow>& found, const std::vector<PrimaryKey>& exclude,
                         std::map<PrimaryKey, std::size_t>& candidates) {
     for (const auto& row : found) {
@@ -209,7 +214,7 @@ asio::awaitable<bool> Session::find_live_outside_transaction(KeyCheck& check, co
         const auto committed = co_await context_.control->live_rows(request);
         if (committed) {
             if (!committed->ok) {
-                failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
+                failure = error_of(*committed);
             } else {
                 mark_tagged(committed->rows, check.exclude, check.found, check.holders);
             }
@@ -270,7 +275,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
         co_return alive;
     }
     if (!committed->ok) {
-        failure = {static_cast<std::uint16_t>(committed->error_code), committed->sqlstate, committed->message};
+        failure = error_of(*committed);
         co_return true;
     }
     // The session's own view adds its uncommitted rows; a transaction in which it has
@@ -454,18 +459,14 @@ asio::awaitable<Session::Step> Session::insert_if_no_live_key(const std::string&
     error_code ec;
     auto outcomes = co_await run_statements(probe, ec);
     if (ec || outcomes.empty()) co_return Step::lost;
-    if (outcomes.front().is_error) {
-        if (outcomes.front().error.error_code == mysql_error::kSubqueryMoreThanOneRow) co_return Step::go_on;
-        const auto failure = outcomes.front().error;
-        const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
+    if (outcomes.front().is_error && outcomes.front().error.error_code == mysql_error::kSubqueryMoreThanOneRow) {
+        co_return Step::go_on;
+    }
+    if (outcomes.back().is_error) {  // the probe's own failure, or the INSERT's
+        const bool sent = co_await answer_error(outcomes.back().error);
         co_return sent ? Step::answered : Step::lost;
     }
     if (outcomes.size() != 2) co_return Step::lost;
-    if (outcomes.back().is_error) {
-        const auto failure = outcomes.back().error;
-        const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
-        co_return sent ? Step::answered : Step::lost;
-    }
     context_.metrics.one_round_trip_inserts.fetch_add(1, std::memory_order_relaxed);
     const auto inserted = outcomes.back().ok;
     const bool sent = co_await send_wrapped_ok(inserted, inserted.status_flags);
