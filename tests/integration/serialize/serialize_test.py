@@ -66,6 +66,17 @@ def record_error(tally, e, what, name=None, model=None, exact=True):
             tally.problem(f"{what}: {problem}")
 
 
+def tallied_insert(tally, conn, sql, args, name, model, what):
+    """Runs one INSERT and counts it in `tally`: (result, None) when it succeeded, (None, error)
+    when not (a 1062 must be MySQL's duplicate error for (name, model))."""
+    res, e = try_execute(conn, sql, args)
+    if e is None:
+        tally.stmt()
+    else:
+        record_error(tally, e, what, name, model)
+    return res, e
+
+
 # ------------------------------------------------------------------ 1. autocommit
 
 def autocommit_load(s: Scenario, t: Table, ports, clients, keys, budget, label="", rounds=1):
@@ -95,16 +106,13 @@ def autocommit_round(s: Scenario, t: Table, ports, clients, keys, budget, label)
                     tally.problem(f"client {i}: time budget used up")
                     return
                 sql, args = rnd.choice(forms)(n, m, i)
-                res, e = try_execute(conn, sql, args)
+                res, e = tallied_insert(tally, conn, sql, args, n, m, f"INSERT {n!r}-{m!r} ({sql[:40]}...)")
                 if e is None:
-                    tally.stmt()
                     with lock:
                         answered_ok[(n, m)] += 1
                     if res[0] != 1:
                         tally.problem(f"INSERT {n}-{m}: affected rows {res[0]}, expected 1")
-                    continue
-                record_error(tally, e, f"INSERT {n!r}-{m!r} ({sql[:40]}...)", n, m)
-                if err_code(e) in LOST:
+                elif err_code(e) in LOST:
                     return
         finally:
             close_quietly(conn)
@@ -317,14 +325,11 @@ def scenario_control_connection_killed(s: Scenario):
                     tally.problem(f"client {i}: time budget used up")
                     return
                 sql, args = insert_sql(t, n, m, i)
-                _, e = try_execute(conn, sql, args)
+                _, e = tallied_insert(tally, conn, sql, args, n, m, f"INSERT {n!r}-{m!r}")
                 if e is None:
-                    tally.stmt()
                     with lock:
                         inserted.append((n, m))
-                    continue
-                record_error(tally, e, f"INSERT {n!r}-{m!r}", n, m)
-                if err_code(e) in LOST:
+                elif err_code(e) in LOST:
                     return
         finally:
             close_quietly(conn)
