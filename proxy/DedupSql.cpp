@@ -47,11 +47,16 @@ std::vector<std::size_t> rows_in_key_order(const rules::RulePlan& rule) {
 }
 
 std::string key_row_values(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
-                           const rules::TableSchema& schema) {
+                           const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters) {
     const auto values = rule.row_key_values(row);
     std::string out = "(";
     for (std::size_t k = 0; k < values.size(); ++k) {
         if (k > 0) out += ", ";
+        if (values[k].kind == rules::ValueKind::parameter && parameters != nullptr) {
+            out += '?';
+            parameters->push_back(values[k].parameter);
+            continue;
+        }
         const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
         out += key_value_text(values[k], sql, column);
     }
@@ -61,14 +66,26 @@ std::string key_row_values(const rules::RulePlan& rule, std::size_t row, std::st
 
 std::string dedup_insert_values(const rules::RulePlan& rule, std::string_view dedup_table,
                                 const std::vector<std::size_t>& rows, std::string_view sql,
-                                const rules::TableSchema& schema, bool ignore) {
+                                const rules::TableSchema& schema, bool ignore, std::vector<std::uint32_t>* parameters) {
     if (rows.empty()) return {};
     std::string out = ignore ? "INSERT IGNORE INTO " : "INSERT INTO ";
     out.append(dedup_table).append(" (").append(key_column_list(*rule.rule)).append(") VALUES ");
     for (std::size_t i = 0; i < rows.size(); ++i) {
         if (i > 0) out += ", ";
-        out += key_row_values(rule, rows[i], sql, schema);
+        out += key_row_values(rule, rows[i], sql, schema, parameters);
     }
+    return out;
+}
+
+std::string guarded_dedup_write(std::string_view write, bool own_transaction) {
+    // ROLLBACK first in the proxy's own transaction: the READ ONLY one that follows must
+    // hold nothing. In the client's, only a transaction the error ended (a deadlock) is
+    // replaced; the session rolls back to its savepoint after any failure.
+    const std::string_view on_failure = own_transaction
+                                            ? "ROLLBACK; START TRANSACTION READ ONLY;"
+                                            : "IF @@in_transaction = 0 THEN START TRANSACTION READ ONLY; END IF;";
+    std::string out = "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ";
+    out.append(on_failure).append(" RESIGNAL; END; ").append(write).append("; END");
     return out;
 }
 

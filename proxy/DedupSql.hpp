@@ -33,14 +33,30 @@ std::string dedup_table_sql(const config::Rule& rule, std::string_view statement
 std::vector<std::size_t> rows_in_key_order(const rules::RulePlan& rule);
 
 // "(v1, v2)" — a row's key values as the client wrote them (or the column defaults).
+// With `parameters`, a value that is a `?` of a prepared statement stays `?` and its
+// parameter index is appended there, to be bound with the client's own value.
 std::string key_row_values(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
-                           const rules::TableSchema& schema);
+                           const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters = nullptr);
 
 // INSERT INTO <dedup> (k1, k2) VALUES (...), (...) for `rows`; `ignore` makes it
-// INSERT IGNORE. Empty when `rows` is empty.
+// INSERT IGNORE; `parameters` as for key_row_values. Empty when `rows` is empty.
 std::string dedup_insert_values(const rules::RulePlan& rule, std::string_view dedup_table,
                                 const std::vector<std::size_t>& rows, std::string_view sql,
-                                const rules::TableSchema& schema, bool ignore);
+                                const rules::TableSchema& schema, bool ignore,
+                                std::vector<std::uint32_t>* parameters = nullptr);
+
+// A dedup-table write that, when it fails, makes the statements after it fail too, for
+// pipelines (which, unlike a multi-statement, do not stop at an error): an anonymous
+// MariaDB block whose exit handler leaves the session in a READ ONLY transaction (so
+// the client's INSERT after it fails with 1792) and re-raises the error. In the proxy's
+// own transaction (`own_transaction`) the handler rolls that back first; in the
+// client's it replaces only a transaction the error ended.
+std::string guarded_dedup_write(std::string_view write, bool own_transaction);
+
+// Ends the proxy's own transaction after a pipeline: COMMIT when the statement before
+// it succeeded, ROLLBACK when it failed (ROW_COUNT() is -1 after an error).
+inline constexpr std::string_view kCommitUnlessLastFailed =
+    "BEGIN NOT ATOMIC IF ROW_COUNT() < 0 THEN ROLLBACK; ELSE COMMIT; END IF; END";
 
 // "(`pk1`, `pk2`) IN (('1', 'a'), ...)" for primary keys read back as text (the
 // first columns of each row); "FALSE" for none. `qualifier` ("s.") prefixes the columns.

@@ -79,46 +79,59 @@ protocol::Bytes set_option_command(std::uint16_t option) {
 constexpr std::uint16_t kMultiStatementsOn = 0;
 constexpr std::uint16_t kMultiStatementsOff = 1;
 
+// One response: an OK, an ERR, or a result set (rows read as text, or with
+// `binary_rows` as a prepared statement's string columns; with `keep`, its packets
+// kept as well). False when it could not be followed (`ec` set).
+asio::awaitable<bool> read_one_response(Connection& backend, FrameBuffer& buffer, protocol::Capabilities caps,
+                                        bool binary_rows, bool keep, StatementOutcome& outcome, error_code& ec) {
+    auto first = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
+    if (ec) co_return false;
+    if (first.payload.empty()) {
+        ec = make_error_code(asio::error::invalid_argument);
+        co_return false;
+    }
+    if (first.payload[0] == header::err) {
+        auto err = protocol::decode_err(first.payload, caps);
+        outcome.is_error = true;
+        if (err) outcome.error = err.value();
+        co_return true;
+    }
+    if (first.payload[0] == header::ok) {
+        auto ok = protocol::decode_ok(first.payload, caps);
+        if (ok) outcome.ok = ok.value();
+        if (!ok) ec = make_error_code(asio::error::invalid_argument);
+        co_return !ec;
+    }
+    auto columns = protocol::decode_column_count(first.payload);
+    if (keep) outcome.result_packets.push_back(first.payload);
+    bool read_ok = false;
+    if (columns) read_ok = co_await read_result_set(backend, buffer, caps, columns.value(), outcome, ec, binary_rows, keep);
+    if (!read_ok && !ec) ec = make_error_code(asio::error::invalid_argument);
+    co_return read_ok;
+}
+
 asio::awaitable<std::vector<StatementOutcome>> read_query_responses(Connection& backend, FrameBuffer& buffer,
                                                                    protocol::Capabilities caps, error_code& ec,
                                                                    bool keep_result_sets = false) {
     std::vector<StatementOutcome> outcomes;
     for (;;) {
-        auto first = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
-        if (ec) co_return outcomes;
         StatementOutcome& outcome = outcomes.emplace_back();
-        if (first.payload.empty()) {
-            ec = make_error_code(asio::error::invalid_argument);
-            co_return outcomes;
-        }
-        if (first.payload[0] == header::err) {
-            auto err = protocol::decode_err(first.payload, caps);
-            outcome.is_error = true;
-            if (err) outcome.error = err.value();
-            co_return outcomes;  // a multi-statement stops at its first error
-        }
-        if (first.payload[0] == header::ok) {
-            auto ok = protocol::decode_ok(first.payload, caps);
-            if (!ok) {
-                ec = make_error_code(asio::error::invalid_argument);
-                co_return outcomes;
-            }
-            outcome.ok = ok.value();
-        } else {
-            auto columns = protocol::decode_column_count(first.payload);
-            bool read_ok = false;
-            if (keep_result_sets) outcome.result_packets.push_back(first.payload);
-            if (columns) {
-                read_ok = co_await read_result_set(backend, buffer, caps, columns.value(), outcome, ec, false,
-                                                   keep_result_sets);
-            }
-            if (!read_ok) {
-                if (!ec) ec = make_error_code(asio::error::invalid_argument);
-                co_return outcomes;
-            }
-            if (outcome.is_error) co_return outcomes;
-        }
+        const bool read = co_await read_one_response(backend, buffer, caps, false, keep_result_sets, outcome, ec);
+        // A multi-statement stops at its first error.
+        if (!read || outcome.is_error) co_return outcomes;
         if (!(outcome.ok.status_flags & protocol::status::more_results_exists)) co_return outcomes;
+    }
+}
+
+// The whole response to one command, up to its last result; the outcome describes the last.
+asio::awaitable<StatementOutcome> read_command_outcome(Connection& backend, FrameBuffer& buffer,
+                                                       protocol::Capabilities caps, bool binary_rows, error_code& ec) {
+    StatementOutcome outcome;
+    for (;;) {
+        outcome = StatementOutcome{};
+        const bool read = co_await read_one_response(backend, buffer, caps, binary_rows, false, outcome, ec);
+        if (!read || outcome.is_error) co_return outcome;
+        if (!(outcome.ok.status_flags & protocol::status::more_results_exists)) co_return outcome;
     }
 }
 
@@ -163,28 +176,31 @@ asio::awaitable<PrepareOutcome> run_internal_prepare(Connection& backend, FrameB
 asio::awaitable<StatementOutcome> run_internal_execute(Connection& backend, FrameBuffer& buffer,
                                                        protocol::Capabilities caps, const protocol::Bytes& payload,
                                                        error_code& ec) {
-    StatementOutcome outcome;
     co_await write_packet(backend, payload, 0, ec);
-    if (ec) co_return outcome;
-    auto first = co_await read_packet(backend, buffer, kMaxInternalPacket, ec);
-    if (ec) co_return outcome;
-    if (first.payload.empty()) {
-        ec = make_error_code(asio::error::invalid_argument);
-    } else if (first.payload[0] == header::err) {
-        auto err = protocol::decode_err(first.payload, caps);
-        outcome.is_error = true;
-        if (err) outcome.error = err.value();
-    } else if (first.payload[0] == header::ok) {
-        auto ok = protocol::decode_ok(first.payload, caps);
-        if (ok) outcome.ok = ok.value();
-        if (!ok) ec = make_error_code(asio::error::invalid_argument);
-    } else {
-        auto columns = protocol::decode_column_count(first.payload);
-        bool read_ok = false;
-        if (columns) read_ok = co_await read_result_set(backend, buffer, caps, columns.value(), outcome, ec, true);
-        if (!read_ok && !ec) ec = make_error_code(asio::error::invalid_argument);
-    }
+    if (ec) co_return StatementOutcome{};
+    auto outcome = co_await read_command_outcome(backend, buffer, caps, true, ec);
     co_return outcome;
+}
+
+asio::awaitable<std::vector<StatementOutcome>> run_internal_pipeline(Connection& backend, FrameBuffer& buffer,
+                                                                    protocol::Capabilities caps,
+                                                                    const std::vector<protocol::Bytes>& commands,
+                                                                    error_code& ec) {
+    std::vector<StatementOutcome> outcomes;
+    protocol::Bytes framed;
+    for (const auto& command : commands) {
+        std::uint8_t sequence_id = 0;
+        protocol::append_packet(framed, command, sequence_id);
+    }
+    co_await backend.write_all(asio::buffer(framed), ec);
+    if (ec) co_return outcomes;
+    for (const auto& command : commands) {
+        const bool binary_rows = !command.empty() && command[0] == static_cast<std::uint8_t>(protocol::Command::stmt_execute);
+        auto outcome = co_await read_command_outcome(backend, buffer, caps, binary_rows, ec);
+        if (ec) co_return outcomes;
+        outcomes.push_back(std::move(outcome));
+    }
+    co_return outcomes;
 }
 
 asio::awaitable<std::vector<StatementOutcome>> run_internal_statements(Connection& backend, FrameBuffer& buffer,

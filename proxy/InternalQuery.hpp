@@ -62,6 +62,15 @@ asio::awaitable<StatementOutcome> run_internal_execute(Connection& backend, Fram
                                                        protocol::Capabilities caps, const protocol::Bytes& payload,
                                                        error_code& ec);
 
+// Commands (payloads, command byte included) sent in one write, the server answering
+// each in turn: one outcome per command (see run_internal_execute), fewer when the
+// connection failed (`ec`). Unlike a multi-statement, a failing command does not stop
+// the ones after it: the proxy's pipelines are built so that they need not.
+asio::awaitable<std::vector<StatementOutcome>> run_internal_pipeline(Connection& backend, FrameBuffer& buffer,
+                                                                    protocol::Capabilities caps,
+                                                                    const std::vector<protocol::Bytes>& commands,
+                                                                    error_code& ec);
+
 // Switches multi-statements off again if run_internal_statements switched them on.
 asio::awaitable<void> switch_multi_statements_off(Connection& backend, FrameBuffer& buffer, bool& switched_on,
                                                   error_code& ec);

@@ -17,6 +17,8 @@ inline constexpr const char* kLockDeadlockMessage =
     "Deadlock found when trying to get lock; try restarting transaction";
 // ER_SUBQUERY_NO_1_ROW: serialize's one-round-trip probe fails with it when a live row has the key.
 inline constexpr std::uint16_t kSubqueryMoreThanOneRow = 1242;
+// ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION: a client write after a failed guarded dedup insert.
+inline constexpr std::uint16_t kReadOnlyTransaction = 1792;
 inline constexpr std::uint16_t kNotSupportedYet = 1235;
 inline constexpr const char* kNotSupportedYetState = "42000";
 

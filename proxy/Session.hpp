@@ -135,6 +135,9 @@ private:
                                                    const rules::TableSchema& schema, protocol::ErrPacket& failure);
     asio::awaitable<bool> read_rows(const std::string& sql, std::vector<protocol::TextRow>& rows,
                                     protocol::ErrPacket& failure);
+    asio::awaitable<bool> own_statement(const std::string& sql, std::size_t parameter_count, std::uint32_t& id,
+                                        protocol::ErrPacket& failure);
+    [[nodiscard]] protocol::Bytes own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters) const;
     asio::awaitable<bool> read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
                                           std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure);
     [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
@@ -198,6 +201,9 @@ private:
     asio::awaitable<bool> answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule);
     asio::awaitable<bool> enforce_dedup_insert(const std::string& sql, const rules::WritePlan& plan,
                                                const rules::TableSchema& schema);
+    enum class BoundWrite { not_taken, answered, lost };
+    [[nodiscard]] bool fits_bound_dedup_insert(const rules::WritePlan& plan) const;
+    asio::awaitable<BoundWrite> enforce_dedup_insert_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
                                                       const rules::TableSchema& schema, const rules::RulePlan& rule);
     asio::awaitable<bool> upsert_into_live_rows(const std::string& sql, const rules::WritePlan& plan,
@@ -261,6 +267,9 @@ private:
     // rewritten to the client's own.
     std::unordered_map<std::string, std::uint32_t> own_statements_;
     bool own_statement_prepared_last_ = false;
+    // The server refused the proxy's guarded dedup insert (no BEGIN NOT ATOMIC: not
+    // MariaDB, or sql_mode=ORACLE): this session's executes take the text path.
+    bool bound_dedup_unavailable_ = false;
     // A COM_STMT_BULK_EXECUTE run as one statement per row (run_bulk_row_by_row): what
     // those statements answered, summed; the first error ends it.
     struct BulkAnswers {

@@ -214,6 +214,10 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
             co_return done;
         }
     }
+    if (fits_bound_dedup_insert(plan)) {
+        const auto bound = co_await enforce_dedup_insert_bound(plan, schema);
+        if (bound != BoundWrite::not_taken) co_return bound == BoundWrite::answered;
+    }
     const std::string statement = statement_text(sql);
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
@@ -236,6 +240,119 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
                                                           attempt, dedup_rule_of_step);
         if (result == WrappedResult::retry) continue;
         co_return result == WrappedResult::answered;
+    }
+}
+
+// Whether a COM_STMT_EXECUTE of an INSERT can take enforce_dedup_insert_bound: every
+// dedup rule answers a duplicate with 1062, the client asks for no IGNORE, ODKU or
+// RETURNING, and each key value is a parameter, a literal or a column default.
+bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
+    if (pending_execute_ == nullptr || !bound_execute_ || bound_dedup_unavailable_ || plan.insert.ignore ||
+        !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
+        return false;
+    }
+    for (const auto& rule : plan.rules) {
+        if (!rule.actions.insert_dedup_keys) continue;
+        const rules::RulePlan* bound = bound_rule_plan(rule);
+        if (bound == nullptr || rule.rule->on_duplicate != config::OnDuplicate::error) return false;
+        for (const std::size_t row : rows_in_key_order(rule)) {
+            for (const auto& value : bound->row_key_values(row)) {
+                const auto kind = value.kind;
+                if (kind != rules::ValueKind::parameter && kind != rules::ValueKind::literal &&
+                    kind != rules::ValueKind::column_default) {
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
+// A prepared INSERT in mode dedup with nothing written into SQL text: the dedup-table
+// insert is a statement of the proxy's own with the client's values bound, the row
+// goes in by the client's own COM_STMT_EXECUTE (the server's own OK: affected rows,
+// insert id, warnings), and everything is pipelined in one round trip:
+//   autocommit:        START TRANSACTION, guarded dedup insert, the execute,
+//                      COMMIT unless the execute failed (kCommitUnlessLastFailed)
+//   client's transaction: SAVEPOINT, guarded dedup insert, the execute
+// The dedup rows still go first, in key order. A pipeline does not stop at an error,
+// so the dedup insert is guarded (guarded_dedup_write): if it fails, the execute fails
+// too and nothing is committed. After a failure in the client's transaction the
+// savepoint is rolled back to (a second round trip, failures only).
+asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const rules::WritePlan& plan,
+                                                                         const rules::TableSchema& schema) {
+    for (int attempt = 0;; ++attempt) {
+        const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        std::vector<protocol::Bytes> commands{protocol::encode_query(begin_statement(own_transaction))};
+        std::vector<const config::Rule*> dedup_rule_of_step{nullptr};
+        for (const auto& rule : plan.rules) {
+            if (!rule.actions.insert_dedup_keys) continue;
+            const auto rows = rows_in_key_order(rule);
+            if (rows.empty()) continue;
+            std::vector<std::uint32_t> parameters;
+            const auto insert = dedup_insert_values(*bound_rule_plan(rule), dedup_table_sql(*rule.rule, plan.schema),
+                                                    rows, bound_execute_->sql, schema, false, &parameters);
+            std::uint32_t id = 0;
+            protocol::ErrPacket refused{};
+            const std::string guarded = guarded_dedup_write(insert, own_transaction);  // named: GCC 12, DEVELOPING.md
+            const bool alive = co_await own_statement(guarded, parameters.size(), id, refused);
+            if (!alive) co_return BoundWrite::lost;
+            if (refused.error_code != 0) {
+                spdlog::info("session {}: the server refused the proxy's guarded dedup insert ({}); this session's "
+                             "prepared inserts take the text path",
+                             id_, refused.message);
+                bound_dedup_unavailable_ = true;
+                co_return BoundWrite::not_taken;
+            }
+            commands.push_back(own_execute(id, parameters));
+            if (commands.back().empty()) co_return BoundWrite::lost;
+            dedup_rule_of_step.push_back(rule.rule);
+        }
+        const std::size_t client_step = commands.size();
+        commands.push_back(*pending_execute_);
+        pending_execute_sent_ = true;
+        if (own_transaction) {
+            std::uint32_t id = 0;
+            protocol::ErrPacket refused{};
+            const std::string finish(kCommitUnlessLastFailed);
+            const bool alive = co_await own_statement(finish, 0, id, refused);
+            if (!alive) co_return BoundWrite::lost;
+            if (refused.error_code != 0) {
+                bound_dedup_unavailable_ = true;
+                co_return BoundWrite::not_taken;
+            }
+            commands.push_back(own_execute(id, {}));
+        }
+        error_code ec;
+        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+        if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
+        std::size_t failed_step = 0;
+        while (failed_step < outcomes.size() && !outcomes[failed_step].is_error) ++failed_step;
+        if (failed_step == outcomes.size()) {
+            const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+            co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        }
+        // Undo: the proxy's own transaction was rolled back by the last step, unless that
+        // step is what failed; in the client's, the savepoint is rolled back to, or the
+        // READ ONLY transaction the guard left (the error had ended the client's) rolled back.
+        const auto& error = outcomes[failed_step].error;
+        const bool guard_replaced_transaction =
+            !own_transaction && outcomes[client_step].is_error &&
+            outcomes[client_step].error.error_code == mysql_error::kReadOnlyTransaction && failed_step < client_step;
+        if (own_transaction && failed_step + 1 < outcomes.size()) {
+            tracker_.set_status_flags(outcomes.back().ok.status_flags);  // kCommitUnlessLastFailed rolled back
+        } else {
+            const bool undone = co_await undo_wrapped_write(own_transaction || guard_replaced_transaction, true);
+            if (!undone) co_return BoundWrite::lost;
+        }
+        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+            spdlog::debug("session {}: a bound dedup insert deadlocked (attempt {}); retrying", id_, attempt + 1);
+            co_await back_off(attempt);
+            continue;
+        }
+        const config::Rule* dedup_rule = failed_step < dedup_rule_of_step.size() ? dedup_rule_of_step[failed_step] : nullptr;
+        const bool sent = co_await answer_wrapped_failure(error, dedup_rule);
+        co_return sent ? BoundWrite::answered : BoundWrite::lost;
     }
 }
 

@@ -192,9 +192,10 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     const std::uint32_t statement_id = prepared_writes_.resolve(*id);
     pending_execute_ = &payload;
     pending_execute_sent_ = false;
-    if (decision.verdict == Verdict::enforce_insert || decision.verdict == Verdict::enforce_replace) {
-        // serialize's existence checks read with the values bound: they need the plan of
-        // the statement as prepared, whose key values are its parameters.
+    if (decision.verdict == Verdict::enforce_insert || decision.verdict == Verdict::enforce_replace ||
+        decision.verdict == Verdict::dedup_insert) {
+        // serialize's existence checks and dedup's key inserts bind the values: they need
+        // the plan of the statement as prepared, whose key values are its parameters.
         const auto original = context_.rules.classify(bound.sql, rule_context());
         bound.plan = rules::analyse_write(bound.sql, original, context_.rules, rule_context(), facts.get());
         bound_execute_ = std::move(bound);
@@ -412,52 +413,73 @@ std::vector<BoundParameter> Session::bound_parameters(const std::vector<std::uin
     return out;
 }
 
-// One of the proxy's own reads, prepared once on the backend connection and executed
-// with the client's parameters `parameters` (indexes into bound_execute_) bound as
-// the client bound them. Returns false when the connection failed; an SQL error lands
-// in `failure`, rows (all string columns) in `rows`.
-asio::awaitable<bool> Session::read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
-                                               std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure) {
+// One of the proxy's own prepared statements on the backend connection: prepared on
+// first use and kept by its text. Returns false when the connection failed; when the
+// server refuses it, `failure` says why (error_code 0 otherwise).
+asio::awaitable<bool> Session::own_statement(const std::string& sql, std::size_t parameter_count, std::uint32_t& id,
+                                             protocol::ErrPacket& failure) {
     static constexpr std::size_t kMaxOwnStatements = 64;  // per session; then they are closed and prepared anew
-    error_code ec;
-    auto found = own_statements_.find(sql);
-    if (found == own_statements_.end()) {
-        if (own_statements_.size() >= kMaxOwnStatements) {
-            protocol::Bytes closes;  // COM_STMT_CLOSE has no answer: all of them in one write
-            for (const auto& [text, id] : own_statements_) {
-                std::uint8_t sequence_id = 0;
-                protocol::append_packet(closes, protocol::encode_stmt_close(id), sequence_id);
-            }
-            co_await backend_.write_all(asio::buffer(closes), ec);
-            if (ec) co_return false;
-            own_statements_.clear();
-        }
-        const auto prepared = co_await run_internal_prepare(backend_, backend_buffer_, client_caps_, sql, ec);
-        if (ec) co_return false;
-        own_statement_prepared_last_ = true;
-        if (prepared.is_error) {
-            failure = prepared.error;
-            co_return true;
-        }
-        found = own_statements_.emplace(sql, prepared.ok.statement_id).first;
-        if (prepared.ok.num_params != parameters.size()) {
-            failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
-                       "uniqgate: the server counts " + std::to_string(prepared.ok.num_params) +
-                           " parameters in the proxy's own check, uniqgate " + std::to_string(parameters.size())};
-            co_return true;
-        }
+    if (const auto found = own_statements_.find(sql); found != own_statements_.end()) {
+        id = found->second;
+        co_return true;
     }
+    error_code ec;
+    if (own_statements_.size() >= kMaxOwnStatements) {
+        protocol::Bytes closes;  // COM_STMT_CLOSE has no answer: all of them in one write
+        for (const auto& [text, own_id] : own_statements_) {
+            std::uint8_t sequence_id = 0;
+            protocol::append_packet(closes, protocol::encode_stmt_close(own_id), sequence_id);
+        }
+        co_await backend_.write_all(asio::buffer(closes), ec);
+        if (ec) co_return false;
+        own_statements_.clear();
+    }
+    const auto prepared = co_await run_internal_prepare(backend_, backend_buffer_, client_caps_, sql, ec);
+    if (ec) co_return false;
+    own_statement_prepared_last_ = true;
+    if (prepared.is_error) {
+        failure = prepared.error;
+        co_return true;
+    }
+    own_statements_.emplace(sql, prepared.ok.statement_id);
+    id = prepared.ok.statement_id;
+    if (prepared.ok.num_params != parameter_count) {
+        failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
+                   "uniqgate: the server counts " + std::to_string(prepared.ok.num_params) +
+                       " parameters in the proxy's own statement, uniqgate " + std::to_string(parameter_count)};
+    }
+    co_return true;
+}
+
+// A COM_STMT_EXECUTE of the proxy's own statement `id` with the execute's parameters
+// `parameters` (indexes into bound_execute_) bound as the client bound them; empty
+// when an index is out of range.
+protocol::Bytes Session::own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters) const {
     protocol::StmtExecute execute;
-    execute.statement_id = found->second;
+    execute.statement_id = id;
     execute.new_params_bound = true;
     for (const std::uint32_t index : parameters) {
-        if (index >= bound_execute_->values.size() || index >= bound_execute_->types.size()) co_return false;
+        if (!bound_execute_ || index >= bound_execute_->values.size() || index >= bound_execute_->types.size()) return {};
         execute.types.push_back(bound_execute_->types[index]);
         const auto& value = bound_execute_->values[index];
         execute.params.push_back(value ? protocol::ParamValue::of(std::string_view(*value)) : protocol::ParamValue{});
     }
-    auto outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_,
-                                                 protocol::encode_stmt_execute(execute), ec);
+    return protocol::encode_stmt_execute(execute);
+}
+
+// One of the proxy's own reads, executed with the client's parameters bound (see
+// own_statement, own_execute). Returns false when the connection failed; an SQL
+// error lands in `failure`, rows (all string columns) in `rows`.
+asio::awaitable<bool> Session::read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
+                                               std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure) {
+    std::uint32_t id = 0;
+    const bool alive = co_await own_statement(sql, parameters.size(), id, failure);
+    if (!alive) co_return false;
+    if (failure.error_code != 0) co_return true;
+    const auto payload = own_execute(id, parameters);
+    if (payload.empty()) co_return false;
+    error_code ec;
+    auto outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_, payload, ec);
     if (ec) co_return false;
     if (outcome.is_error) {
         failure = outcome.error;

@@ -416,18 +416,19 @@ def scenario_equivalence(s):
 
 
 def scenario_own_reads_bound(s):
-    """serialize: the proxy's existence checks of an execute are its own prepared statements, the
-    client's values bound: the session's COM_STMT_* counters show them, a value full of quotes,
-    backslashes and a NUL is checked exactly (its case variant is a duplicate)."""
+    """The proxy's own statements for an execute are prepared statements of its own, the client's
+    values bound: the session's COM_STMT_* counters show them, and a value full of quotes,
+    backslashes and a NUL is handled exactly (its case variant is a duplicate). serialize: the
+    existence checks; dedup: the dedup-table inserts, the client's own execute after them and the
+    commit, in autocommit and inside the client's transaction."""
     need("node")
-    if MODE != "serialize":
-        print("SKIP: dedup mode still writes an execute's values into its wrapped statements as literals")
-        sys.exit(SKIP)
     t = s.table("t")
     port = s.start(rule_yaml(t))[0]
     log = s.state / "own_reads.log"
-    p = subprocess.Popen(["node", str(HERE / "node_own_reads.js")], env=client_env(port, t), cwd=CLIENTS_DIR / "node",
-                         stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    extra = {"UG_WITH_TRANSACTION": "1"} if MODE == "dedup" else None
+    p = subprocess.Popen(["node", str(HERE / "node_own_reads.js")], env=client_env(port, t, extra),
+                         cwd=CLIENTS_DIR / "node", stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL)
     run_procs(s, [("node own reads", p, log)], 60, "own reads")
     text = log.read_text(errors="replace")
     print(text)
@@ -435,15 +436,28 @@ def scenario_own_reads_bound(s):
     answers = result["answers"]
     s.check(answers[0] == {"affectedRows": 1} and answers[2] == {"affectedRows": 1},
             f"new keys not inserted: {answers}")
-    for i in (1, 3):
+    duplicates = (1, 3, 7) if MODE == "dedup" else (1, 3)
+    for i in duplicates:
         s.check(answers[i].get("errno") == 1062 and f"'{RULE}'" in answers[i].get("message", ""),
-                f"execute {i + 1} repeats a live key (case variant): {answers[i]}, expected 1062")
+                f"execute {i + 1} repeats a live key: {answers[i]}, expected 1062")
+    s.check(answers[4].get("errno") == 1264, f"a price out of range: {answers[4]}, expected 1264")
+    s.check(answers[5] == {"affectedRows": 1}, f"the key of a refused row is free again: {answers[5]}")
     delta = {k: result["after"][k] - result["before"][k] for k in result["before"]}
-    # The client prepared one statement and executed it twice (the duplicates never reach the
-    # server); the proxy prepared its check once and executed it for each of the four.
-    s.check(delta["Com_stmt_prepare"] == 2, f"COM_STMT_PREPARE on the session: {delta}, expected 2 (client + check)")
-    s.check(delta["Com_stmt_execute"] == 6, f"COM_STMT_EXECUTE on the session: {delta}, expected 2 + 4 checks")
-    s.check_table(t, expect_keys=[("o'k\\\\ \0é", "m"), ("plain", "m")], expect_live=2)
+    keys = [("o'k\\\\ \0é", "m"), ("plain", "m"), ("lost", "m")]
+    if MODE == "serialize":
+        # The client prepared one statement and executed it four times (the duplicates never
+        # reach the server); the proxy prepared its check once and executed it for each of six.
+        s.check(delta["Com_stmt_prepare"] == 2, f"COM_STMT_PREPARE on the session: {delta}, expected 2 (client + check)")
+        s.check(delta["Com_stmt_execute"] == 10, f"COM_STMT_EXECUTE on the session: {delta}, expected 4 + 6 checks")
+    else:
+        s.check(answers[6] == {"affectedRows": 1}, f"a new key inside a transaction: {answers[6]}")
+        keys.append(("tx", "m"))
+        # The client's statement, the guarded key insert (autocommit and in-transaction
+        # variants) and the commit step, each prepared once; every autocommit execute runs the
+        # key insert, the client's own execute and the commit step, each in-transaction one two.
+        s.check(delta["Com_stmt_prepare"] == 4, f"COM_STMT_PREPARE on the session: {delta}, expected 1 + 3")
+        s.check(delta["Com_stmt_execute"] == 6 * 3 + 2 * 2, f"COM_STMT_EXECUTE on the session: {delta}, expected 22")
+    s.check_table(t, expect_keys=keys, expect_live=len(keys))
 
 
 def scenario_last_prepared(s):

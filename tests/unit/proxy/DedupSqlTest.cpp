@@ -54,6 +54,27 @@ TEST(DedupSql, InsertsKeysInIdentityOrderWithTheClientsLiterals) {
     EXPECT_EQ(dedup_insert_values(analysed.rule(), "`d`", {}, sql, analysed.schema, false), "");
 }
 
+TEST(DedupSql, PreparedKeysStayParametersToBeBound) {
+    const std::string sql = "INSERT INTO product (name, model, price) VALUES (?, 'x', ?), (?, ?, 1)";
+    const Analysed analysed(sql);
+    ASSERT_TRUE(analysed.rule().unsupported.empty()) << analysed.rule().unsupported;
+    std::vector<std::uint32_t> parameters;
+    EXPECT_EQ(dedup_insert_values(analysed.rule(), "`d`", {1, 0}, sql, analysed.schema, false, &parameters),
+              "INSERT INTO `d` (`name`, `model`) VALUES (?, ?), (?, 'x')")
+        << "the literal is copied, each ? stays one";
+    EXPECT_EQ(parameters, (std::vector<std::uint32_t>{2, 3, 0})) << "the client's parameter indexes, in row order";
+}
+
+TEST(DedupSql, GuardedWriteLeavesAReadOnlyTransactionWhenItFails) {
+    EXPECT_EQ(guarded_dedup_write("INSERT INTO `d` (`k`) VALUES (?)", true),
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; START TRANSACTION READ ONLY; "
+              "RESIGNAL; END; INSERT INTO `d` (`k`) VALUES (?); END");
+    EXPECT_EQ(guarded_dedup_write("INSERT INTO `d` (`k`) VALUES (?)", false),
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF @@in_transaction = 0 THEN START "
+              "TRANSACTION READ ONLY; END IF; RESIGNAL; END; INSERT INTO `d` (`k`) VALUES (?); END")
+        << "inside the client's transaction only one the error ended is replaced";
+}
+
 TEST(DedupSql, RowsWithoutALiveKeyClaimNothing) {
     const std::string sql =
         "INSERT INTO product (name, model, delete_status) VALUES ('a', 'x', 1), ('b', 'x', 0)";
