@@ -77,7 +77,7 @@ std::string dedup_insert_values(const rules::RulePlan& rule, std::string_view de
     return out;
 }
 
-std::string guarded_dedup_write(std::string_view write, bool own_transaction) {
+std::string guarded_dedup_write(std::string_view write, bool own_transaction, bool begin) {
     // ROLLBACK first in the proxy's own transaction: the READ ONLY one that follows must
     // hold nothing. In the client's, only a transaction the error ended (a deadlock) is
     // replaced; the session rolls back to its savepoint after any failure.
@@ -85,7 +85,9 @@ std::string guarded_dedup_write(std::string_view write, bool own_transaction) {
                                             ? "ROLLBACK; START TRANSACTION READ ONLY;"
                                             : "IF @@in_transaction = 0 THEN START TRANSACTION READ ONLY; END IF;";
     std::string out = "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ";
-    out.append(on_failure).append(" RESIGNAL; END; ").append(write).append("; END");
+    out.append(on_failure).append(" RESIGNAL; END; ");
+    if (begin) out.append(begin_statement(own_transaction)).append("; ");
+    out.append(write).append("; END");
     return out;
 }
 

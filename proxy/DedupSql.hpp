@@ -50,8 +50,9 @@ std::string dedup_insert_values(const rules::RulePlan& rule, std::string_view de
 // MariaDB block whose exit handler leaves the session in a READ ONLY transaction (so
 // the client's INSERT after it fails with 1792) and re-raises the error. In the proxy's
 // own transaction (`own_transaction`) the handler rolls that back first; in the
-// client's it replaces only a transaction the error ended.
-std::string guarded_dedup_write(std::string_view write, bool own_transaction);
+// client's it replaces only a transaction the error ended. With `begin`, the block first
+// opens the transaction (or sets the savepoint): begin_statement.
+std::string guarded_dedup_write(std::string_view write, bool own_transaction, bool begin);
 
 // Ends the proxy's own transaction after a pipeline: COMMIT when the statement before
 // it succeeded, ROLLBACK when it failed (ROW_COUNT() is -1 after an error).

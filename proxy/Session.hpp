@@ -159,6 +159,8 @@ private:
     [[nodiscard]] bool fits_probe_path(const rules::WritePlan& plan) const;
     asio::awaitable<Step> insert_if_no_live_key(const std::string& sql, const rules::WritePlan& plan,
                                                 const rules::TableSchema& schema);
+    asio::awaitable<Step> execute_if_no_live_key(const std::vector<InsertCheck>& checks, const rules::WritePlan& plan,
+                                                 const rules::TableSchema& schema);
     asio::awaitable<Step> lock_and_find_live(const std::string& sql, const rules::WritePlan& plan,
                                              const rules::TableSchema& schema, std::vector<InsertCheck>& checks);
     asio::awaitable<bool> enforce_replace(const std::string& sql, const rules::WritePlan& plan,
@@ -259,6 +261,7 @@ private:
         rules::WritePlan plan;                           // of `sql`: key values are parameters
         std::vector<protocol::ParamType> types;
         std::vector<std::optional<std::string>> values;  // per parameter; nullopt: NULL
+        bool used_long_data = false;                     // the server forgets it after one execute
     };
     std::optional<BoundExecute> bound_execute_;
     // The proxy's own prepared statements on the backend connection, by SQL text. Their
@@ -270,6 +273,8 @@ private:
     // The server refused the proxy's guarded dedup insert (no BEGIN NOT ATOMIC: not
     // MariaDB, or sql_mode=ORACLE): this session's executes take the text path.
     bool bound_dedup_unavailable_ = false;
+    // Likewise serialize's probe block (guarded_live_key_probe): executes check in two round trips.
+    bool probe_blocks_unavailable_ = false;
     // A COM_STMT_BULK_EXECUTE run as one statement per row (run_bulk_row_by_row): what
     // those statements answered, summed; the first error ends it.
     struct BulkAnswers {

@@ -245,9 +245,12 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
 
 // Whether a COM_STMT_EXECUTE of an INSERT can take enforce_dedup_insert_bound: every
 // dedup rule answers a duplicate with 1062, the client asks for no IGNORE, ODKU or
-// RETURNING, and each key value is a parameter, a literal or a column default.
+// RETURNING, and each key value is a parameter, a literal or a column default. Not
+// with long data: the execute may have to run again (a deadlock), and the server
+// forgets long data after the first.
 bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
-    if (pending_execute_ == nullptr || !bound_execute_ || bound_dedup_unavailable_ || plan.insert.ignore ||
+    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data || bound_dedup_unavailable_ ||
+        plan.insert.ignore ||
         !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
         return false;
     }
@@ -272,9 +275,9 @@ bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
 // insert is a statement of the proxy's own with the client's values bound, the row
 // goes in by the client's own COM_STMT_EXECUTE (the server's own OK: affected rows,
 // insert id, warnings), and everything is pipelined in one round trip:
-//   autocommit:        START TRANSACTION, guarded dedup insert, the execute,
-//                      COMMIT unless the execute failed (kCommitUnlessLastFailed)
-//   client's transaction: SAVEPOINT, guarded dedup insert, the execute
+//   autocommit:           the guarded dedup insert (opening the transaction), the
+//                         execute, COMMIT unless the execute failed (kCommitUnlessLastFailed)
+//   client's transaction: the guarded dedup insert (setting the savepoint), the execute
 // The dedup rows still go first, in key order. A pipeline does not stop at an error,
 // so the dedup insert is guarded (guarded_dedup_write): if it fails, the execute fails
 // too and nothing is committed. After a failure in the client's transaction the
@@ -283,8 +286,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
                                                                          const rules::TableSchema& schema) {
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
-        std::vector<protocol::Bytes> commands{protocol::encode_query(begin_statement(own_transaction))};
-        std::vector<const config::Rule*> dedup_rule_of_step{nullptr};
+        std::vector<protocol::Bytes> commands;
+        std::vector<const config::Rule*> dedup_rule_of_step;
         for (const auto& rule : plan.rules) {
             if (!rule.actions.insert_dedup_keys) continue;
             const auto rows = rows_in_key_order(rule);
@@ -294,7 +297,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
                                                     rows, bound_execute_->sql, schema, false, &parameters);
             std::uint32_t id = 0;
             protocol::ErrPacket refused{};
-            const std::string guarded = guarded_dedup_write(insert, own_transaction);  // named: GCC 12, DEVELOPING.md
+            // Named, not a temporary in the co_await expression (GCC 12, docs/DEVELOPING.md).
+            const std::string guarded = guarded_dedup_write(insert, own_transaction, commands.empty());
             const bool alive = co_await own_statement(guarded, parameters.size(), id, refused);
             if (!alive) co_return BoundWrite::lost;
             if (refused.error_code != 0) {
@@ -307,6 +311,11 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             commands.push_back(own_execute(id, parameters));
             if (commands.back().empty()) co_return BoundWrite::lost;
             dedup_rule_of_step.push_back(rule.rule);
+        }
+        if (commands.empty()) {  // every row is inserted deleted (or has a NULL in its key): nothing to claim
+            const std::string unused_text;  // the execute itself is sent
+            const bool sent = co_await send_client_write(unused_text);
+            co_return sent ? BoundWrite::answered : BoundWrite::lost;
         }
         const std::size_t client_step = commands.size();
         commands.push_back(*pending_execute_);

@@ -400,13 +400,17 @@ asio::awaitable<Session::Step> Session::lock_and_find_live(const std::string& sq
 bool Session::fits_probe_path(const rules::WritePlan& plan) const {
     const auto flags = tracker_.status_flags();
     if ((flags & protocol::status::in_trans) || !(flags & protocol::status::autocommit)) return false;
-    if (pending_execute_ != nullptr || plan.insert.ignore || !plan.insert.on_duplicate_key_update.empty() ||
-        !plan.insert.returning.empty() || plan.rules.empty()) {
+    if (plan.insert.ignore || !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty() ||
+        plan.rules.empty()) {
         return false;
     }
+    // An execute needs its values bound (its plan as prepared), and may have to be sent
+    // again after the probe: not with long data, which the server forgets after one.
+    const bool execute = pending_execute_ != nullptr;
+    if (execute && (!bound_execute_ || bound_execute_->used_long_data || probe_blocks_unavailable_)) return false;
     for (const auto& rule : plan.rules) {
         if (!rule.actions.check_live || !rule.actions.lock_keys || rule.actions.report_only ||
-            rule.rule->on_duplicate != config::OnDuplicate::error) {
+            rule.rule->on_duplicate != config::OnDuplicate::error || (execute && bound_rule_plan(rule) == nullptr)) {
             return false;
         }
         for (const auto& row : rule.rows) {
@@ -443,6 +447,10 @@ asio::awaitable<Session::Step> Session::insert_if_no_live_key(const std::string&
         const bool answered = co_await answer_lock_failure(locked, false);
         co_return answered ? Step::answered : Step::lost;
     }
+    if (pending_execute_ != nullptr) {
+        const Step probed = co_await execute_if_no_live_key(checks, plan, schema);
+        co_return probed;
+    }
     const bool no_backslash = rule_context().no_backslash_escapes;
     const std::string table = quote_table(plan.schema, plan.table);
     // SELECT, not DO: DO discards the subquery's 1242 (MariaDB 10.11). SET @v = (...) would
@@ -467,6 +475,64 @@ asio::awaitable<Session::Step> Session::insert_if_no_live_key(const std::string&
         co_return sent ? Step::answered : Step::lost;
     }
     if (outcomes.size() != 2) co_return Step::lost;
+    context_.metrics.one_round_trip_inserts.fetch_add(1, std::memory_order_relaxed);
+    const auto inserted = outcomes.back().ok;
+    const bool sent = co_await send_wrapped_ok(inserted, inserted.status_flags);
+    co_return sent ? Step::answered : Step::lost;
+}
+
+// insert_if_no_live_key for an execute, the keys locked: the probe is a prepared block
+// of the proxy's own with the client's values bound (guarded_live_key_probe), pipelined
+// with the client's own execute. A live key fails the block, which fails the execute:
+// the READ ONLY transaction it left is rolled back and the full check answers (go_on).
+asio::awaitable<Session::Step> Session::execute_if_no_live_key(const std::vector<InsertCheck>& checks,
+                                                               const rules::WritePlan& plan,
+                                                               const rules::TableSchema& schema) {
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const std::string table = quote_table(plan.schema, plan.table);
+    std::string exists;
+    std::vector<std::uint32_t> parameters;
+    for (const auto& check : checks) {
+        const rules::RulePlan* bound = bound_rule_plan(*check.rule);
+        if (bound == nullptr) co_return Step::go_on;
+        const std::string live = live_condition(check.rule->rule->soft_delete, no_backslash);
+        for (const std::size_t row : check.rows_to_check) {
+            if (!exists.empty()) exists += " OR ";
+            exists += "EXISTS (SELECT 1 FROM " + table + " WHERE " + live + " AND " +
+                      key_equals(*bound, row, bound_execute_->sql, schema, &parameters) + ")";
+        }
+    }
+    if (exists.empty()) co_return Step::go_on;
+    const std::string probe = guarded_live_key_probe(exists);
+    std::uint32_t id = 0;
+    protocol::ErrPacket refused{};
+    const bool alive = co_await own_statement(probe, parameters.size(), id, refused);
+    if (!alive) co_return Step::lost;
+    if (refused.error_code != 0) {
+        spdlog::info("session {}: the server refused the proxy's probe block ({}); this session's prepared "
+                     "inserts take two round trips",
+                     id_, refused.message);
+        probe_blocks_unavailable_ = true;
+        co_return Step::go_on;
+    }
+    const std::vector<protocol::Bytes> commands{own_execute(id, parameters), *pending_execute_};
+    if (commands.front().empty()) co_return Step::lost;
+    pending_execute_sent_ = true;
+    error_code ec;
+    const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+    if (ec || outcomes.size() != commands.size()) co_return Step::lost;
+    if (outcomes.front().is_error) {
+        auto ended = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
+        if (ec || ended.empty()) co_return Step::lost;
+        if (!ended.front().is_error) tracker_.set_status_flags(ended.front().ok.status_flags);
+        if (outcomes.front().error.error_code == mysql_error::kDupEntry) co_return Step::go_on;
+        const bool sent = co_await answer_error(outcomes.front().error);
+        co_return sent ? Step::answered : Step::lost;
+    }
+    if (outcomes.back().is_error) {
+        const bool sent = co_await answer_error(outcomes.back().error);
+        co_return sent ? Step::answered : Step::lost;
+    }
     context_.metrics.one_round_trip_inserts.fetch_add(1, std::memory_order_relaxed);
     const auto inserted = outcomes.back().ok;
     const bool sent = co_await send_wrapped_ok(inserted, inserted.status_flags);

@@ -266,4 +266,13 @@ bool has_statement_separator(std::string_view sql, const rules::LexOptions& opti
     return false;
 }
 
+std::string guarded_live_key_probe(std::string_view live_key_exists) {
+    std::string out =
+        "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN START TRANSACTION READ ONLY; RESIGNAL; END; IF ";
+    out.append(live_key_exists)
+        .append(" THEN SIGNAL SQLSTATE '23000' SET MYSQL_ERRNO = 1062, MESSAGE_TEXT = 'uniqgate: a live row has the "
+                "key'; END IF; END");
+    return out;
+}
+
 }  // namespace uniqgate::proxy

@@ -57,6 +57,13 @@ std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<s
 std::vector<std::string_view> split_row_values(std::string_view row_text, bool set_form,
                                                const rules::LexOptions& options);
 
+// serialize's one-round-trip check for a prepared INSERT, to be pipelined before the
+// client's own execute: a MariaDB block that fails with 1062 when `live_key_exists` (an
+// SQL condition, e.g. EXISTS (...) OR EXISTS (...)) holds. Any failure of it leaves a
+// READ ONLY transaction behind (the exit handler), so the execute after it fails (1792)
+// instead of inserting unchecked; the session then rolls that transaction back.
+std::string guarded_live_key_probe(std::string_view live_key_exists);
+
 // The INSERT without the rows marked in `drop` (their "(...)" spans removed).
 std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
                                  const std::vector<bool>& drop);

@@ -66,13 +66,18 @@ TEST(DedupSql, PreparedKeysStayParametersToBeBound) {
 }
 
 TEST(DedupSql, GuardedWriteLeavesAReadOnlyTransactionWhenItFails) {
-    EXPECT_EQ(guarded_dedup_write("INSERT INTO `d` (`k`) VALUES (?)", true),
+    EXPECT_EQ(guarded_dedup_write("INSERT INTO `d` (`k`) VALUES (?)", true, true),
               "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; START TRANSACTION READ ONLY; "
-              "RESIGNAL; END; INSERT INTO `d` (`k`) VALUES (?); END");
-    EXPECT_EQ(guarded_dedup_write("INSERT INTO `d` (`k`) VALUES (?)", false),
+              "RESIGNAL; END; START TRANSACTION; INSERT INTO `d` (`k`) VALUES (?); END");
+    EXPECT_EQ(guarded_dedup_write("INSERT INTO `d` (`k`) VALUES (?)", false, true),
               "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF @@in_transaction = 0 THEN START "
-              "TRANSACTION READ ONLY; END IF; RESIGNAL; END; INSERT INTO `d` (`k`) VALUES (?); END")
+              "TRANSACTION READ ONLY; END IF; RESIGNAL; END; SAVEPOINT uniqgate_write; INSERT INTO `d` (`k`) VALUES "
+              "(?); END")
         << "inside the client's transaction only one the error ended is replaced";
+    EXPECT_EQ(guarded_dedup_write("INSERT INTO `e` (`k`) VALUES (?)", true, false),
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; START TRANSACTION READ ONLY; "
+              "RESIGNAL; END; INSERT INTO `e` (`k`) VALUES (?); END")
+        << "a second rule's block runs in the transaction the first opened";
 }
 
 TEST(DedupSql, RowsWithoutALiveKeyClaimNothing) {

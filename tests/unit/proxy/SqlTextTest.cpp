@@ -127,5 +127,13 @@ TEST(SqlText, SplitsRowValuesAtTopLevelCommas) {
     EXPECT_TRUE(split_row_values("('unterminated", false, options).empty());
 }
 
+TEST(SqlText, ProbeBlockFailsWithTheDuplicateErrorAndLeavesAReadOnlyTransaction) {
+    EXPECT_EQ(guarded_live_key_probe("EXISTS (SELECT 1 FROM `t` WHERE `k` = ?)"),
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN START TRANSACTION READ ONLY; RESIGNAL; END; "
+              "IF EXISTS (SELECT 1 FROM `t` WHERE `k` = ?) THEN SIGNAL SQLSTATE '23000' SET MYSQL_ERRNO = 1062, "
+              "MESSAGE_TEXT = 'uniqgate: a live row has the key'; END IF; END")
+        << "the handler catches the SIGNAL too: every failure leaves the READ ONLY transaction";
+}
+
 }  // namespace
 }  // namespace uniqgate::proxy
