@@ -25,7 +25,9 @@ every mode and thread count runs bench/soft_delete.lua against:
   uniqgate  through uniqgate, table sb_ug, mode: serialize (or dedup, with its dedup table
             sb_ug__uniq, emptied with sb_ug before each run)
 back to back (interleaved, leg order rotating per round), emptying the leg's table before each
-run, and counts live duplicate keys after it. Prints a Markdown table; stops everything it
+run, and counts live duplicate keys after it. With --relay-leg a fourth leg runs the same workload
+through the same uniqgate on table sb_relay, which no rule names: what a plain relay keeps of
+direct on this workload, the ceiling for the uniqgate leg. Prints a Markdown table; stops everything it
 started on exit.
 
 Options:
@@ -48,6 +50,7 @@ Options:
   --uniqgate PATH      uniqgate binary (default $UNIQGATE or build-main/proxy/uniqgate)
   --uniqgate-args "A"  extra uniqgate arguments, e.g. "--threads 2"
   --skip-uniqgate      leave the uniqgate leg out (its columns show –)
+  --relay-leg          add the relay leg (uniqgate, table sb_relay, no rule): two more columns
   --quick              smoke run: 3 s per run, 1 round, threads "1 16", 1 s warm-up
   --out FILE           also write the table (with the run's parameters) to FILE, raw results
                        to FILE with .tsv in place of .md
@@ -79,6 +82,7 @@ WARMUP=3
 UNIQGATE=${UNIQGATE:-$BENCH_REPO/build-main/proxy/uniqgate}
 UNIQGATE_ARGS=
 SKIP_UNIQGATE=
+RELAY=
 OUT=
 WORKDIR=
 KEEP=
@@ -103,6 +107,7 @@ while [[ $# -gt 0 ]]; do
         --uniqgate) need_arg "$@"; UNIQGATE=$2; shift ;;
         --uniqgate-args) need_arg "$@"; UNIQGATE_ARGS=$2; shift ;;
         --skip-uniqgate) SKIP_UNIQGATE=1 ;;
+        --relay-leg) RELAY=1 ;;
         --quick) quick=1 ;;
         --out) need_arg "$@"; OUT=$2; shift ;;
         --workdir) need_arg "$@"; WORKDIR=$2; shift ;;
@@ -137,6 +142,7 @@ fi
 UNIQGATE=$(realpath -m "$UNIQGATE")
 LEGS=(direct unique)
 [[ -n "$SKIP_UNIQGATE" ]] || LEGS=(direct unique uniqgate)
+[[ -z "$RELAY" || -n "$SKIP_UNIQGATE" ]] || LEGS+=(relay)
 if [[ -z "$SKIP_UNIQGATE" && -z "${UNIQGATE_CMD:-}" && ! -x "$UNIQGATE" ]]; then
     bench_die "no uniqgate binary at $UNIQGATE (build it, pass --uniqgate PATH, or use --skip-uniqgate)"
 fi
@@ -165,7 +171,7 @@ bench_log "MariaDB pid $DB_PID on 127.0.0.1:$DB_PORT ($(bench_sql "$DB_PORT" 'SE
     GRANT ALL PRIVILEGES ON *.* TO 'uniqgate'@'127.0.0.1';" || bench_die "cannot create the control user"
 
 leg_table() {
-    case $1 in direct) echo sb_direct ;; unique) echo sb_unique ;; uniqgate) echo sb_ug ;; esac
+    case $1 in direct) echo sb_direct ;; unique) echo sb_unique ;; uniqgate) echo sb_ug ;; relay) echo sb_relay ;; esac
 }
 
 # soft_delete.lua sends only its own statements (no sysbench BEGIN/COMMIT): --db-ps-mode
@@ -190,7 +196,7 @@ run_sysbench() {
 }
 
 # The tables exist before uniqgate starts (it reads the rule table's schema).
-for leg in direct unique uniqgate; do
+for leg in direct unique uniqgate ${RELAY:+relay}; do
     extra=()
     [[ $leg != unique ]] || extra=(--with-live-unique=on)
     run_sysbench 120 "$LOGS/prepare-$leg.log" "$LUA" "${sysbench_common[@]}" --mysql-port="$DB_PORT" \
@@ -219,7 +225,7 @@ ${lock_line}rules:
 fi
 
 leg_port() {
-    case $1 in direct | unique) echo "$DB_PORT" ;; uniqgate) echo "$UNIQGATE_PORT" ;; esac
+    case $1 in direct | unique) echo "$DB_PORT" ;; uniqgate | relay) echo "$UNIQGATE_PORT" ;; esac
 }
 
 for leg in "${LEGS[@]}"; do
@@ -253,7 +259,7 @@ run_leg() {
     table=$(leg_table "$leg")
     log="$LOGS/$mode-t$threads-r$round-$leg.log"
     bench_alive "$DB_PID" || bench_die "mariadbd (pid $DB_PID) has exited"
-    if [[ $leg == uniqgate ]] && ! bench_alive "$UNIQGATE_PID"; then
+    if [[ $leg == uniqgate || $leg == relay ]] && ! bench_alive "$UNIQGATE_PID"; then
         if [[ -z "${DEAD_LEGS[$leg]:-}" ]]; then
             DEAD_LEGS[$leg]=1
             bench_log "uniqgate (pid $UNIQGATE_PID) has exited; its remaining runs count as failed. Last lines of $WORKDIR/uniqgate.log:"
@@ -337,7 +343,7 @@ bench_log "server counters: $(bench_sql "$DB_PORT" "SELECT GROUP_CONCAT(CONCAT(V
 # Medians over rounds for tps, p95 and 1062 counts; worst round for live duplicates, max
 # latency and the lowest 1-s tps; totals for other errors.
 serialize_report() {
-    awk -F'\t' -v rows="$1" '
+    awk -F'\t' -v rows="$1" -v relay="$RELAY" '
         function median(list,    n, v, i, j, t) {
             n = split(list, v, " ")
             for (i = 2; i <= n; i++)
@@ -365,19 +371,20 @@ serialize_report() {
             add(k SUBSEP "cpu", $17)
         }
         END {
-            print "| mode | threads | direct tps | unique-index tps | uniqgate tps | uniqgate/direct | unique/direct | p95 ms (direct / unique / uniqgate) | 1062 per run (direct / unique / uniqgate) | live duplicate keys after (direct / unique / uniqgate) | other errors (direct / unique / uniqgate) | max latency ms (direct / unique / uniqgate) | lowest 1-s tps (direct / unique / uniqgate) | uniqgate CPU µs/stmt |"
-            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            printf "| mode | threads | direct tps | unique-index tps | uniqgate tps | uniqgate/direct | unique/direct | p95 ms (direct / unique / uniqgate) | 1062 per run (direct / unique / uniqgate) | live duplicate keys after (direct / unique / uniqgate) | other errors (direct / unique / uniqgate) | max latency ms (direct / unique / uniqgate) | lowest 1-s tps (direct / unique / uniqgate) | uniqgate CPU µs/stmt |%s\n", relay ? " relay tps | relay/direct |" : ""
+            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|%s\n", relay ? "---:|---:|" : ""
             n = split(rows, R, " ")
             for (r = 1; r <= n; r++) {
                 split(R[r], mt, ":"); b = mt[1] SUBSEP mt[2] SUBSEP
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s | %s |\n",
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s | %s |%s\n",
                     mt[1], mt[2], tps(b, "direct"), tps(b, "unique"), tps(b, "uniqgate"),
                     ratio(b "uniqgate" SUBSEP "tps", b "direct" SUBSEP "tps"),
                     ratio(b "unique" SUBSEP "tps", b "direct" SUBSEP "tps"),
                     get(b "direct" SUBSEP "p95", "%.2f"), get(b "unique" SUBSEP "p95", "%.2f"), get(b "uniqgate" SUBSEP "p95", "%.2f"),
                     get(b "direct" SUBSEP "dup", "%.0f"), get(b "unique" SUBSEP "dup", "%.0f"), get(b "uniqgate" SUBSEP "dup", "%.0f"),
                     trio(b, "dups", 0), trio(b, "oth", 0), trio(b, "max", 0), trio(b, "min1", 1),
-                    get(b "uniqgate" SUBSEP "cpu", "%.1f")
+                    get(b "uniqgate" SUBSEP "cpu", "%.1f"),
+                    relay ? " " tps(b, "relay") " | " ratio(b "relay" SUBSEP "tps", b "direct" SUBSEP "tps") " |" : ""
             }
             for (k in errs) { split(k, p, SUBSEP); printf "\nOther errors, %s t=%s %s: errno:count%s", p[1], p[2], p[3], errs[k] }
             print ""
@@ -408,6 +415,7 @@ fi
     serialize_report "$report_rows"
     echo
     echo "tps = statements/s (one INSERT, or in hot mode one INSERT or soft-delete UPDATE, per event; a 1062 counts as a completed event)."
+    [[ -z "$RELAY" ]] || echo "relay = the same workload through the same uniqgate on a table no rule names (sb_relay)."
 } >"$WORKDIR/table.md"
 cat "$WORKDIR/table.md"
 if [[ -n "$OUT" ]]; then
