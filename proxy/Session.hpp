@@ -138,6 +138,9 @@ private:
     asio::awaitable<bool> own_statement(const std::string& sql, std::size_t parameter_count, std::uint32_t& id,
                                         protocol::ErrPacket& failure);
     [[nodiscard]] protocol::Bytes own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters) const;
+    enum class OwnBlock { ready, refused, lost };
+    asio::awaitable<OwnBlock> own_block_execute(const std::string& sql, const std::vector<std::uint32_t>& parameters,
+                                                protocol::Bytes& payload);
     asio::awaitable<bool> read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
                                           std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure);
     [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
@@ -270,11 +273,10 @@ private:
     // rewritten to the client's own.
     std::unordered_map<std::string, std::uint32_t> own_statements_;
     bool own_statement_prepared_last_ = false;
-    // The server refused the proxy's guarded dedup insert (no BEGIN NOT ATOMIC: not
-    // MariaDB, or sql_mode=ORACLE): this session's executes take the text path.
-    bool bound_dedup_unavailable_ = false;
-    // Likewise serialize's probe block (guarded_live_key_probe): executes check in two round trips.
-    bool probe_blocks_unavailable_ = false;
+    // The server refused a statement block of the proxy's own (no BEGIN NOT ATOMIC: not
+    // MariaDB, or sql_mode=ORACLE): this session's executes go without them (see
+    // own_block_execute).
+    bool blocks_unavailable_ = false;
     // A COM_STMT_BULK_EXECUTE run as one statement per row (run_bulk_row_by_row): what
     // those statements answered, summed; the first error ends it.
     struct BulkAnswers {

@@ -249,7 +249,7 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
 // with long data: the execute may have to run again (a deadlock), and the server
 // forgets long data after the first.
 bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
-    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data || bound_dedup_unavailable_ ||
+    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data || blocks_unavailable_ ||
         plan.insert.ignore ||
         !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
         return false;
@@ -295,21 +295,12 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             std::vector<std::uint32_t> parameters;
             const auto insert = dedup_insert_values(*bound_rule_plan(rule), dedup_table_sql(*rule.rule, plan.schema),
                                                     rows, bound_execute_->sql, schema, false, &parameters);
-            std::uint32_t id = 0;
-            protocol::ErrPacket refused{};
             // Named, not a temporary in the co_await expression (GCC 12, docs/DEVELOPING.md).
             const std::string guarded = guarded_dedup_write(insert, own_transaction, commands.empty());
-            const bool alive = co_await own_statement(guarded, parameters.size(), id, refused);
-            if (!alive) co_return BoundWrite::lost;
-            if (refused.error_code != 0) {
-                spdlog::info("session {}: the server refused the proxy's guarded dedup insert ({}); this session's "
-                             "prepared inserts take the text path",
-                             id_, refused.message);
-                bound_dedup_unavailable_ = true;
-                co_return BoundWrite::not_taken;
-            }
-            commands.push_back(own_execute(id, parameters));
-            if (commands.back().empty()) co_return BoundWrite::lost;
+            protocol::Bytes execute;
+            const OwnBlock block = co_await own_block_execute(guarded, parameters, execute);
+            if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? BoundWrite::lost : BoundWrite::not_taken;
+            commands.push_back(std::move(execute));
             dedup_rule_of_step.push_back(rule.rule);
         }
         if (commands.empty()) {  // every row is inserted deleted (or has a NULL in its key): nothing to claim
@@ -321,16 +312,12 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
         commands.push_back(*pending_execute_);
         pending_execute_sent_ = true;
         if (own_transaction) {
-            std::uint32_t id = 0;
-            protocol::ErrPacket refused{};
             const std::string finish(kCommitUnlessLastFailed);
-            const bool alive = co_await own_statement(finish, 0, id, refused);
-            if (!alive) co_return BoundWrite::lost;
-            if (refused.error_code != 0) {
-                bound_dedup_unavailable_ = true;
-                co_return BoundWrite::not_taken;
-            }
-            commands.push_back(own_execute(id, {}));
+            const std::vector<std::uint32_t> no_parameters;
+            protocol::Bytes execute;
+            const OwnBlock block = co_await own_block_execute(finish, no_parameters, execute);
+            if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? BoundWrite::lost : BoundWrite::not_taken;
+            commands.push_back(std::move(execute));
         }
         error_code ec;
         const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);

@@ -468,6 +468,28 @@ protocol::Bytes Session::own_execute(std::uint32_t id, const std::vector<std::ui
     return protocol::encode_stmt_execute(execute);
 }
 
+// One of the proxy's own MariaDB blocks (guarded_dedup_write, guarded_live_key_probe,
+// kCommitUnlessLastFailed) as a COM_STMT_EXECUTE with the execute's `parameters` bound,
+// in `payload`. A server that refuses the block (not MariaDB, or sql_mode=ORACLE) sets
+// blocks_unavailable_: the session's executes then take the paths without blocks.
+asio::awaitable<Session::OwnBlock> Session::own_block_execute(const std::string& sql,
+                                                              const std::vector<std::uint32_t>& parameters,
+                                                              protocol::Bytes& payload) {
+    std::uint32_t id = 0;
+    protocol::ErrPacket refused{};
+    const bool alive = co_await own_statement(sql, parameters.size(), id, refused);
+    if (!alive) co_return OwnBlock::lost;
+    if (refused.error_code != 0) {
+        spdlog::info("session {}: the server refused a statement block of the proxy's own ({}); this session's "
+                     "prepared writes go without them",
+                     id_, refused.message);
+        blocks_unavailable_ = true;
+        co_return OwnBlock::refused;
+    }
+    payload = own_execute(id, parameters);
+    co_return payload.empty() ? OwnBlock::lost : OwnBlock::ready;
+}
+
 // One of the proxy's own reads, executed with the client's parameters bound (see
 // own_statement, own_execute). Returns false when the connection failed; an SQL
 // error lands in `failure`, rows (all string columns) in `rows`.

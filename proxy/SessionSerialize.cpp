@@ -407,7 +407,7 @@ bool Session::fits_probe_path(const rules::WritePlan& plan) const {
     // An execute needs its values bound (its plan as prepared), and may have to be sent
     // again after the probe: not with long data, which the server forgets after one.
     const bool execute = pending_execute_ != nullptr;
-    if (execute && (!bound_execute_ || bound_execute_->used_long_data || probe_blocks_unavailable_)) return false;
+    if (execute && (!bound_execute_ || bound_execute_->used_long_data || blocks_unavailable_)) return false;
     for (const auto& rule : plan.rules) {
         if (!rule.actions.check_live || !rule.actions.lock_keys || rule.actions.report_only ||
             rule.rule->on_duplicate != config::OnDuplicate::error || (execute && bound_rule_plan(rule) == nullptr)) {
@@ -504,19 +504,10 @@ asio::awaitable<Session::Step> Session::execute_if_no_live_key(const std::vector
     }
     if (exists.empty()) co_return Step::go_on;
     const std::string probe = guarded_live_key_probe(exists);
-    std::uint32_t id = 0;
-    protocol::ErrPacket refused{};
-    const bool alive = co_await own_statement(probe, parameters.size(), id, refused);
-    if (!alive) co_return Step::lost;
-    if (refused.error_code != 0) {
-        spdlog::info("session {}: the server refused the proxy's probe block ({}); this session's prepared "
-                     "inserts take two round trips",
-                     id_, refused.message);
-        probe_blocks_unavailable_ = true;
-        co_return Step::go_on;
-    }
-    const std::vector<protocol::Bytes> commands{own_execute(id, parameters), *pending_execute_};
-    if (commands.front().empty()) co_return Step::lost;
+    protocol::Bytes probe_execute;
+    const OwnBlock block = co_await own_block_execute(probe, parameters, probe_execute);
+    if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? Step::lost : Step::go_on;
+    const std::vector<protocol::Bytes> commands{std::move(probe_execute), *pending_execute_};
     pending_execute_sent_ = true;
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);

@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|last_prepared
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -463,6 +463,27 @@ def scenario_own_reads_bound(s):
     s.check_table(t, expect_keys=keys, expect_live=len(keys))
 
 
+def scenario_blocks_refused(s):
+    """A session whose server refuses uniqgate's statement blocks (sql_mode=ORACLE has no
+    BEGIN NOT ATOMIC) still has its prepared INSERTs protected, without them (node)."""
+    need("node")
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    log = s.state / "blocks_refused.log"
+    p = subprocess.Popen(["node", str(HERE / "node_blocks_refused.js")], env=client_env(port, t),
+                         cwd=CLIENTS_DIR / "node", stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL)
+    run_procs(s, [("node blocks refused", p, log)], 60, "blocks refused")
+    text = log.read_text(errors="replace")
+    print(text)
+    answers = json.loads(text.strip().splitlines()[-1])
+    s.check(answers[0] == {"affectedRows": 1} and answers[2] == {"affectedRows": 1},
+            f"new keys not inserted: {answers}")
+    s.check(answers[1].get("errno") == 1062 and f"'{RULE}'" in answers[1].get("message", ""),
+            f"a case and trailing-space variant of a live key: {answers[1]}, expected 1062")
+    s.check_table(t, expect_keys=[("ora", "m"), ("other", "m")], expect_live=2)
+
+
 def scenario_last_prepared(s):
     """Statement id 0xFFFFFFFF means the statement the client prepared last, also after the proxy
     prepared statements of its own on the connection (a raw-protocol client)."""
@@ -497,6 +518,7 @@ SCENARIOS = {
     "equivalence": scenario_equivalence,
     "own_reads_bound": scenario_own_reads_bound,
     "last_prepared": scenario_last_prepared,
+    "blocks_refused": scenario_blocks_refused,
 }
 
 
