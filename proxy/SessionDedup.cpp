@@ -250,8 +250,7 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
 // forgets long data after the first.
 bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
     if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data || blocks_unavailable_ ||
-        plan.insert.ignore ||
-        !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
+        plan.insert.ignore || !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
         return false;
     }
     for (const auto& rule : plan.rules) {
@@ -310,7 +309,6 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
         }
         const std::size_t client_step = commands.size();
         commands.push_back(*pending_execute_);
-        pending_execute_sent_ = true;
         if (own_transaction) {
             const std::string finish(kCommitUnlessLastFailed);
             const std::vector<std::uint32_t> no_parameters;
@@ -319,6 +317,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? BoundWrite::lost : BoundWrite::not_taken;
             commands.push_back(std::move(execute));
         }
+        pending_execute_sent_ = true;
         error_code ec;
         const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
