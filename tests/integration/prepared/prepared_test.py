@@ -415,6 +415,19 @@ def scenario_equivalence(s):
             s.check_table(t, label=way)
 
 
+def run_node_script(s: Scenario, script: str, table: Table, extra=None):
+    """Starts uniqgate with the rule on `table`, runs one node script of this folder against
+    it and returns the JSON of its last output line."""
+    port = s.start(rule_yaml(table))[0]
+    log = s.state / (Path(script).stem + ".log")
+    p = subprocess.Popen(["node", str(HERE / script)], env=client_env(port, table, extra), cwd=CLIENTS_DIR / "node",
+                         stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    run_procs(s, [(script, p, log)], 60, script)
+    text = log.read_text(errors="replace")
+    print(text)
+    return json.loads(text.strip().splitlines()[-1])
+
+
 def scenario_own_reads_bound(s):
     """The proxy's own statements for an execute are prepared statements of its own, the client's
     values bound: the session's COM_STMT_* counters show them, and a value full of quotes,
@@ -423,16 +436,8 @@ def scenario_own_reads_bound(s):
     commit, in autocommit and inside the client's transaction."""
     need("node")
     t = s.table("t")
-    port = s.start(rule_yaml(t))[0]
-    log = s.state / "own_reads.log"
     extra = {"UG_WITH_TRANSACTION": "1"} if MODE == "dedup" else None
-    p = subprocess.Popen(["node", str(HERE / "node_own_reads.js")], env=client_env(port, t, extra),
-                         cwd=CLIENTS_DIR / "node", stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL)
-    run_procs(s, [("node own reads", p, log)], 60, "own reads")
-    text = log.read_text(errors="replace")
-    print(text)
-    result = json.loads(text.strip().splitlines()[-1])
+    result = run_node_script(s, "node_own_reads.js", t, extra)
     answers = result["answers"]
     s.check(answers[0] == {"affectedRows": 1} and answers[2] == {"affectedRows": 1},
             f"new keys not inserted: {answers}")
@@ -468,15 +473,7 @@ def scenario_blocks_refused(s):
     BEGIN NOT ATOMIC) still has its prepared INSERTs protected, without them (node)."""
     need("node")
     t = s.table("t")
-    port = s.start(rule_yaml(t))[0]
-    log = s.state / "blocks_refused.log"
-    p = subprocess.Popen(["node", str(HERE / "node_blocks_refused.js")], env=client_env(port, t),
-                         cwd=CLIENTS_DIR / "node", stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL)
-    run_procs(s, [("node blocks refused", p, log)], 60, "blocks refused")
-    text = log.read_text(errors="replace")
-    print(text)
-    answers = json.loads(text.strip().splitlines()[-1])
+    answers = run_node_script(s, "node_blocks_refused.js", t)
     s.check(answers[0] == {"affectedRows": 1} and answers[2] == {"affectedRows": 1},
             f"new keys not inserted: {answers}")
     s.check(answers[1].get("errno") == 1062 and f"'{RULE}'" in answers[1].get("message", ""),
