@@ -42,7 +42,8 @@ std::string Metrics::to_prometheus() const {
                   "Queries that read the batched existence checks (checks / queries = mean batch size).",
                   load(batched_check_queries));
     append_metric(out, "uniqgate_one_round_trip_inserts_total", "counter",
-                  "Serialize INSERTs whose existence check went to the server with the INSERT itself.",
+                  "Serialize INSERTs (text or prepared) whose existence check went to the server with the "
+                  "INSERT itself.",
                   load(one_round_trip_inserts));
     return out;
 }

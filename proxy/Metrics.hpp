@@ -22,7 +22,7 @@ struct Metrics {
     std::atomic<std::uint64_t> statements_refused{0};   // rule statements uniqgate cannot check
     std::atomic<std::uint64_t> batched_checks{0};         // serialize existence checks read by CheckBatcher
     std::atomic<std::uint64_t> batched_check_queries{0};  // ... and the queries that read them
-    std::atomic<std::uint64_t> one_round_trip_inserts{0};  // serialize: check and INSERT in one multi-statement
+    std::atomic<std::uint64_t> one_round_trip_inserts{0};  // serialize: check and INSERT in one round trip
 
     [[nodiscard]] std::string to_prometheus() const;
 };
