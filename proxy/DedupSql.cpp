@@ -48,17 +48,10 @@ std::vector<std::size_t> rows_in_key_order(const rules::RulePlan& rule) {
 
 std::string key_row_values(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                            const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters) {
-    const auto values = rule.row_key_values(row);
     std::string out = "(";
-    for (std::size_t k = 0; k < values.size(); ++k) {
+    for (std::size_t k = 0; k < rule.rule->key.size(); ++k) {
         if (k > 0) out += ", ";
-        if (values[k].kind == rules::ValueKind::parameter && parameters != nullptr) {
-            out += '?';
-            parameters->push_back(values[k].parameter);
-            continue;
-        }
-        const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
-        out += key_value_text(values[k], sql, column);
+        append_key_value(out, rule, row, k, sql, schema, parameters);
     }
     out += ")";
     return out;

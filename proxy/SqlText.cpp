@@ -70,6 +70,17 @@ std::string_view key_value_text(const rules::ValueRef& value, std::string_view s
     }
 }
 
+void append_key_value(std::string& out, const rules::RulePlan& rule, std::size_t row, std::size_t k,
+                      std::string_view sql, const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters) {
+    const auto& value = rule.row_key_values(row)[k];
+    if (value.kind == rules::ValueKind::parameter && parameters != nullptr) {
+        out += '?';
+        parameters->push_back(value.parameter);
+        return;
+    }
+    out += key_value_text(value, sql, schema.columns[static_cast<std::size_t>(rule.key_columns[k])]);
+}
+
 std::string key_tuple(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                       const rules::TableSchema& schema) {
     const auto values = rule.row_key_values(row);
@@ -168,18 +179,11 @@ std::string primary_key_column_list(const rules::TableSchema& schema, bool as_bi
 
 std::string key_equals(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                        const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters) {
-    const auto values = rule.row_key_values(row);
     std::string out;
-    for (std::size_t k = 0; k < values.size(); ++k) {
+    for (std::size_t k = 0; k < rule.rule->key.size(); ++k) {
         if (k > 0) out += " AND ";
         out += quote_identifier(rule.rule->key[k]) + " = ";
-        if (values[k].kind == rules::ValueKind::parameter && parameters != nullptr) {
-            out += '?';
-            parameters->push_back(values[k].parameter);
-            continue;
-        }
-        const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
-        out += key_value_text(values[k], sql, column);
+        append_key_value(out, rule, row, k, sql, schema, parameters);
     }
     return out;
 }

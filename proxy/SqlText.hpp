@@ -26,6 +26,11 @@ std::string live_condition(const config::SoftDelete& soft_delete, bool no_backsl
 // The SQL text of one key value of an INSERT row: the literal as written, or the
 // column's default literal. Empty when it has none (expression, parameter).
 std::string_view key_value_text(const rules::ValueRef& value, std::string_view sql, const rules::ColumnInfo& column);
+// Appends key value `k` of `row` to `out`: as key_value_text, or, with `parameters`, a `?`
+// of a prepared statement stays `?` and its parameter index is appended to `parameters`,
+// to be bound with the client's own value.
+void append_key_value(std::string& out, const rules::RulePlan& rule, std::size_t row, std::size_t k,
+                      std::string_view sql, const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters);
 
 // "(v1, v2)" for a row's key (or "v1" for a one-column key).
 std::string key_tuple(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
