@@ -2,6 +2,11 @@
 
 #include "protocol/BoundValueText.hpp"
 
+#include <array>
+#include <bit>
+#include <cmath>
+#include <optional>
+
 namespace uniqgate::proxy {
 
 namespace {
@@ -41,17 +46,48 @@ bool is_valid_utf8(protocol::ByteView bytes) {
     return true;
 }
 
+// A bound FLOAT or DOUBLE whose value is a whole number from 0 to 2^53.
+std::optional<std::uint64_t> integral_double(protocol::ParamType type, protocol::ByteView bytes) {
+    double value = 0;
+    if (type.type == protocol::field_type::double_type && bytes.size() == sizeof(double)) {
+        std::uint64_t bits = 0;
+        for (std::size_t i = 0; i < sizeof bits; ++i) bits |= static_cast<std::uint64_t>(bytes[i]) << (8 * i);
+        value = std::bit_cast<double>(bits);
+    } else if (type.type == protocol::field_type::float_type && bytes.size() == sizeof(float)) {
+        std::uint32_t bits = 0;
+        for (std::size_t i = 0; i < sizeof bits; ++i) bits |= static_cast<std::uint32_t>(bytes[i]) << (8 * i);
+        value = static_cast<double>(std::bit_cast<float>(bits));
+    } else {
+        return std::nullopt;
+    }
+    constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+    if (!(value >= 0 && value <= kExactIntegers) || std::floor(value) != value) return std::nullopt;
+    return static_cast<std::uint64_t>(value);
+}
+
 bool is_utf8_charset(std::string_view charset) { return charset == "utf8mb4" || charset == "utf8" || charset == "utf8mb3"; }
 
 }  // namespace
 
-std::vector<rules::Span> find_placeholders(std::string_view sql, const rules::LexOptions& options) {
+std::vector<rules::Span> find_placeholders(std::string_view sql, const rules::LexOptions& options,
+                                           std::vector<bool>* row_counts) {
     std::vector<rules::Span> spans;
     rules::Lexer lexer(sql, options);
+    std::array<rules::Token, 3> before{};  // the three tokens before this one, nearest first
     for (rules::Token token = lexer.next(); token.kind != rules::TokenKind::end; token = lexer.next()) {
-        if (token.kind != rules::TokenKind::placeholder) continue;
-        const auto begin = static_cast<std::uint32_t>(token.text.data() - sql.data());
-        spans.push_back({begin, begin + static_cast<std::uint32_t>(token.text.size())});
+        if (token.kind == rules::TokenKind::placeholder) {
+            const auto begin = static_cast<std::uint32_t>(token.text.data() - sql.data());
+            spans.push_back({begin, begin + static_cast<std::uint32_t>(token.text.size())});
+            // LIMIT ?, LIMIT ? OFFSET ?, LIMIT n, ?
+            const bool count_after_comma = before[0].is_punct(',') && before[2].is_keyword("LIMIT") &&
+                                           (before[1].is(rules::TokenKind::placeholder) ||
+                                            before[1].is(rules::TokenKind::number));
+            if (row_counts != nullptr) {
+                row_counts->push_back(before[0].is_keyword("LIMIT") || before[0].is_keyword("OFFSET") ||
+                                      count_after_comma);
+            }
+        }
+        before = {token, before[0], before[1]};
     }
     return spans;
 }
@@ -66,6 +102,10 @@ protocol::Result<std::string> bound_literal(const PreparedWrite& write, std::siz
     if (value.kind == Kind::long_data) {
         const bool sent = index < write.has_long_data.size() && write.has_long_data[index];
         value = protocol::ParamValue::of(sent ? std::string_view(write.long_data[index]) : std::string_view());
+    }
+    const bool row_count = index < write.row_counts.size() && write.row_counts[index];
+    if (row_count && value.kind == Kind::value) {
+        if (const auto count = integral_double(type, value.bytes)) return std::to_string(*count);
     }
     std::string_view value_charset = charset;
     if (value.kind == Kind::value && is_utf8_charset(charset) && !is_valid_utf8(value.bytes)) value_charset = "binary";

@@ -22,6 +22,7 @@ namespace uniqgate::proxy {
 struct PreparedWrite {
     std::string sql;                          // as prepared, with its `?` placeholders
     std::vector<rules::Span> placeholders{};  // each `?` of `sql`, in order
+    std::vector<bool> row_counts{};           // per placeholder: a LIMIT or OFFSET count
     rules::Span values_row{};                 // INSERT ... VALUES with one row: "(?, ?)", for bulk executes
     std::uint16_t param_count = 0;            // from the server's COM_STMT_PREPARE_OK
     int rule_table = -1;                      // into RuleSet::tables(): the table it writes
@@ -31,14 +32,18 @@ struct PreparedWrite {
     std::vector<bool> has_long_data{};
 };
 
-// The `?` placeholders of a statement, in order (not those in strings or comments).
-std::vector<rules::Span> find_placeholders(std::string_view sql, const rules::LexOptions& options);
+// The `?` placeholders of a statement, in order (not those in strings or comments);
+// `row_counts`, when given, marks those that are a LIMIT or OFFSET count.
+std::vector<rules::Span> find_placeholders(std::string_view sql, const rules::LexOptions& options,
+                                           std::vector<bool>* row_counts = nullptr);
 
 // The statement with every `?` replaced by its bound value as a SQL literal:
 // integers and decimals as digits, FLOAT/DOUBLE as DOUBLE literals, dates and
 // times as quoted digits, strings as `_<charset> X'hex'` (`_binary X'hex'` when the
 // bytes are not valid in a UTF-8 `charset`), NULL as NULL, long data from
-// `write.long_data`. Fails when a value cannot be rendered.
+// `write.long_data`. A FLOAT/DOUBLE with an integral value that is a LIMIT or OFFSET
+// count (`write.row_counts`) goes as digits: the server takes it there as bound, but
+// no DOUBLE literal. Fails when a value cannot be rendered.
 protocol::Result<std::string> bind_as_text(const PreparedWrite& write, const protocol::StmtExecute& execute,
                                            std::string_view charset);
 

@@ -80,7 +80,7 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
     PreparedWrite write;
     write.sql = sql;
     write.rule_table = classification.rule_table;
-    write.placeholders = find_placeholders(sql, context.lex_options());
+    write.placeholders = find_placeholders(sql, context.lex_options(), &write.row_counts);
     const auto& insert = decision.plan.insert;
     if (decision.plan.kind == rules::StatementKind::insert && !insert.set_form && insert.rows.size() == 1) {
         write.values_row = insert.rows.front();

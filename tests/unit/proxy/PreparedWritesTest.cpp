@@ -14,7 +14,7 @@ namespace field_type = protocol::field_type;
 PreparedWrite prepared(std::string sql) {
     PreparedWrite write;
     write.sql = std::move(sql);
-    write.placeholders = find_placeholders(write.sql, rules::LexOptions{});
+    write.placeholders = find_placeholders(write.sql, rules::LexOptions{}, &write.row_counts);
     write.param_count = static_cast<std::uint16_t>(write.placeholders.size());
     write.long_data.assign(write.param_count, {});
     write.has_long_data.assign(write.param_count, false);
@@ -48,6 +48,25 @@ TEST(PreparedWrites, BindsNumbersStringsAndNullAsLiterals) {
     ASSERT_TRUE(text) << text.error().message();
     EXPECT_EQ(text.value(), "INSERT INTO t (id, name, price, note) VALUES (-5, _utf8mb4 X'69742773', 1.5e+00, NULL)")
         << "a quote in a value can never end the literal: strings go as hex";
+}
+
+TEST(PreparedWrites, WholeDoublesCountingRowsGoAsDigits) {
+    // node mysql2 binds every JavaScript number as a DOUBLE; MariaDB takes one as a LIMIT
+    // count when bound, but LIMIT 1e+00 is a syntax error.
+    const auto write = prepared("UPDATE t SET price = ? WHERE a = ? ORDER BY id LIMIT ?, ?");
+    EXPECT_EQ(write.row_counts, (std::vector<bool>{false, false, true, true}));
+    const std::uint8_t one[] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f};   // 1.0
+    const std::uint8_t half[] = {0, 0, 0, 0, 0, 0, 0xe0, 0x3f};  // 0.5
+    const std::uint8_t two_f[] = {0x00, 0x00, 0x00, 0x40};        // 2.0f
+    const ParamType dbl{field_type::double_type, 0};
+    const auto execute = execute_of({dbl, dbl, dbl, {field_type::float_type, 0}},
+                                    {ParamValue::of(protocol::ByteView(one)), ParamValue::of(protocol::ByteView(one)),
+                                     ParamValue::of(protocol::ByteView(half)), ParamValue::of(protocol::ByteView(two_f))});
+    EXPECT_EQ(bind_as_text(write, execute, "utf8mb4").value(),
+              "UPDATE t SET price = 1e+00 WHERE a = 1e+00 ORDER BY id LIMIT 5e-01, 2")
+        << "only whole counts change; a value elsewhere keeps its DOUBLE type";
+    EXPECT_EQ(prepared("DELETE FROM t LIMIT ? OFFSET ?").row_counts, (std::vector<bool>{true, true}));
+    EXPECT_EQ(prepared("SELECT ?, ? FROM t LIMIT 3, ?").row_counts, (std::vector<bool>{false, false, true}));
 }
 
 TEST(PreparedWrites, BytesThatAreNotUtf8StayBinary) {
