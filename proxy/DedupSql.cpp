@@ -84,15 +84,45 @@ std::string guarded_dedup_write(std::string_view write, bool own_transaction, bo
     return out;
 }
 
-std::string primary_key_in(const rules::TableSchema& schema, const std::vector<protocol::TextRow>& keys,
-                           bool no_backslash_escapes, std::string_view qualifier) {
-    if (keys.empty()) return "FALSE";
+namespace {
+
+// "(`a`, `b`) IN (" with each column qualified.
+std::string primary_key_in_head(const rules::TableSchema& schema, std::string_view qualifier) {
     std::string out = "(";
     for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
         if (i > 0) out += ", ";
         out.append(qualifier).append(quote_identifier(schema.primary_key[i]));
     }
     out += ") IN (";
+    return out;
+}
+
+}  // namespace
+
+std::string block_body(const std::vector<std::string>& statements) {
+    std::string out;
+    for (const auto& statement : statements) out.append(out.empty() ? "" : "; ").append(statement);
+    return out;
+}
+
+std::string after_client_write(std::string_view statements, bool own_transaction) {
+    if (!own_transaction) {
+        if (statements.empty()) return {};
+        std::string out = "BEGIN NOT ATOMIC IF ROW_COUNT() >= 0 THEN ";
+        out.append(statements).append("; END IF; END");
+        return out;
+    }
+    if (statements.empty()) return std::string(kCommitUnlessLastFailed);
+    std::string out = "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; "
+                      "IF ROW_COUNT() < 0 THEN ROLLBACK; ELSE ";
+    out.append(statements).append("; COMMIT; END IF; END");
+    return out;
+}
+
+std::string primary_key_in(const rules::TableSchema& schema, const std::vector<protocol::TextRow>& keys,
+                           bool no_backslash_escapes, std::string_view qualifier) {
+    if (keys.empty()) return "FALSE";
+    std::string out = primary_key_in_head(schema, qualifier);
     for (std::size_t r = 0; r < keys.size(); ++r) {
         out += r > 0 ? ", (" : "(";
         for (std::size_t i = 0; i < schema.primary_key.size() && i < keys[r].size(); ++i) {
@@ -101,6 +131,18 @@ std::string primary_key_in(const rules::TableSchema& schema, const std::vector<p
         }
         out += ")";
     }
+    out += ")";
+    return out;
+}
+
+std::string primary_key_in_placeholders(const rules::TableSchema& schema, std::size_t rows,
+                                        std::string_view qualifier) {
+    if (rows == 0) return "FALSE";
+    std::string tuple = "(";
+    for (std::size_t i = 0; i < schema.primary_key.size(); ++i) tuple += i > 0 ? ", ?" : "?";
+    tuple += ")";
+    std::string out = primary_key_in_head(schema, qualifier);
+    for (std::size_t r = 0; r < rows; ++r) out.append(r > 0 ? ", " : "").append(tuple);
     out += ")";
     return out;
 }
@@ -242,18 +284,42 @@ std::string dedup_claim_or_lock(const rules::RulePlan& rule, std::string_view de
     return out;
 }
 
+namespace {
+
+// Where restrict_filtered_write puts the restriction: after the WHERE condition, or
+// (no WHERE) right after the SET list (UPDATE) or the table (DELETE).
+std::uint32_t restriction_point(const rules::WritePlan& plan) {
+    const auto& filter = plan.filter;
+    if (!filter.where.empty()) return filter.where.end;
+    return plan.kind == rules::StatementKind::update ? filter.set_list.end : filter.table_reference.end;
+}
+
+}  // namespace
+
 std::string restrict_filtered_write(std::string_view sql, const rules::WritePlan& plan,
                                     std::string_view restriction) {
     const auto& filter = plan.filter;
+    const std::uint32_t at = restriction_point(plan);
     std::string out;
     if (!filter.where.empty()) {
         out.append(sql.substr(0, filter.where.begin)).append("(").append(filter.where.in(sql)).append(") AND ");
-        out.append(restriction).append(sql.substr(filter.where.end));
+        out.append(restriction).append(sql.substr(at));
         return out;
     }
-    // No WHERE: it goes right after the SET list (UPDATE) or the table (DELETE).
-    const std::uint32_t at = plan.kind == rules::StatementKind::update ? filter.set_list.end : filter.table_reference.end;
     out.append(sql.substr(0, at)).append(" WHERE ").append(restriction).append(" ").append(sql.substr(at));
+    return out;
+}
+
+std::vector<std::uint32_t> restricted_write_parameters(const rules::WritePlan& plan,
+                                                       const std::vector<rules::Span>& placeholders,
+                                                       std::size_t restriction_parameters) {
+    const std::uint32_t at = restriction_point(plan);
+    std::vector<std::uint32_t> out;
+    append_parameters_within(placeholders, {0, at}, out);
+    for (std::size_t i = 0; i < restriction_parameters; ++i) {
+        out.push_back(static_cast<std::uint32_t>(placeholders.size() + i));
+    }
+    append_parameters_within(placeholders, {at, UINT32_MAX}, out);
     return out;
 }
 

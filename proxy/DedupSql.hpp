@@ -59,10 +59,22 @@ std::string guarded_dedup_write(std::string_view write, bool own_transaction, bo
 inline constexpr std::string_view kCommitUnlessLastFailed =
     "BEGIN NOT ATOMIC IF ROW_COUNT() < 0 THEN ROLLBACK; ELSE COMMIT; END IF; END";
 
+// The statements that follow the client's write (`statements`, joined by "; "), as
+// one MariaDB block sent right after it in a pipeline: they run only if the write
+// did not fail (ROW_COUNT() < 0). In the proxy's own transaction the block commits,
+// or rolls back when the write or one of them failed; in the client's it leaves the
+// savepoint to the session. Empty when there is nothing to run.
+std::string after_client_write(std::string_view statements, bool own_transaction);
+// Statements as the body of one MariaDB block: "a; b".
+std::string block_body(const std::vector<std::string>& statements);
+
 // "(`pk1`, `pk2`) IN (('1', 'a'), ...)" for primary keys read back as text (the
 // first columns of each row); "FALSE" for none. `qualifier` ("s.") prefixes the columns.
 std::string primary_key_in(const rules::TableSchema& schema, const std::vector<protocol::TextRow>& keys,
                            bool no_backslash_escapes, std::string_view qualifier = {});
+// "(`pk1`, `pk2`) IN ((?, ?), ...)" for `rows` rows, their values to be bound; "FALSE" for none.
+std::string primary_key_in_placeholders(const rules::TableSchema& schema, std::size_t rows,
+                                        std::string_view qualifier = {});
 
 // DELETE d FROM <dedup> AS d JOIN <source> AS s ON d.k = s.k ... WHERE <rows> AND <s live>:
 // the live keys the rows selected by `rows_condition` hold now.
@@ -120,6 +132,12 @@ std::string dedup_claim_or_lock(const rules::RulePlan& rule, std::string_view de
 // then left alone rather than changed behind the dedup table's back.
 std::string restrict_filtered_write(std::string_view sql, const rules::WritePlan& plan,
                                     std::string_view restriction);
+// The parameters of restrict_filtered_write for a prepared statement (`placeholders`:
+// its `?`, in order) whose restriction has `restriction_parameters` `?` of its own: the
+// client's indexes, with the restriction's numbered from placeholders.size() on.
+std::vector<std::uint32_t> restricted_write_parameters(const rules::WritePlan& plan,
+                                                       const std::vector<rules::Span>& placeholders,
+                                                       std::size_t restriction_parameters);
 
 // MySQL's duplicate-key message with the dedup table's index name replaced by the
 // rule's: "Duplicate entry 'a-b' for key 'PRIMARY'" -> "... for key '<rule>'".

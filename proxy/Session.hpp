@@ -135,12 +135,15 @@ private:
                                                    const rules::TableSchema& schema, protocol::ErrPacket& failure);
     asio::awaitable<bool> read_rows(const std::string& sql, std::vector<protocol::TextRow>& rows,
                                     protocol::ErrPacket& failure);
+    asio::awaitable<bool> make_room_for_own_statements(std::size_t count);
     asio::awaitable<bool> own_statement(const std::string& sql, std::size_t parameter_count, std::uint32_t& id,
                                         protocol::ErrPacket& failure);
-    [[nodiscard]] protocol::Bytes own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters) const;
+    [[nodiscard]] protocol::Bytes own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters,
+                                              const std::vector<std::optional<std::string>>& own_values = {}) const;
     enum class OwnBlock { ready, refused, lost };
     asio::awaitable<OwnBlock> own_block_execute(const std::string& sql, const std::vector<std::uint32_t>& parameters,
-                                                protocol::Bytes& payload);
+                                                protocol::Bytes& payload,
+                                                const std::vector<std::optional<std::string>>& own_values = {});
     asio::awaitable<bool> read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
                                           std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure);
     [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
@@ -195,6 +198,8 @@ private:
     asio::awaitable<bool> keep_client_query_single(std::string_view sql);
     [[nodiscard]] bool client_enabled_multi_statements() const noexcept;
     asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
+    asio::awaitable<bool> undo_pipelined_write(const std::vector<StatementOutcome>& outcomes, std::size_t failed_step,
+                                               std::size_t client_step, bool own_transaction);
     asio::awaitable<bool> undo_and_answer(bool own_transaction, bool to_savepoint, const protocol::ErrPacket& error);
     enum class WrappedResult { answered, retry, lost };
     asio::awaitable<WrappedResult> finish_wrapped_write(const std::vector<std::string>& statements,
@@ -225,6 +230,8 @@ private:
                                             std::vector<bool> key_was_live, std::vector<PrimaryKey> holders);
     asio::awaitable<bool> enforce_dedup_rows(const std::string& sql, const rules::WritePlan& plan,
                                              const rules::TableSchema& schema);
+    [[nodiscard]] bool fits_bound_dedup_rows(const rules::WritePlan& plan) const;
+    asio::awaitable<BoundWrite> enforce_dedup_rows_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys);
     asio::awaitable<bool> answer_lock_failure(LockError error, bool own_transaction);
@@ -261,6 +268,7 @@ private:
     // as parameters (SessionPrepared.cpp) rather than writing them into SQL text.
     struct BoundExecute {
         std::string sql;                                 // as prepared, with its `?`
+        std::vector<rules::Span> placeholders;           // each `?` of `sql`, in order
         rules::WritePlan plan;                           // of `sql`: key values are parameters
         std::vector<protocol::ParamType> types;
         std::vector<std::optional<std::string>> values;  // per parameter; nullopt: NULL

@@ -123,6 +123,25 @@ asio::awaitable<bool> Session::undo_and_answer(bool own_transaction, bool to_sav
     co_return sent;
 }
 
+// Undoes a pipelined write (guarded steps, the client's write at `client_step`, then in
+// the proxy's own transaction a last step that commits or rolls back) whose first failed
+// step is `failed_step`. The proxy's own transaction was rolled back by the last step,
+// unless that step is what failed; in the client's, the savepoint is rolled back to, or
+// the READ ONLY transaction a guard left (the error had ended the client's) rolled back.
+asio::awaitable<bool> Session::undo_pipelined_write(const std::vector<StatementOutcome>& outcomes,
+                                                    std::size_t failed_step, std::size_t client_step,
+                                                    bool own_transaction) {
+    const bool guard_replaced_transaction =
+        !own_transaction && outcomes[client_step].is_error &&
+        outcomes[client_step].error.error_code == mysql_error::kReadOnlyTransaction && failed_step < client_step;
+    if (own_transaction && failed_step + 1 < outcomes.size()) {
+        tracker_.set_status_flags(outcomes.back().ok.status_flags);
+        co_return true;
+    }
+    const bool undone = co_await undo_wrapped_write(own_transaction || guard_replaced_transaction, true);
+    co_return undone;
+}
+
 // Runs a wrapped write and answers the client: the client statement's own OK, or
 // the failure (after undoing the proxy's part: the whole transaction it opened, or
 // its savepoint when the failing step is `savepoint_from_step` or later). A deadlock
@@ -285,6 +304,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
                                                                          const rules::TableSchema& schema) {
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        const bool room = co_await make_room_for_own_statements(plan.rules.size() + 1);  // key inserts, commit
+        if (!room) co_return BoundWrite::lost;
         std::vector<protocol::Bytes> commands;
         std::vector<const config::Rule*> dedup_rule_of_step;
         for (const auto& rule : plan.rules) {
@@ -327,19 +348,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
             co_return sent ? BoundWrite::answered : BoundWrite::lost;
         }
-        // Undo: the proxy's own transaction was rolled back by the last step, unless that
-        // step is what failed; in the client's, the savepoint is rolled back to, or the
-        // READ ONLY transaction the guard left (the error had ended the client's) rolled back.
         const auto& error = outcomes[failed_step].error;
-        const bool guard_replaced_transaction =
-            !own_transaction && outcomes[client_step].is_error &&
-            outcomes[client_step].error.error_code == mysql_error::kReadOnlyTransaction && failed_step < client_step;
-        if (own_transaction && failed_step + 1 < outcomes.size()) {
-            tracker_.set_status_flags(outcomes.back().ok.status_flags);  // kCommitUnlessLastFailed rolled back
-        } else {
-            const bool undone = co_await undo_wrapped_write(own_transaction || guard_replaced_transaction, true);
-            if (!undone) co_return BoundWrite::lost;
-        }
+        const bool undone = co_await undo_pipelined_write(outcomes, failed_step, client_step, own_transaction);
+        if (!undone) co_return BoundWrite::lost;
         if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
             spdlog::debug("session {}: a bound dedup insert deadlocked (attempt {}); retrying", id_, attempt + 1);
             co_await back_off(attempt);
@@ -556,6 +567,10 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
                                                   const rules::TableSchema& schema) {
     const bool refreshed = co_await refresh_status_if_uncertain();
     if (!refreshed) co_return false;
+    if (fits_bound_dedup_rows(plan)) {
+        const BoundWrite bound = co_await enforce_dedup_rows_bound(plan, schema);
+        if (bound != BoundWrite::not_taken) co_return bound == BoundWrite::answered;
+    }
     const bool no_backslash = rule_context().no_backslash_escapes;
     const std::string statement = statement_text(sql);
     const std::string source = quote_table(plan.schema, plan.table);
@@ -605,6 +620,157 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
                                                           dedup_rule_of_step);
         if (result == WrappedResult::retry) continue;
         co_return result == WrappedResult::answered;
+    }
+}
+
+// Whether a COM_STMT_EXECUTE of an UPDATE or DELETE can take enforce_dedup_rows_bound:
+// the plan of the statement as prepared lines up with the bound one, no long data (the
+// statement may run more than once), and at most one rule claims keys (a 1062 from the
+// block that claims them does not say which dedup table refused).
+bool Session::fits_bound_dedup_rows(const rules::WritePlan& plan) const {
+    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data || blocks_unavailable_) {
+        return false;
+    }
+    const auto& prepared = bound_execute_->plan;
+    if (prepared.kind != plan.kind || prepared.filter.table_reference.empty()) return false;
+    const auto claiming = std::count_if(plan.rules.begin(), plan.rules.end(),
+                                        [](const rules::RulePlan& rule) { return rule.actions.insert_dedup_keys; });
+    return claiming <= 1;
+}
+
+// enforce_dedup_rows for a COM_STMT_EXECUTE, nothing written into SQL text: the rows
+// to change are read (and locked) by a prepared statement of the proxy's own with the
+// client's WHERE and values; the restricted write is the client's statement prepared
+// by the proxy, the rows' primary keys bound as extra parameters, and so are they in
+// the dedup-table changes. Two round trips, each one pipeline:
+//   1. START TRANSACTION (or the savepoint), the read
+//   2. the guarded removal of the rows' live keys (guarded_dedup_write), the
+//      restricted write, and the claim of the keys the rows hold afterwards (with
+//      COMMIT in autocommit) in a block that runs only if the write did not fail
+//      (after_client_write)
+// A server that refuses the blocks gets the text path (blocks_unavailable_).
+asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rules::WritePlan& plan,
+                                                                       const rules::TableSchema& schema) {
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const auto& bound = *bound_execute_;
+    const std::string source = quote_table(plan.schema, plan.table);
+    const std::string read = rows_to_change_query(bound.sql, bound.plan, schema, "", true);
+    const auto read_parameters = rows_to_change_parameters(bound.plan, bound.placeholders);
+    for (int attempt = 0;; ++attempt) {
+        const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        const bool room = co_await make_room_for_own_statements(4);  // read, removal, write, claim
+        if (!room) co_return BoundWrite::lost;
+        std::uint32_t read_id = 0;
+        protocol::ErrPacket refused{};
+        const bool read_prepared = co_await own_statement(read, read_parameters.size(), read_id, refused);
+        if (!read_prepared) co_return BoundWrite::lost;
+        if (refused.error_code != 0) co_return BoundWrite::not_taken;  // the text path answers what is wrong
+        const std::vector<protocol::Bytes> reading{protocol::encode_query(begin_statement(own_transaction)),
+                                                   own_execute(read_id, read_parameters)};
+        if (reading.back().empty()) co_return BoundWrite::lost;
+        error_code ec;
+        const auto locked = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, reading, ec);
+        if (ec || locked.size() != reading.size()) co_return BoundWrite::lost;
+        const auto failed_read =
+            std::find_if(locked.begin(), locked.end(), [](const auto& outcome) { return outcome.is_error; });
+        if (failed_read != locked.end()) {
+            const auto error = failed_read->error;
+            const bool undone = co_await undo_wrapped_write(own_transaction, false);
+            if (!undone) co_return BoundWrite::lost;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+                co_await back_off(attempt);
+                continue;
+            }
+            const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+            co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        }
+
+        // The rows' primary keys are bound after the client's parameters.
+        const auto& rows = locked.back().rows;
+        std::vector<std::optional<std::string>> row_keys;
+        for (const auto& row : rows) {
+            for (std::size_t i = 0; i < schema.primary_key.size() && i < row.size(); ++i) row_keys.push_back(row[i]);
+        }
+        std::vector<std::uint32_t> row_key_parameters;
+        for (std::size_t i = 0; i < row_keys.size(); ++i) {
+            row_key_parameters.push_back(static_cast<std::uint32_t>(bound.values.size() + i));
+        }
+        std::vector<std::string> removals;
+        std::vector<std::string> claims;
+        std::vector<std::uint32_t> removal_parameters;
+        std::vector<std::uint32_t> claim_parameters;
+        const config::Rule* claiming_rule = nullptr;
+        for (const auto& rule : plan.rules) {
+            if (rows.empty()) break;
+            const auto dedup_table = dedup_table_sql(*rule.rule, plan.schema);
+            if (rule.actions.delete_dedup_keys) {
+                removals.push_back(dedup_delete_keys_of_rows(*rule.rule, dedup_table, source,
+                                                             primary_key_in_placeholders(schema, rows.size(), "s."),
+                                                             no_backslash));
+                removal_parameters.insert(removal_parameters.end(), row_key_parameters.begin(), row_key_parameters.end());
+            }
+            if (rule.actions.insert_dedup_keys) {
+                claims.push_back(dedup_insert_keys_of_rows(*rule.rule, dedup_table, source,
+                                                           primary_key_in_placeholders(schema, rows.size()),
+                                                           no_backslash));
+                claim_parameters.insert(claim_parameters.end(), row_key_parameters.begin(), row_key_parameters.end());
+                claiming_rule = rule.rule;
+            }
+        }
+        std::vector<protocol::Bytes> commands;
+        if (!removals.empty()) {
+            const std::string guarded = guarded_dedup_write(block_body(removals), own_transaction, false);
+            protocol::Bytes execute;
+            const OwnBlock block = co_await own_block_execute(guarded, removal_parameters, execute, row_keys);
+            if (block != OwnBlock::ready) {
+                const bool undone = co_await undo_wrapped_write(own_transaction, false);
+                co_return block == OwnBlock::lost || !undone ? BoundWrite::lost : BoundWrite::not_taken;
+            }
+            commands.push_back(std::move(execute));
+        }
+        const std::string write = restrict_filtered_write(bound.sql, bound.plan,
+                                                          primary_key_in_placeholders(schema, rows.size()));
+        const auto write_parameters = restricted_write_parameters(bound.plan, bound.placeholders, row_keys.size());
+        std::uint32_t write_id = 0;
+        const bool write_prepared = co_await own_statement(write, write_parameters.size(), write_id, refused);
+        if (!write_prepared) co_return BoundWrite::lost;
+        if (refused.error_code != 0) {
+            const bool undone = co_await undo_wrapped_write(own_transaction, false);
+            co_return undone ? BoundWrite::not_taken : BoundWrite::lost;
+        }
+        const std::size_t client_step = commands.size();
+        commands.push_back(own_execute(write_id, write_parameters, row_keys));
+        if (commands.back().empty()) co_return BoundWrite::lost;
+        const std::string after = after_client_write(block_body(claims), own_transaction);
+        if (!after.empty()) {
+            protocol::Bytes execute;
+            const OwnBlock block = co_await own_block_execute(after, claim_parameters, execute, row_keys);
+            if (block != OwnBlock::ready) {
+                const bool undone = co_await undo_wrapped_write(own_transaction, false);
+                co_return block == OwnBlock::lost || !undone ? BoundWrite::lost : BoundWrite::not_taken;
+            }
+            commands.push_back(std::move(execute));
+        }
+
+        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+        if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
+        std::size_t failed_step = 0;
+        while (failed_step < outcomes.size() && !outcomes[failed_step].is_error) ++failed_step;
+        if (failed_step == outcomes.size()) {
+            const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
+            co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        }
+        const auto error = outcomes[failed_step].error;
+        const bool undone = co_await undo_pipelined_write(outcomes, failed_step, client_step, own_transaction);
+        if (!undone) co_return BoundWrite::lost;
+        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+            spdlog::debug("session {}: a bound dedup UPDATE/DELETE deadlocked (attempt {}); retrying", id_, attempt + 1);
+            co_await back_off(attempt);
+            continue;
+        }
+        const bool claim_failed = !claims.empty() && failed_step == client_step + 1;
+        const bool sent = co_await answer_wrapped_failure(error, claim_failed ? claiming_rule : nullptr);
+        co_return sent ? BoundWrite::answered : BoundWrite::lost;
     }
 }
 

@@ -147,7 +147,7 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     }
     auto& execute = decoded.value();
     if (execute.new_params_bound) write->types = execute.types;
-    BoundExecute bound{write->sql, {}, execute.types, {}};
+    BoundExecute bound{write->sql, write->placeholders, {}, execute.types, {}};
     for (std::size_t i = 0; i < execute.params.size(); ++i) {
         const auto& param = execute.params[i];
         if (param.kind == protocol::ParamValue::Kind::long_data && i < write->long_data.size()) {
@@ -193,9 +193,9 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     pending_execute_ = &payload;
     pending_execute_sent_ = false;
     if (decision.verdict == Verdict::enforce_insert || decision.verdict == Verdict::enforce_replace ||
-        decision.verdict == Verdict::dedup_insert) {
-        // serialize's existence checks and dedup's key inserts bind the values: they need
-        // the plan of the statement as prepared, whose key values are its parameters.
+        decision.verdict == Verdict::dedup_insert || decision.verdict == Verdict::dedup_rows) {
+        // The proxy's own statements bind the values: they need the plan of the statement
+        // as prepared, whose values are its parameters.
         const auto original = context_.rules.classify(bound.sql, rule_context());
         bound.plan = rules::analyse_write(bound.sql, original, context_.rules, rule_context(), facts.get());
         bound.used_long_data = used_long_data;
@@ -414,27 +414,36 @@ std::vector<BoundParameter> Session::bound_parameters(const std::vector<std::uin
     return out;
 }
 
+// Keeps up to 64 of the proxy's own prepared statements per session; when `count` more
+// would not fit, all of them are closed (and prepared anew when used again). A write that
+// needs several statements makes room for all of them first, so that preparing the last
+// cannot close the first.
+asio::awaitable<bool> Session::make_room_for_own_statements(std::size_t count) {
+    static constexpr std::size_t kMaxOwnStatements = 64;
+    if (own_statements_.size() + count <= kMaxOwnStatements) co_return true;
+    protocol::Bytes closes;  // COM_STMT_CLOSE has no answer: all of them in one write
+    for (const auto& [text, own_id] : own_statements_) {
+        std::uint8_t sequence_id = 0;
+        protocol::append_packet(closes, protocol::encode_stmt_close(own_id), sequence_id);
+    }
+    own_statements_.clear();
+    error_code ec;
+    co_await backend_.write_all(asio::buffer(closes), ec);
+    co_return !ec;
+}
+
 // One of the proxy's own prepared statements on the backend connection: prepared on
 // first use and kept by its text. Returns false when the connection failed; when the
 // server refuses it, `failure` says why (error_code 0 otherwise).
 asio::awaitable<bool> Session::own_statement(const std::string& sql, std::size_t parameter_count, std::uint32_t& id,
                                              protocol::ErrPacket& failure) {
-    static constexpr std::size_t kMaxOwnStatements = 64;  // per session; then they are closed and prepared anew
     if (const auto found = own_statements_.find(sql); found != own_statements_.end()) {
         id = found->second;
         co_return true;
     }
+    const bool room = co_await make_room_for_own_statements(1);
+    if (!room) co_return false;
     error_code ec;
-    if (own_statements_.size() >= kMaxOwnStatements) {
-        protocol::Bytes closes;  // COM_STMT_CLOSE has no answer: all of them in one write
-        for (const auto& [text, own_id] : own_statements_) {
-            std::uint8_t sequence_id = 0;
-            protocol::append_packet(closes, protocol::encode_stmt_close(own_id), sequence_id);
-        }
-        co_await backend_.write_all(asio::buffer(closes), ec);
-        if (ec) co_return false;
-        own_statements_.clear();
-    }
     const auto prepared = co_await run_internal_prepare(backend_, backend_buffer_, client_caps_, sql, ec);
     if (ec) co_return false;
     own_statement_prepared_last_ = true;
@@ -442,39 +451,52 @@ asio::awaitable<bool> Session::own_statement(const std::string& sql, std::size_t
         failure = prepared.error;
         co_return true;
     }
-    own_statements_.emplace(sql, prepared.ok.statement_id);
-    id = prepared.ok.statement_id;
     if (prepared.ok.num_params != parameter_count) {
+        // Not kept: its parameters would be bound to the wrong places.
         failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
                    "uniqgate: the server counts " + std::to_string(prepared.ok.num_params) +
                        " parameters in the proxy's own statement, uniqgate " + std::to_string(parameter_count)};
+        protocol::Bytes close;
+        std::uint8_t sequence_id = 0;
+        protocol::append_packet(close, protocol::encode_stmt_close(prepared.ok.statement_id), sequence_id);
+        co_await backend_.write_all(asio::buffer(close), ec);
+        co_return !ec;
     }
+    own_statements_.emplace(sql, prepared.ok.statement_id);
+    id = prepared.ok.statement_id;
     co_return true;
 }
 
 // A COM_STMT_EXECUTE of the proxy's own statement `id` with the execute's parameters
-// `parameters` (indexes into bound_execute_) bound as the client bound them; empty
-// when an index is out of range.
-protocol::Bytes Session::own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters) const {
+// `parameters` (indexes into bound_execute_) bound as the client bound them; an index
+// past the client's parameters binds `own_values` (the proxy's, as strings) from its
+// first on. Empty when an index is out of range.
+protocol::Bytes Session::own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters,
+                                     const std::vector<std::optional<std::string>>& own_values) const {
+    const std::size_t client_count = bound_execute_ ? bound_execute_->values.size() : 0;
+    if (bound_execute_ && bound_execute_->types.size() != client_count) return {};
     protocol::StmtExecute execute;
     execute.statement_id = id;
     execute.new_params_bound = true;
     for (const std::uint32_t index : parameters) {
-        if (!bound_execute_ || index >= bound_execute_->values.size() || index >= bound_execute_->types.size()) return {};
-        execute.types.push_back(bound_execute_->types[index]);
-        const auto& value = bound_execute_->values[index];
+        const bool own = index >= client_count;
+        if (own && index - client_count >= own_values.size()) return {};
+        const auto& value = own ? own_values[index - client_count] : bound_execute_->values[index];
+        execute.types.push_back(own ? protocol::ParamType{protocol::field_type::var_string, 0} : bound_execute_->types[index]);
         execute.params.push_back(value ? protocol::ParamValue::of(std::string_view(*value)) : protocol::ParamValue{});
     }
     return protocol::encode_stmt_execute(execute);
 }
 
 // One of the proxy's own MariaDB blocks (guarded_dedup_write, guarded_live_key_probe,
-// kCommitUnlessLastFailed) as a COM_STMT_EXECUTE with the execute's `parameters` bound,
-// in `payload`. A server that refuses the block (not MariaDB, or sql_mode=ORACLE) sets
-// blocks_unavailable_: the session's executes then take the paths without blocks.
+// after_client_write) as a COM_STMT_EXECUTE with the execute's `parameters` bound (see
+// own_execute for `own_values`), in `payload`. A server that refuses the block (not
+// MariaDB, or sql_mode=ORACLE) sets blocks_unavailable_: the session's executes then
+// take the paths without blocks.
 asio::awaitable<Session::OwnBlock> Session::own_block_execute(const std::string& sql,
                                                               const std::vector<std::uint32_t>& parameters,
-                                                              protocol::Bytes& payload) {
+                                                              protocol::Bytes& payload,
+                                                              const std::vector<std::optional<std::string>>& own_values) {
     std::uint32_t id = 0;
     protocol::ErrPacket refused{};
     const bool alive = co_await own_statement(sql, parameters.size(), id, refused);
@@ -486,7 +508,7 @@ asio::awaitable<Session::OwnBlock> Session::own_block_execute(const std::string&
         blocks_unavailable_ = true;
         co_return OwnBlock::refused;
     }
-    payload = own_execute(id, parameters);
+    payload = own_execute(id, parameters, own_values);
     co_return payload.empty() ? OwnBlock::lost : OwnBlock::ready;
 }
 

@@ -214,13 +214,21 @@ std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<s
 }
 
 std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
-                                 std::string_view extra_columns) {
+                                 std::string_view extra_columns, bool string_columns) {
     const auto& filter = plan.filter;
     std::string out;
     if (!filter.with_clause.empty()) out.append(filter.with_clause.in(sql)).append(" ");
     out += "SELECT ";
     for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
-        out += (i > 0 ? ", " : "") + quote_identifier(schema.primary_key[i]);
+        if (i > 0) out += ", ";
+        const int column = schema.find_column(schema.primary_key[i]);
+        const auto type = column < 0 ? rules::ColumnType::other : schema.columns[static_cast<std::size_t>(column)].type;
+        // The binary protocol sends these in binary forms; as CHAR they arrive as the
+        // text protocol would send them.
+        const bool as_char = string_columns && (type == rules::ColumnType::integer || type == rules::ColumnType::floating ||
+                                                type == rules::ColumnType::temporal);
+        out += as_char ? "CAST(" + quote_identifier(schema.primary_key[i]) + " AS CHAR)"
+                       : quote_identifier(schema.primary_key[i]);
     }
     out.append(extra_columns).append(" FROM ").append(filter.table_reference.in(sql));
     if (!filter.where.empty()) out.append(" WHERE ").append(filter.where.in(sql));
@@ -228,6 +236,23 @@ std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& p
     if (!filter.limit.empty()) out.append(" LIMIT ").append(filter.limit.in(sql));
     out += " FOR UPDATE";
     return out;
+}
+
+std::vector<std::uint32_t> rows_to_change_parameters(const rules::WritePlan& plan,
+                                                     const std::vector<rules::Span>& placeholders) {
+    const auto& filter = plan.filter;
+    std::vector<std::uint32_t> out;
+    for (const rules::Span copied : {filter.with_clause, filter.table_reference, filter.where, filter.order_by, filter.limit}) {
+        append_parameters_within(placeholders, copied, out);
+    }
+    return out;
+}
+
+void append_parameters_within(const std::vector<rules::Span>& placeholders, rules::Span span,
+                              std::vector<std::uint32_t>& out) {
+    for (std::uint32_t i = 0; i < placeholders.size(); ++i) {
+        if (placeholders[i].begin >= span.begin && placeholders[i].end <= span.end) out.push_back(i);
+    }
 }
 
 // The schema column of each value position: from the column list, from the SET

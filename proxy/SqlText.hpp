@@ -82,8 +82,17 @@ std::string primary_key_column_list(const rules::TableSchema& schema, bool as_bi
 // SELECT <pk columns><extra_columns> FROM <table reference> WHERE ... ORDER BY ... LIMIT ...
 // FOR UPDATE: the rows a single-table UPDATE or DELETE will change, locked as the
 // statement itself would lock them. `extra_columns` starts with ", " when not empty.
+// With `string_columns` (a prepared statement's binary rows), primary-key columns of
+// numeric and temporal types are selected as CAST(... AS CHAR).
 std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
-                                 std::string_view extra_columns);
+                                 std::string_view extra_columns, bool string_columns = false);
+// The `?` of rows_to_change_query for a prepared statement's `sql` (`placeholders`
+// of it, in order): the indexes of the client's parameters it binds, in order.
+std::vector<std::uint32_t> rows_to_change_parameters(const rules::WritePlan& plan,
+                                                     const std::vector<rules::Span>& placeholders);
+// Appends the indexes of the `placeholders` that lie inside `span`, in order.
+void append_parameters_within(const std::vector<rules::Span>& placeholders, rules::Span span,
+                              std::vector<std::uint32_t>& out);
 
 // The schema column of each value position of an INSERT row (-1: not in the
 // schema): from the column list, from the SET assignments, or the table's order

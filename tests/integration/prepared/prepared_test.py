@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|last_prepared|blocks_refused
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -468,9 +468,55 @@ def scenario_own_reads_bound(s):
     s.check_table(t, expect_keys=keys, expect_live=len(keys))
 
 
+def scenario_own_writes_bound(s):
+    """dedup: prepared UPDATEs and DELETEs that move live keys (soft delete, un-delete, rename,
+    DELETE, one with LIMIT ?, two inside the client's transaction) run as statements of the
+    proxy's own with the client's values bound: the session's COM_STMT_* counters show them, the
+    answers are the text path's, and the dedup table stays exact."""
+    need("node")
+    if MODE != "dedup":
+        print("SKIP: serialize's key UPDATEs still run as text (prepared/README.md)")
+        sys.exit(SKIP)
+    t = s.table("t")
+    result = run_node_script(s, "node_own_writes.js", t)
+    answers = result["answers"]
+    ok = lambda i, n: s.check(answers[i] == {"affectedRows": n}, f"statement {i + 1}: {answers[i]}, expected {n} row(s)")
+    dup = lambda i: s.check(answers[i].get("errno") == 1062 and f"'{RULE}'" in answers[i].get("message", ""),
+                            f"statement {i + 1} makes a live key twice: {answers[i]}, expected 1062 naming the rule")
+    ok(0, 1)   # soft delete
+    dup(1)     # un-delete onto the key re-added meanwhile
+    dup(2)     # rename onto a live key
+    ok(3, 1)   # rename to a value full of quotes, a backslash and a NUL
+    dup(4)     # its case variant
+    ok(5, 1)   # DELETE
+    ok(6, 1)   # LIMIT ?
+    ok(7, 0)   # no row
+    ok(8, 1)   # in the client's transaction
+    dup(9)
+    delta = {k: result["after"][k] - result["before"][k] for k in result["before"]}
+    # What each execute runs (the client's own execute never does): the proxy's read of the
+    # rows, the guarded removal of their keys when there are rows, the restricted write, and a
+    # block after it that claims the new keys (UPDATEs other than soft deletes) and, in
+    # autocommit, commits. Per statement: (rows, claims keys, autocommit).
+    shapes = [(1, False, True), (1, True, True), (1, True, True), (1, True, True), (1, True, True),
+              (1, False, True), (1, False, True), (0, False, True), (1, False, False), (1, True, False)]
+    s.check(len(shapes) == result["statements"], "the script ran other statements than this test counts")
+    executes = sum(2 + (rows > 0) + (claims or auto) for rows, claims, auto in shapes)
+    s.check(delta["Com_stmt_execute"] == executes,
+            f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
+    # Prepared once each: the client's 5 statements; the proxy's read for each (5); its
+    # restricted write for each statement and number of rows (6); the removal, guarded for
+    # autocommit and for the client's transaction (2); the blocks after the write: commit,
+    # claim and commit, claim (3).
+    s.check(delta["Com_stmt_prepare"] == 5 + 5 + 6 + 2 + 3, f"COM_STMT_PREPARE on the session: {delta}, expected 21")
+    # Live: 'a' and 'b' re-added; 'c' was renamed and that row soft-deleted by LIMIT ?, 'd'
+    # soft-deleted in the transaction.
+    s.check_table(t, expect_keys=[("a", "m"), ("b", "m")], expect_live=2)
+
+
 def scenario_blocks_refused(s):
     """A session whose server refuses uniqgate's statement blocks (sql_mode=ORACLE has no
-    BEGIN NOT ATOMIC) still has its prepared INSERTs protected, without them (node)."""
+    BEGIN NOT ATOMIC) still has its prepared INSERTs and UPDATEs protected, without them (node)."""
     need("node")
     t = s.table("t")
     answers = run_node_script(s, "node_blocks_refused.js", t)
@@ -478,7 +524,9 @@ def scenario_blocks_refused(s):
             f"new keys not inserted: {answers}")
     s.check(answers[1].get("errno") == 1062 and f"'{RULE}'" in answers[1].get("message", ""),
             f"a case and trailing-space variant of a live key: {answers[1]}, expected 1062")
-    s.check_table(t, expect_keys=[("ora", "m"), ("other", "m")], expect_live=2)
+    s.check(answers[3:] == [{"affectedRows": 1}, {"affectedRows": 1}],
+            f"a soft delete, then a rename onto the key it freed: {answers[3:]}")
+    s.check_table(t, expect_keys=[("other", "m")], expect_live=1)
 
 
 def scenario_last_prepared(s):
@@ -514,6 +562,7 @@ SCENARIOS = {
     "sysbench": scenario_sysbench,
     "equivalence": scenario_equivalence,
     "own_reads_bound": scenario_own_reads_bound,
+    "own_writes_bound": scenario_own_writes_bound,
     "last_prepared": scenario_last_prepared,
     "blocks_refused": scenario_blocks_refused,
 }

@@ -2,7 +2,9 @@
 // rows of UPDATE/DELETE, the statement's own text kept verbatim, the 1062 rename.
 #include "proxy/DedupSql.hpp"
 #include "ProductSchema.hpp"
+#include "proxy/PreparedWrites.hpp"
 #include "proxy/SchemaCache.hpp"
+#include "proxy/SqlText.hpp"
 #include "rules/Analyser.hpp"
 
 #include <gtest/gtest.h>
@@ -173,6 +175,44 @@ TEST(DedupSql, RestrictsUpdatesAndDeletesToTheLockedRows) {
         EXPECT_EQ(restrict_filtered_write(sql, analysed.plan, "(`id`) IN (('3'))"),
                   "DELETE FROM product WHERE (`id`) IN (('3')) ");
     }
+}
+
+TEST(DedupSql, PreparedRestrictionBindsTheRowKeysBetweenTheClientsParameters) {
+    // The restriction goes after the WHERE: the client's parameters before it (SET, WHERE),
+    // then the rows' keys (numbered after the client's 4), then the client's after it (LIMIT).
+    const std::string sql = "UPDATE product SET name = ? WHERE model = ? OR price > ? LIMIT ?";
+    const Analysed analysed(sql);
+    const auto placeholders = find_placeholders(sql, rules::LexOptions{});
+    EXPECT_EQ(restrict_filtered_write(sql, analysed.plan, primary_key_in_placeholders(analysed.schema, 2)),
+              "UPDATE product SET name = ? WHERE (model = ? OR price > ?) AND (`id`) IN ((?), (?)) LIMIT ?");
+    EXPECT_EQ(restricted_write_parameters(analysed.plan, placeholders, 2), (std::vector<std::uint32_t>{0, 1, 2, 4, 5, 3}));
+    EXPECT_EQ(primary_key_in_placeholders(analysed.schema, 1, "s."), "(s.`id`) IN ((?))");
+    EXPECT_EQ(primary_key_in_placeholders(analysed.schema, 0), "FALSE");
+}
+
+TEST(DedupSql, PreparedReadOfTheRowsBindsTheClientsFilterParameters) {
+    const std::string sql = "WITH c AS (SELECT ? AS m) UPDATE product SET name = ? WHERE model IN (SELECT m FROM c) "
+                            "AND price > ? ORDER BY id LIMIT ?";
+    const Analysed analysed(sql);
+    ASSERT_FALSE(analysed.plan.filter.where.empty());
+    EXPECT_EQ(rows_to_change_query(sql, analysed.plan, analysed.schema, "", true),
+              "WITH c AS (SELECT ? AS m) SELECT CAST(`id` AS CHAR) FROM product WHERE model IN (SELECT m FROM c) "
+              "AND price > ? ORDER BY id LIMIT ? FOR UPDATE")
+        << "an integer key comes as text from a prepared statement too";
+    EXPECT_EQ(rows_to_change_parameters(analysed.plan, find_placeholders(sql, rules::LexOptions{})),
+              (std::vector<std::uint32_t>{0, 2, 3}))
+        << "the SET value is not read";
+}
+
+TEST(DedupSql, BlockAfterTheClientsWriteRunsOnlyIfItDidNotFail) {
+    EXPECT_EQ(after_client_write(block_body({"INSERT INTO u SELECT 1", "INSERT INTO v SELECT 2"}), false),
+              "BEGIN NOT ATOMIC IF ROW_COUNT() >= 0 THEN INSERT INTO u SELECT 1; INSERT INTO v SELECT 2; END IF; END");
+    EXPECT_EQ(after_client_write("", false), "") << "the client's transaction: nothing to claim, no block";
+    EXPECT_EQ(after_client_write("", true), kCommitUnlessLastFailed);
+    EXPECT_EQ(after_client_write("INSERT INTO u SELECT 1", true),
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; "
+              "IF ROW_COUNT() < 0 THEN ROLLBACK; ELSE INSERT INTO u SELECT 1; COMMIT; END IF; END")
+        << "a failed claim rolls the proxy's transaction back before the error reaches it";
 }
 
 TEST(DedupSql, DuplicateMessageNamesTheRule) {
