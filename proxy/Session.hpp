@@ -125,7 +125,8 @@ private:
         std::vector<bool> found;
         std::vector<PrimaryKey> holders{};
         std::vector<std::string> bound_conditions{};
-        std::vector<std::vector<std::uint32_t>> bound_parameters{};
+        std::vector<std::vector<std::uint32_t>> bound_parameters{};  // indexes as own_execute takes them
+        std::vector<std::optional<std::string>> own_values{};        // bound after the client's parameters
     };
     [[nodiscard]] LiveRowsRequest live_rows_request(const KeyCheck& check, const rules::WritePlan& plan,
                                                     const rules::TableSchema& schema) const;
@@ -145,9 +146,11 @@ private:
                                                 protocol::Bytes& payload,
                                                 const std::vector<std::optional<std::string>>& own_values = {});
     asio::awaitable<bool> read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
-                                          std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure);
+                                          std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure,
+                                          const std::vector<std::optional<std::string>>& own_values = {});
     [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
-    [[nodiscard]] std::vector<BoundParameter> bound_parameters(const std::vector<std::uint32_t>& indexes) const;
+    [[nodiscard]] std::vector<BoundParameter> bound_parameters(
+        const std::vector<std::uint32_t>& indexes, const std::vector<std::optional<std::string>>& own_values = {}) const;
     void forget_own_statements() noexcept;
     asio::awaitable<bool> find_live(KeyCheck& check, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                     protocol::ErrPacket& failure);

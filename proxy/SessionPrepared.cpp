@@ -193,7 +193,8 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     pending_execute_ = &payload;
     pending_execute_sent_ = false;
     if (decision.verdict == Verdict::enforce_insert || decision.verdict == Verdict::enforce_replace ||
-        decision.verdict == Verdict::dedup_insert || decision.verdict == Verdict::dedup_rows) {
+        decision.verdict == Verdict::dedup_insert || decision.verdict == Verdict::dedup_rows ||
+        decision.verdict == Verdict::enforce_update) {
         // The proxy's own statements bind the values: they need the plan of the statement
         // as prepared, whose values are its parameters.
         const auto original = context_.rules.classify(bound.sql, rule_context());
@@ -401,12 +402,21 @@ const rules::RulePlan* Session::bound_rule_plan(const rules::RulePlan& rendered)
     return nullptr;
 }
 
-// The execute's parameters `indexes` for the control connection's libmariadb.
-std::vector<BoundParameter> Session::bound_parameters(const std::vector<std::uint32_t>& indexes) const {
+// The execute's parameters `indexes` for the control connection's libmariadb; an index
+// past the client's parameters is one of `own_values` (see own_execute).
+std::vector<BoundParameter> Session::bound_parameters(const std::vector<std::uint32_t>& indexes,
+                                                      const std::vector<std::optional<std::string>>& own_values) const {
+    const std::size_t client_count = bound_execute_ ? bound_execute_->values.size() : 0;
     std::vector<BoundParameter> out;
     for (const std::uint32_t index : indexes) {
         auto& param = out.emplace_back();
-        if (!bound_execute_ || index >= bound_execute_->types.size() || index >= bound_execute_->values.size()) continue;
+        if (index >= client_count) {
+            if (index - client_count >= own_values.size()) continue;
+            param.type = protocol::field_type::var_string;
+            param.bytes = own_values[index - client_count];
+            continue;
+        }
+        if (index >= bound_execute_->types.size()) continue;
         param.type = bound_execute_->types[index].type;
         param.is_unsigned = bound_execute_->types[index].is_unsigned();
         param.bytes = bound_execute_->values[index];
@@ -513,15 +523,16 @@ asio::awaitable<Session::OwnBlock> Session::own_block_execute(const std::string&
 }
 
 // One of the proxy's own reads, executed with the client's parameters bound (see
-// own_statement, own_execute). Returns false when the connection failed; an SQL
-// error lands in `failure`, rows (all string columns) in `rows`.
+// own_statement, own_execute for `own_values`). Returns false when the connection
+// failed; an SQL error lands in `failure`, rows (all string columns) in `rows`.
 asio::awaitable<bool> Session::read_rows_bound(const std::string& sql, const std::vector<std::uint32_t>& parameters,
-                                               std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure) {
+                                               std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure,
+                                               const std::vector<std::optional<std::string>>& own_values) {
     std::uint32_t id = 0;
     const bool alive = co_await own_statement(sql, parameters.size(), id, failure);
     if (!alive) co_return false;
     if (failure.error_code != 0) co_return true;
-    const auto payload = own_execute(id, parameters);
+    const auto payload = own_execute(id, parameters, own_values);
     if (payload.empty()) co_return false;
     error_code ec;
     auto outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_, payload, ec);

@@ -196,7 +196,7 @@ LiveRowsRequest Session::live_rows_request(const KeyCheck& check, const rules::W
                              primary_key_column_list(schema, bound), Dialect{charset_name_, no_backslash}, bound},
                             bound ? check.bound_conditions : check.conditions,
                             {}};
-    for (const auto& part : check.bound_parameters) request.parameters.push_back(bound_parameters(part));
+    for (const auto& part : check.bound_parameters) request.parameters.push_back(bound_parameters(part, check.own_values));
     return request;
 }
 
@@ -234,7 +234,7 @@ asio::awaitable<bool> Session::find_live_outside_transaction(KeyCheck& check, co
                                                   no_backslash, limit, true);
         std::vector<std::uint32_t> parameters;
         for (const auto& part : check.bound_parameters) parameters.insert(parameters.end(), part.begin(), part.end());
-        alive = co_await read_rows_bound(query, parameters, rows, failure);
+        alive = co_await read_rows_bound(query, parameters, rows, failure, check.own_values);
     }
     mark_tagged(rows, check.exclude, check.found, check.holders);
     co_return alive;
@@ -257,7 +257,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     const auto by_key = tagged_live_rows_query(*check.rule, bound ? check.bound_conditions : check.conditions, schema,
                                                plan.schema, plan.table, no_backslash, "", bound);
     const auto read_by_key = [&](const std::string& sql, std::vector<protocol::TextRow>& into) {
-        return bound ? read_rows_bound(sql, parameters, into, failure) : read_rows(sql, into, failure);
+        return bound ? read_rows_bound(sql, parameters, into, failure, check.own_values) : read_rows(sql, into, failure);
     };
     std::optional<QueryResult> committed;
     if (context_.control && !schema.primary_key.empty()) {
@@ -293,12 +293,24 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     const std::string pk_columns = primary_key_column_list(schema);
     std::string pk_tuples;
     std::string key_conditions;
+    // Bound: the candidates' primary keys too, as own values after the check's, so that
+    // the statement's text depends on their number only.
+    std::vector<std::uint32_t> pk_parameters;
     std::vector<std::uint32_t> key_parameters;
+    auto own_values = check.own_values;
+    const std::size_t client_count = bound_execute_ ? bound_execute_->values.size() : 0;
     std::set<std::size_t> tags;
     for (const auto& [pk, tag] : candidates) {
         pk_tuples += pk_tuples.empty() ? "(" : ", (";
         for (std::size_t i = 0; i < pk.size(); ++i) {
-            pk_tuples += (i > 0 ? ", " : "") + (pk[i] ? quote_string(*pk[i], no_backslash) : std::string("NULL"));
+            if (i > 0) pk_tuples += ", ";
+            if (bound) {
+                pk_tuples += "?";
+                pk_parameters.push_back(static_cast<std::uint32_t>(client_count + own_values.size()));
+                own_values.push_back(pk[i]);
+            } else {
+                pk_tuples += pk[i] ? quote_string(*pk[i], no_backslash) : std::string("NULL");
+            }
         }
         pk_tuples += ")";
         if (tags.insert(tag).second && tag < check.conditions.size()) {
@@ -318,7 +330,8 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
     std::vector<protocol::TextRow> current;
     bool locked = false;
     if (bound) {
-        locked = co_await read_rows_bound(locking, key_parameters, current, failure);
+        pk_parameters.insert(pk_parameters.end(), key_parameters.begin(), key_parameters.end());
+        locked = co_await read_rows_bound(locking, pk_parameters, current, failure, own_values);
     } else {
         locked = co_await read_rows(locking, current, failure);
     }

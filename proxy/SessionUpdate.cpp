@@ -27,11 +27,19 @@ struct RuleColumns {
 };
 
 // The key columns and the live flag of each rule, after the primary key in the pre-read.
-std::string rule_columns(const std::vector<RuleColumns>& layout, bool no_backslash) {
+// `string_columns`: a prepared statement's binary rows, where only strings come as text.
+std::string rule_columns(const std::vector<RuleColumns>& layout, const rules::TableSchema& schema, bool no_backslash,
+                         bool string_columns) {
     std::string out;
     for (const auto& columns : layout) {
-        for (const auto& key : columns.rule->rule->key) out += ", " + quote_identifier(key);
-        out += ", (" + live_condition(columns.rule->rule->soft_delete, no_backslash) + ")";
+        for (std::size_t k = 0; k < columns.rule->rule->key.size(); ++k) {
+            const int column = columns.rule->key_columns[k];
+            const bool text = column >= 0 && schema.columns[static_cast<std::size_t>(column)].type == rules::ColumnType::text;
+            const std::string name = quote_identifier(columns.rule->rule->key[k]);
+            out += ", " + (string_columns && !text ? "CAST(" + name + " AS CHAR)" : name);
+        }
+        const std::string live = "(" + live_condition(columns.rule->rule->soft_delete, no_backslash) + ")";
+        out += ", " + (string_columns ? "CAST(" + live + " AS CHAR)" : live);
     }
     return out;
 }
@@ -43,10 +51,23 @@ struct NewKey {
     std::string identity;   // for locks and for rows of the statement that collide
 };
 
+// The condition of a new key with every value bound, for an execute.
+struct BoundKey {
+    const rules::RulePlan* rule = nullptr;  // the rule's plan of the prepared statement's text
+    std::uint32_t client_parameters = 0;    // own values are numbered after these
+    std::vector<std::optional<std::string>>* own_values = nullptr;  // a row's old values go here
+    std::string condition;                  // `k1` = ? AND ...
+    std::vector<std::uint32_t> parameters;  // of `condition`, as own_execute takes them
+};
+
 std::optional<NewKey> new_key(const rules::RulePlan& rule, const protocol::TextRow& row, std::size_t first_key,
                               std::string_view sql, const rules::TableSchema& schema,
-                              const rules::SessionContext& context) {
+                              const rules::SessionContext& context, BoundKey* bound) {
     NewKey key;
+    if (bound != nullptr) {
+        bound->condition.clear();
+        bound->parameters.clear();
+    }
     std::string reason;
     for (std::size_t k = 0; k < rule.rule->key.size(); ++k) {
         const auto& assigned = rule.assigned_key_values[k];
@@ -70,6 +91,18 @@ std::optional<NewKey> new_key(const rules::RulePlan& rule, const protocol::TextR
             key.entry += '-';
         }
         key.condition += quote_identifier(rule.rule->key[k]) + " = " + text;
+        if (bound != nullptr) {
+            // The client's own literals stay; its parameters and the row's old values are bound.
+            const auto& prepared = bound->rule->assigned_key_values[k];
+            const bool client_literal = prepared.kind == rules::ValueKind::literal;
+            bound->condition += (k > 0 ? " AND " : "") + quote_identifier(rule.rule->key[k]) + " = " + (client_literal ? text : "?");
+            if (prepared.kind == rules::ValueKind::parameter) {
+                bound->parameters.push_back(prepared.parameter);
+            } else if (!client_literal) {
+                bound->parameters.push_back(static_cast<std::uint32_t>(bound->client_parameters + bound->own_values->size()));
+                bound->own_values->push_back(row[first_key + k]);
+            }
+        }
         key.entry += literal.value;
         if (!rules::append_key_identity(key.identity, literal, column, reason)) key.identity += "\x1e" + text;
     }
@@ -120,29 +153,47 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
         layout.push_back({&rule, next_column});
         next_column += rule.rule->key.size() + 1;
     }
-    auto old_rows = co_await run_internal_query(backend_, backend_buffer_, client_caps_,
-                                                rows_to_change_query(sql, plan, schema, rule_columns(layout, context.no_backslash_escapes)),
-                                                ec);
-    if (ec || old_rows.empty()) co_return false;
-    if (old_rows.front().is_error) {
-        const auto err = old_rows.front().error;
+    // An execute's rows are read by a prepared statement of the proxy's own with the
+    // client's values bound, and its new keys are checked with them bound too.
+    const bool bound = pending_execute_ != nullptr && bound_execute_ && bound_execute_->plan.kind == plan.kind;
+    std::vector<protocol::TextRow> rows;
+    protocol::ErrPacket read_failure{};
+    if (bound) {
+        const auto& prepared = *bound_execute_;
+        const std::string read = rows_to_change_query(
+            prepared.sql, prepared.plan, schema, rule_columns(layout, schema, context.no_backslash_escapes, true), true);
+        const bool alive = co_await read_rows_bound(read, rows_to_change_parameters(prepared.plan, prepared.placeholders),
+                                                    rows, read_failure);
+        if (!alive) co_return false;
+    } else {
+        const std::string read =
+            rows_to_change_query(sql, plan, schema, rule_columns(layout, schema, context.no_backslash_escapes, false));
+        const bool alive = co_await read_rows(read, rows, read_failure);
+        if (!alive) co_return false;
+    }
+    if (read_failure.error_code != 0) {
+        const auto& err = read_failure;
         const bool sent = co_await refuse_key_change(own_transaction, err.error_code, err.sql_state, err.message);
         co_return sent;
     }
-    const auto& rows = old_rows.front().rows;
     std::vector<std::vector<std::optional<std::string>>> updated_keys;
     for (const auto& row : rows) updated_keys.emplace_back(row.begin(), row.begin() + schema.primary_key.size());
 
     for (const auto& columns : layout) {
         const auto& rule = *columns.rule;
         KeyCheck check{rule.rule, {}, updated_keys, {}};
+        std::optional<BoundKey> bound_key;
+        if (const rules::RulePlan* prepared = bound ? bound_rule_plan(rule) : nullptr; prepared != nullptr) {
+            bound_key = BoundKey{prepared, static_cast<std::uint32_t>(bound_execute_->values.size()), &check.own_values,
+                                 {}, {}};
+        }
         std::vector<std::string> entries;
         std::vector<std::string> lock_names;
         std::map<std::string, std::size_t> seen;
         std::optional<std::string> collision;
         for (const auto& row : rows) {
             if (!stays_or_becomes_live(rule, row, columns.first_key + rule.rule->key.size())) continue;
-            auto key = new_key(rule, row, columns.first_key, sql, schema, context);
+            auto key = new_key(rule, row, columns.first_key, sql, schema, context, bound_key ? &*bound_key : nullptr);
             if (!key) continue;
             if (!seen.emplace(key->identity, check.conditions.size()).second) {
                 collision = key->entry;  // two rows of this UPDATE end up with one live key
@@ -150,6 +201,10 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
             }
             if (rule.actions.lock_keys) lock_names.push_back(rule.rule->name + '\x1f' + key->identity);
             check.conditions.push_back(std::move(key->condition));
+            if (bound_key) {
+                check.bound_conditions.push_back(bound_key->condition);
+                check.bound_parameters.push_back(bound_key->parameters);
+            }
             entries.push_back(std::move(key->entry));
         }
         if (!collision && !lock_names.empty()) {
@@ -190,9 +245,16 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
         const bool sent = co_await send_client_write(sql);
         co_return sent;
     }
-    // Run the UPDATE inside the proxy's transaction, commit, and answer with the
-    // UPDATE's own OK (affected rows, info, warnings) and the status after COMMIT.
-    auto updated = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+    // Run the UPDATE inside the proxy's transaction (an execute as the client sent it),
+    // commit, and answer with the UPDATE's own OK (affected rows, info, warnings) and the
+    // status after COMMIT.
+    std::vector<StatementOutcome> updated;
+    if (pending_execute_ != nullptr) {
+        pending_execute_sent_ = true;
+        updated.push_back(co_await run_internal_execute(backend_, backend_buffer_, client_caps_, *pending_execute_, ec));
+    } else {
+        updated = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+    }
     if (ec || updated.empty()) co_return false;
     if (updated.front().is_error) {
         const auto err = updated.front().error;
