@@ -59,10 +59,11 @@ LockManager::LockManager(std::chrono::milliseconds wait_timeout) : wait_timeout_
 
 LockManager::~LockManager() = default;
 
-asio::awaitable<LockError> LockManager::acquire(std::uint64_t owner, std::vector<std::string> keys) {
+asio::awaitable<LockError> LockManager::acquire(std::uint64_t owner, std::vector<std::string> keys,
+                                                std::optional<std::chrono::milliseconds> timeout) {
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    const auto deadline = std::chrono::steady_clock::now() + wait_timeout_;
+    const auto deadline = std::chrono::steady_clock::now() + timeout.value_or(wait_timeout_);
     const asio::any_io_executor executor = co_await asio::this_coro::executor;
     const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
 

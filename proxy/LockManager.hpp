@@ -37,6 +37,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -61,11 +62,13 @@ public:
 
     // Takes every key for `owner` (a session id: one owner = one client transaction).
     // Keys are sorted and de-duplicated here; keys the owner already holds are free.
-    // Waits at most wait_timeout in total. On any error the keys taken by THIS call are
+    // Waits at most wait_timeout (or `timeout`, when given) in total; a timeout of 0 takes
+    // only keys that are free or already held. On any error the keys taken by THIS call are
     // released; keys held from earlier statements of the transaction stay held. The same
     // happens if the coroutine is destroyed mid-wait. One call per owner at a time, and
     // release_all() for an owner only when it has no call in progress.
-    asio::awaitable<LockError> acquire(std::uint64_t owner, std::vector<std::string> keys);
+    asio::awaitable<LockError> acquire(std::uint64_t owner, std::vector<std::string> keys,
+                                       std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
     // Transaction end or disconnect: releases everything `owner` holds, waking waiters.
     void release_all(std::uint64_t owner);

@@ -183,6 +183,9 @@ private:
     [[nodiscard]] std::string upsert_update(const std::string& sql, const rules::WritePlan& plan,
                                             const rules::TableSchema& schema, const rules::RulePlan& rule,
                                             std::size_t row, bool& malformed) const;
+    enum class KeyChange { go_on, start_over, deadlocked, answered, lost };
+    asio::awaitable<KeyChange> check_key_changes(const std::string& sql, const rules::WritePlan& plan,
+                                                 const rules::TableSchema& schema, bool own_transaction, int round);
     asio::awaitable<bool> enforce_update(const std::string& sql, const rules::WritePlan& plan,
                                          const rules::TableSchema& schema);
     asio::awaitable<bool> refuse_key_change(bool own_transaction, std::uint16_t code, std::string_view sql_state,
@@ -191,6 +194,10 @@ private:
     [[nodiscard]] Decision decide_dedup(Decision decision, const rules::TableSchema* facts) const;
     [[nodiscard]] std::string statement_text(const std::string& sql) const;
     asio::awaitable<bool> refresh_status_if_uncertain();
+    // InnoDB answers one of several waiters on a key whose holder rolled back with a
+    // deadlock; in a transaction the proxy opened, the proxy's own statements are simply
+    // run again, up to this many times, after back_off().
+    static constexpr int kDeadlockRetries = 8;
     asio::awaitable<void> back_off(int attempt);
     // A multi-statement of the proxy's own (InternalQuery.hpp, run_internal_statements).
     asio::awaitable<std::vector<StatementOutcome>> run_statements(std::string_view sql, error_code& ec,
@@ -236,7 +243,9 @@ private:
     [[nodiscard]] bool fits_bound_dedup_rows(const rules::WritePlan& plan) const;
     asio::awaitable<BoundWrite> enforce_dedup_rows_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
-    asio::awaitable<LockError> lock_keys(std::vector<std::string> keys);
+    // LockWait::no: a key another session holds fails at once with LockError::timeout.
+    enum class LockWait { yes, no };
+    asio::awaitable<LockError> lock_keys(std::vector<std::string> keys, LockWait wait = LockWait::yes);
     asio::awaitable<bool> answer_lock_failure(LockError error, bool own_transaction);
     asio::awaitable<void> release_keys_if_transaction_ended();
     void after_response(bool ok);

@@ -24,11 +24,6 @@ namespace uniqgate::proxy {
 
 namespace {
 
-// InnoDB answers one of several waiters on a key whose holder rolled back with a
-// deadlock; in a transaction the proxy opened, the proxy's own statements are
-// simply run again.
-constexpr int kDeadlockRetries = 8;
-
 // The client's OK for the statement the proxy wrapped, with the status the
 // server reported after the last wrapped statement (COMMIT, say).
 protocol::OkPacket answer_for(protocol::OkPacket ok, std::uint16_t final_status) {

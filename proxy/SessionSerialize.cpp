@@ -64,17 +64,18 @@ std::vector<Session::InsertCheck> Session::rows_to_check(const rules::WritePlan&
     return checks;
 }
 
-asio::awaitable<LockError> Session::lock_keys(std::vector<std::string> keys) {
+asio::awaitable<LockError> Session::lock_keys(std::vector<std::string> keys, LockWait wait) {
+    const std::chrono::milliseconds timeout = wait == LockWait::yes ? context_.config.lock.timeout : std::chrono::milliseconds(0);
     if (context_.config.lock.backend == config::LockBackend::local) {
         holds_local_locks_ = true;
-        const auto result = co_await context_.locks.acquire(id_, std::move(keys));
+        const auto result = co_await context_.locks.acquire(id_, std::move(keys), timeout);
         co_return result;
     }
     // GET_LOCK on the session's own backend connection: several uniqgate
     // instances in front of one server serialize together.
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    const double timeout_s = static_cast<double>(context_.config.lock.timeout.count()) / 1000.0;
+    const double timeout_s = static_cast<double>(timeout.count()) / 1000.0;
     std::vector<std::string> taken;
     for (const auto& key : keys) {
         const std::string name = backend_lock_name(key);

@@ -133,17 +133,21 @@ asio::awaitable<bool> Session::refuse_key_change(bool own_transaction, std::uint
     co_return sent;
 }
 
-asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rules::WritePlan& plan,
-                                              const rules::TableSchema& schema) {
+// The checks of enforce_update: the rows read (and locked), their new keys locked and
+// checked against every other live row. In the proxy's own transaction the key locks
+// are only tried while the rows are locked: a writer holding a key may itself wait for
+// one of these rows (behind a gap lock, say), a cycle across InnoDB's and the proxy's
+// locks that neither can see. The rows are let go (ROLLBACK), the keys waited for, and
+// the checks start over with the keys held; after kLockRounds the wait happens in place.
+asio::awaitable<Session::KeyChange> Session::check_key_changes(const std::string& sql, const rules::WritePlan& plan,
+                                                               const rules::TableSchema& schema, bool own_transaction,
+                                                               int round) {
+    static constexpr int kLockRounds = 4;
     const auto context = rule_context();
-    const auto status = tracker_.status_flags();
-    // In autocommit the proxy opens a transaction of its own, so the rows it reads
-    // stay locked until the UPDATE has run.
-    const bool own_transaction = opens_own_transaction(status);
     error_code ec;
     if (own_transaction) {
         auto begun = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "START TRANSACTION", ec);
-        if (ec || begun.empty() || begun.front().is_error) co_return false;
+        if (ec || begun.empty() || begun.front().is_error) co_return KeyChange::lost;
         tracker_.set_status_flags(begun.front().ok.status_flags);
     }
     std::vector<RuleColumns> layout;
@@ -164,17 +168,20 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
             prepared.sql, prepared.plan, schema, rule_columns(layout, schema, context.no_backslash_escapes, true), true);
         const bool alive = co_await read_rows_bound(read, rows_to_change_parameters(prepared.plan, prepared.placeholders),
                                                     rows, read_failure);
-        if (!alive) co_return false;
+        if (!alive) co_return KeyChange::lost;
     } else {
         const std::string read =
             rows_to_change_query(sql, plan, schema, rule_columns(layout, schema, context.no_backslash_escapes, false));
         const bool alive = co_await read_rows(read, rows, read_failure);
-        if (!alive) co_return false;
+        if (!alive) co_return KeyChange::lost;
+    }
+    if (read_failure.error_code == mysql_error::kLockDeadlock && own_transaction && round < kDeadlockRetries) {
+        co_return KeyChange::deadlocked;  // InnoDB rolled the proxy's transaction back
     }
     if (read_failure.error_code != 0) {
         const auto& err = read_failure;
         const bool sent = co_await refuse_key_change(own_transaction, err.error_code, err.sql_state, err.message);
-        co_return sent;
+        co_return sent ? KeyChange::answered : KeyChange::lost;
     }
     std::vector<std::vector<std::optional<std::string>>> updated_keys;
     for (const auto& row : rows) updated_keys.emplace_back(row.begin(), row.begin() + schema.primary_key.size());
@@ -208,21 +215,34 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
             entries.push_back(std::move(key->entry));
         }
         if (!collision && !lock_names.empty()) {
-            const LockError locked = co_await lock_keys(std::move(lock_names));
+            const bool holds_rows = own_transaction && round < kLockRounds;
+            const LockError locked = co_await lock_keys(lock_names, holds_rows ? LockWait::no : LockWait::yes);
+            if (locked == LockError::timeout && holds_rows) {
+                auto rolled_back = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
+                if (ec || rolled_back.empty()) co_return KeyChange::lost;
+                tracker_.set_status_flags(rolled_back.back().ok.status_flags);
+                const LockError waited = co_await lock_keys(std::move(lock_names), LockWait::yes);
+                if (waited == LockError::none) co_return KeyChange::start_over;
+                const bool answered = co_await answer_lock_failure(waited, false);
+                co_return answered ? KeyChange::answered : KeyChange::lost;
+            }
             if (locked != LockError::none) {
                 const bool answered = co_await answer_lock_failure(locked, own_transaction);
-                co_return answered;
+                co_return answered ? KeyChange::answered : KeyChange::lost;
             }
         }
         if (!collision && !check.conditions.empty()) {
             check.found.assign(check.conditions.size(), false);
             protocol::ErrPacket failure{};
             const bool alive = co_await find_live(check, plan, schema, failure);
-            if (!alive) co_return false;
+            if (!alive) co_return KeyChange::lost;
+            if (failure.error_code == mysql_error::kLockDeadlock && own_transaction && round < kDeadlockRetries) {
+                co_return KeyChange::deadlocked;
+            }
             if (failure.error_code != 0) {
                 const bool sent =
                     co_await refuse_key_change(own_transaction, failure.error_code, failure.sql_state, failure.message);
-                co_return sent;
+                co_return sent ? KeyChange::answered : KeyChange::lost;
             }
             for (std::size_t i = 0; i < check.found.size() && !collision; ++i) {
                 if (check.found[i]) collision = entries[i];
@@ -238,41 +258,63 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
         context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
         const bool sent = co_await refuse_key_change(
             own_transaction, mysql_error::kDupEntry, mysql_error::kDupEntryState, "Duplicate entry '" + *collision + "' for key '" + rule.rule->name + "'");
-        co_return sent;
+        co_return sent ? KeyChange::answered : KeyChange::lost;
     }
+    co_return KeyChange::go_on;
+}
 
-    if (!own_transaction) {
-        const bool sent = co_await send_client_write(sql);
+asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rules::WritePlan& plan,
+                                              const rules::TableSchema& schema) {
+    // In autocommit the proxy opens a transaction of its own, so the rows it reads
+    // stay locked until the UPDATE has run; a deadlock there runs it all again.
+    const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+    const bool may_run_again = !bound_execute_ || !bound_execute_->used_long_data;  // the server forgets long data
+    for (int round = 0;; ++round) {
+        const KeyChange change = co_await check_key_changes(sql, plan, schema, own_transaction, round);
+        if (change == KeyChange::deadlocked) co_await back_off(round);
+        if (change == KeyChange::start_over || change == KeyChange::deadlocked) continue;
+        if (change != KeyChange::go_on) co_return change == KeyChange::answered;
+        if (!own_transaction) {
+            const bool sent = co_await send_client_write(sql);
+            co_return sent;
+        }
+        // The UPDATE inside the proxy's transaction (an execute as the client sent it),
+        // then COMMIT; the answer is the UPDATE's own OK (affected rows, info, warnings)
+        // with the status after COMMIT.
+        error_code ec;
+        std::vector<StatementOutcome> updated;
+        if (pending_execute_ != nullptr) {
+            pending_execute_sent_ = true;
+            updated.push_back(co_await run_internal_execute(backend_, backend_buffer_, client_caps_, *pending_execute_, ec));
+        } else {
+            updated = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
+        }
+        if (ec || updated.empty()) co_return false;
+        if (updated.front().is_error) {
+            const auto err = updated.front().error;
+            if (err.error_code == mysql_error::kLockDeadlock && may_run_again && round < kDeadlockRetries) {
+                auto rolled_back = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
+                if (ec || rolled_back.empty()) co_return false;
+                tracker_.set_status_flags(rolled_back.back().ok.status_flags);
+                co_await back_off(round);
+                continue;
+            }
+            const bool sent = co_await refuse_key_change(true, err.error_code, err.sql_state, err.message);
+            co_return sent;
+        }
+        auto committed = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "COMMIT", ec);
+        if (ec || committed.empty()) co_return false;
+        if (committed.front().is_error) {
+            const auto err = committed.front().error;
+            const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
+            co_return sent;
+        }
+        tracker_.set_status_flags(committed.front().ok.status_flags);
+        auto answer = updated.front().ok;
+        answer.status_flags = committed.front().ok.status_flags;
+        const bool sent = co_await answer_ok(answer);
         co_return sent;
     }
-    // Run the UPDATE inside the proxy's transaction (an execute as the client sent it),
-    // commit, and answer with the UPDATE's own OK (affected rows, info, warnings) and the
-    // status after COMMIT.
-    std::vector<StatementOutcome> updated;
-    if (pending_execute_ != nullptr) {
-        pending_execute_sent_ = true;
-        updated.push_back(co_await run_internal_execute(backend_, backend_buffer_, client_caps_, *pending_execute_, ec));
-    } else {
-        updated = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
-    }
-    if (ec || updated.empty()) co_return false;
-    if (updated.front().is_error) {
-        const auto err = updated.front().error;
-        const bool sent = co_await refuse_key_change(true, err.error_code, err.sql_state, err.message);
-        co_return sent;
-    }
-    auto committed = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "COMMIT", ec);
-    if (ec || committed.empty()) co_return false;
-    if (committed.front().is_error) {
-        const auto err = committed.front().error;
-        const bool sent = co_await send_error(err.error_code, err.sql_state, err.message);
-        co_return sent;
-    }
-    tracker_.set_status_flags(committed.front().ok.status_flags);
-    auto answer = updated.front().ok;
-    answer.status_flags = committed.front().ok.status_flags;
-    const bool sent = co_await answer_ok(answer);
-    co_return sent;
 }
 
 }  // namespace uniqgate::proxy

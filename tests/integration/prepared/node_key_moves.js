@@ -1,9 +1,9 @@
 'use strict';
 // prepared_test.py key_moves: UG_CLIENTS connections at once, each running UG_OPS prepared
 // statements (mysql2 `execute`) that move live keys of a rule table over a small key space:
-// INSERT, soft delete by key, un-delete by id, rename by id, DELETE by key. Every answer must be OK
-// or 1062; the database is counted afterwards by the caller. Prints one JSON line:
-// {"ok": N, "errors": {"1062": N, ...}, "messages": [...]}. Run from tests/integration/clients/node.
+// INSERT, soft delete by key, un-delete by id, rename of the live row by key, DELETE by key. The errors are tallied
+// by code and statement kind; the database is counted afterwards by the caller. Prints one JSON
+// line: {"ok": N, "errors": {"1062 insert": N, ...}, "messages": [...]}. Run from tests/integration/clients/node.
 const path = require('path');
 const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
 
@@ -19,12 +19,17 @@ const random = (n) => {
 const pick = (list) => list[random(list.length)];
 
 const statements = [
-  () => [`INSERT INTO ${t} (name, model, price) VALUES (?, ?, ?)`, [pick(names), 'm', random(100)]],
-  () => [`UPDATE ${t} SET delete_status = 1 WHERE name = ? AND model = ? AND delete_status = 0`, [pick(names), 'm']],
-  () => [`UPDATE ${t} SET delete_status = 0 WHERE id = ?`, [1 + random(40)]],
-  () => [`UPDATE ${t} SET name = ? WHERE id = ?`, [pick(names), 1 + random(40)]],
-  () => [`DELETE FROM ${t} WHERE name = ? AND model = ? AND delete_status = 1`, [pick(names), 'm']],
+  () => ['insert', `INSERT INTO ${t} (name, model, price) VALUES (?, ?, ?)`, [pick(names), 'm', random(100)]],
+  () => ['soft_delete', `UPDATE ${t} SET delete_status = 1 WHERE name = ? AND model = ? AND delete_status = 0`,
+    [pick(names), 'm']],
+  () => ['undelete', `UPDATE ${t} SET delete_status = 0 WHERE id = ?`, [1 + random(40)]],
+  () => ['rename', `UPDATE ${t} SET name = ? WHERE name = ? AND model = ? AND delete_status = 0`,
+    [pick(names), pick(names), 'm']],
+  () => ['delete', `DELETE FROM ${t} WHERE name = ? AND model = ? AND delete_status = 1`, [pick(names), 'm']],
 ];
+// Un-deletes and renames (the statements that make keys live) more often than the others.
+const weights = [2, 1, 3, 3, 1];
+const weighted = statements.flatMap((statement, i) => Array(weights[i]).fill(statement));
 
 (async () => {
   const tally = { ok: 0, errors: {}, messages: [] };
@@ -34,12 +39,13 @@ const statements = [
       password: process.env.UG_PASSWORD, database: 'shop',
     });
     for (let i = 0; i < ops; i++) {
-      const [sql, values] = pick(statements)();
+      const [kind, sql, values] = pick(weighted)();
       try {
         await c.execute(sql, values);
         tally.ok += 1;
       } catch (e) {
-        tally.errors[e.errno] = (tally.errors[e.errno] || 0) + 1;
+        const code = `${e.errno} ${kind}`;
+        tally.errors[code] = (tally.errors[code] || 0) + 1;
         if (e.errno !== 1062 && tally.messages.length < 5) tally.messages.push(`${e.errno} ${e.message} (${sql})`);
       }
     }

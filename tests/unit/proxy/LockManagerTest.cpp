@@ -194,6 +194,31 @@ TEST(LockManager, WaitTimesOutAndReturnsOnlyTheKeysOfThatCall) {
     EXPECT_EQ(locks.keys_held(), 0U);
 }
 
+asio::awaitable<void> try_acquire_into(LockManager* locks, std::uint64_t owner, Keys keys,
+                                       std::optional<LockError>* result) {
+    const LockError error = co_await locks->acquire(owner, std::move(keys), 0ms);
+    *result = error;
+}
+
+TEST(LockManager, ZeroTimeoutTakesFreeAndOwnKeysAndFailsAtOnceOnHeldOnes) {
+    asio::io_context io;
+    LockManager locks(10s);  // a wait of the default length would hang this test
+    std::optional<LockError> holder, own, free_only, busy;
+    spawn_acquire(io, locks, 1, {"k"}, holder);
+    drain(io);
+    asio::co_spawn(io, try_acquire_into(&locks, 1, {"k", "m"}, &own), rethrow);
+    asio::co_spawn(io, try_acquire_into(&locks, 2, {"n"}, &free_only), rethrow);
+    asio::co_spawn(io, try_acquire_into(&locks, 2, {"a", "k"}, &busy), rethrow);
+    io.restart();
+    io.run_for(2s);
+    EXPECT_EQ(own, LockError::none);
+    EXPECT_EQ(free_only, LockError::none);
+    EXPECT_EQ(busy, LockError::timeout) << "held by owner 1: no wait";
+    EXPECT_EQ(locks.waiters(), 0U);
+    EXPECT_EQ(locks.keys_held(), 3U) << "k and m by 1, n by 2; a went back with the failed call";
+    for (std::uint64_t owner : {1, 2}) locks.release_all(owner);
+}
+
 TEST(LockManager, TwoOwnerCycleAnswersDeadlockToTheRequesterThatClosesIt) {
     asio::io_context io;
     LockManager locks(10s);
