@@ -173,7 +173,7 @@ std::string dedup_insert_keys_of_rows(const config::Rule& rule, std::string_view
 std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_view dedup_table,
                                       std::string_view source_table, const std::vector<std::size_t>& rows,
                                       std::string_view sql, const rules::TableSchema& schema,
-                                      bool no_backslash_escapes) {
+                                      bool no_backslash_escapes, std::vector<std::uint32_t>* parameters) {
     if (rows.empty()) return {};
     std::string out = "DELETE d FROM ";
     out.append(dedup_table).append(" AS d WHERE (");
@@ -184,7 +184,7 @@ std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_v
     out += ") IN (";
     for (std::size_t i = 0; i < rows.size(); ++i) {
         if (i > 0) out += ", ";
-        out += key_row_values(rule, rows[i], sql, schema);
+        out += key_row_values(rule, rows[i], sql, schema, parameters);
     }
     out.append(") AND NOT EXISTS (SELECT 1 FROM ").append(source_table).append(" AS s WHERE ");
     out += keys_equal(*rule.rule, "s", "d");

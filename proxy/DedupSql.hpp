@@ -94,7 +94,7 @@ std::string dedup_insert_keys_of_rows(const config::Rule& rule, std::string_view
 std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_view dedup_table,
                                       std::string_view source_table, const std::vector<std::size_t>& rows,
                                       std::string_view sql, const rules::TableSchema& schema,
-                                      bool no_backslash_escapes);
+                                      bool no_backslash_escapes, std::vector<std::uint32_t>* parameters = nullptr);
 
 // One row of an INSERT ... ON DUPLICATE KEY UPDATE whose business key is live, aimed at
 // the live row that holds the key: INSERT INTO <table> (<columns>) VALUES (<the row's values,

@@ -176,13 +176,21 @@ private:
                                           const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_replace(const std::string& sql, const rules::WritePlan& plan,
                                                 const rules::TableSchema& schema);
+    // One statement of the proxy's own: SQL text, or, with `parameters`, a prepared
+    // statement of its own executed with those of the client's execute (see own_execute).
+    struct OwnStep {
+        std::string sql;
+        std::optional<std::vector<std::uint32_t>> parameters{};
+    };
+    asio::awaitable<bool> run_own_step(const OwnStep& step, StatementOutcome& outcome);
     asio::awaitable<bool> run_upsert(const std::string& sql, const rules::WritePlan& plan,
                                      const rules::TableSchema& schema, const std::vector<bool>& drop,
                                      const std::vector<const rules::RulePlan*>& update_rule, bool begun,
-                                     const std::vector<std::string>& after);
+                                     const std::vector<OwnStep>& after);
     [[nodiscard]] std::string upsert_update(const std::string& sql, const rules::WritePlan& plan,
                                             const rules::TableSchema& schema, const rules::RulePlan& rule,
-                                            std::size_t row, bool& malformed) const;
+                                            std::size_t row, bool& malformed,
+                                            std::vector<std::uint32_t>* parameters = nullptr) const;
     enum class KeyChange { go_on, start_over, deadlocked, answered, lost };
     asio::awaitable<KeyChange> check_key_changes(const std::string& sql, const rules::WritePlan& plan,
                                                  const rules::TableSchema& schema, bool own_transaction, int round);
@@ -224,6 +232,7 @@ private:
     enum class BoundWrite { not_taken, answered, lost };
     [[nodiscard]] bool fits_bound_dedup_insert(const rules::WritePlan& plan) const;
     asio::awaitable<BoundWrite> enforce_dedup_insert_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
+    [[nodiscard]] bool fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const;
     asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
                                                       const rules::TableSchema& schema, const rules::RulePlan& rule);
     asio::awaitable<bool> upsert_into_live_rows(const std::string& sql, const rules::WritePlan& plan,

@@ -357,6 +357,27 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
     }
 }
 
+// Whether claim_dedup_keys_row_by_row can bind an execute's keys: one row to claim (a
+// pipeline goes on after a deadlock, which ends the transaction: a second claim would
+// then commit on its own), a plan of the prepared statement that lines up, keys that are
+// parameters, literals or defaults, and no long data (a deadlock runs it all again).
+bool Session::fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const {
+    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data) return false;
+    if (rows_in_key_order(rule).size() != 1) return false;
+    if (bound_execute_->plan.insert.rows.size() != plan.insert.rows.size()) return false;
+    const rules::RulePlan* bound = bound_rule_plan(rule);
+    if (bound == nullptr) return false;
+    for (const std::size_t row : rows_in_key_order(rule)) {
+        for (const auto& value : bound->row_key_values(row)) {
+            if (value.kind != rules::ValueKind::parameter && value.kind != rules::ValueKind::literal &&
+                value.kind != rules::ValueKind::column_default) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 // on_duplicate: ignore | update (and the client's own INSERT IGNORE): one INSERT
 // IGNORE per row into the dedup table tells, by its affected rows, which rows
 // claimed their key; the others are dropped or become updates of the live row
@@ -367,15 +388,43 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
     const auto table = dedup_table_sql(*rule.rule, plan.schema);
     const auto rows = rows_in_key_order(rule);
     const bool no_backslash = rule_context().no_backslash_escapes;
+    // An execute's key is claimed by a prepared statement of the proxy's own with the
+    // client's values bound, pipelined after the BEGIN.
+    const rules::RulePlan* bound_rule = fits_bound_dedup_claims(plan, rule) ? bound_rule_plan(rule) : nullptr;
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
         std::vector<std::string> statements{begin_statement(own_transaction)};
-        for (const std::size_t row : rows) {
-            statements.push_back(dedup_insert_values(rule, table, {row}, sql, schema, true));
-        }
         error_code ec;
-        const std::string wrapped = join_statements(statements);
-        auto outcomes = co_await run_statements(wrapped, ec);
+        std::vector<StatementOutcome> outcomes;
+        if (bound_rule != nullptr) {
+            std::vector<protocol::Bytes> commands{protocol::encode_query(statements.front())};
+            for (const std::size_t row : rows) {
+                std::vector<std::uint32_t> parameters;
+                const std::string claim =
+                    dedup_insert_values(*bound_rule, table, {row}, bound_execute_->sql, schema, true, &parameters);
+                std::uint32_t id = 0;
+                protocol::ErrPacket refused{};
+                const bool alive = co_await own_statement(claim, parameters.size(), id, refused);
+                if (!alive) co_return false;
+                if (refused.error_code != 0) {
+                    const bool sent = co_await send_error(refused.error_code, refused.sql_state, refused.message);
+                    co_return sent;
+                }
+                commands.push_back(own_execute(id, parameters));
+                if (commands.back().empty()) co_return false;
+                statements.push_back(claim);
+            }
+            outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+            // The first error is the answer, as a multi-statement would have stopped there.
+            const auto failed = std::find_if(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.is_error; });
+            if (failed != outcomes.end()) outcomes.erase(failed + 1, outcomes.end());
+        } else {
+            for (const std::size_t row : rows) {
+                statements.push_back(dedup_insert_values(rule, table, {row}, sql, schema, true));
+            }
+            const std::string wrapped = join_statements(statements);
+            outcomes = co_await run_statements(wrapped, ec);
+        }
         if (ec || outcomes.empty()) co_return false;
         if (outcomes.back().is_error) {
             const auto error = outcomes.back().error;
@@ -413,12 +462,19 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
         if (upsert) {
             done = co_await upsert_into_live_rows(sql, plan, schema, rule, drop, claimed, own_transaction);
         }
-        std::vector<std::string> after;
+        std::vector<OwnStep> after;
         if (plan.insert.ignore) {
             // The client's INSERT IGNORE may still skip a row for another reason.
-            after.push_back(dedup_release_unused_keys(rule, table, quote_table(plan.schema, plan.table), claimed, sql,
-                                                      schema, no_backslash));
-            if (after.back().empty()) after.clear();
+            const std::string source = quote_table(plan.schema, plan.table);
+            if (bound_rule != nullptr) {
+                std::vector<std::uint32_t> parameters;
+                after.push_back({dedup_release_unused_keys(*bound_rule, table, source, claimed, bound_execute_->sql,
+                                                           schema, no_backslash, &parameters),
+                                 std::move(parameters)});
+            } else {
+                after.push_back({dedup_release_unused_keys(rule, table, source, claimed, sql, schema, no_backslash)});
+            }
+            if (after.back().sql.empty()) after.clear();
         }
         if (!upsert) done = co_await run_upsert(sql, plan, schema, drop, update_rule, true, after);
         if (!done || !deadlock_to_retry_) co_return done;

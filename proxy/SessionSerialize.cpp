@@ -616,7 +616,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
         co_return sent;
     }
     if (std::any_of(update_rule.begin(), update_rule.end(), [](const auto* rule) { return rule != nullptr; })) {
-        const std::vector<std::string> nothing_after;
+        const std::vector<OwnStep> nothing_after;
         const bool sent = co_await run_upsert(sql, plan, schema, drop, update_rule, false, nothing_after);
         co_return sent;
     }

@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|last_prepared|blocks_refused
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|own_upserts_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -415,10 +415,10 @@ def scenario_equivalence(s):
             s.check_table(t, label=way)
 
 
-def run_node_script(s: Scenario, script: str, table: Table, extra=None):
-    """Starts uniqgate with the rule on `table`, runs one node script of this folder against
-    it and returns the JSON of its last output line."""
-    port = s.start(rule_yaml(table))[0]
+def run_node_script(s: Scenario, script: str, table: Table, extra=None, rules=None):
+    """Starts uniqgate with the rule on `table` (or `rules`), runs one node script of this
+    folder against it and returns the JSON of its last output line."""
+    port = s.start(rules or rule_yaml(table))[0]
     log = s.state / (Path(script).stem + ".log")
     p = subprocess.Popen(["node", str(HERE / script)], env=client_env(port, table, extra), cwd=CLIENTS_DIR / "node",
                          stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -523,6 +523,42 @@ def scenario_own_writes_bound(s):
     s.check_table(t, expect_keys=[("a", "m"), ("b", "m")], expect_live=2)
 
 
+def scenario_own_upserts_bound(s):
+    """Prepared INSERTs that a duplicate turns into something else — the client's INSERT IGNORE,
+    rules with on_duplicate: ignore and update — bind the values too: the session's COM_STMT_*
+    counters show the proxy's own statements, the answers are MariaDB's, and a key claimed for a
+    row the server itself skipped is released."""
+    need("node")
+    t, ti, tu = s.table("t"), s.table("ti", rule="pnm_ignore"), s.table("tu", rule="pnm_update")
+    rules = rule_yaml(t) + rule_yaml(ti, on_duplicate="ignore") + rule_yaml(tu, on_duplicate="update")
+    extra = {"UG_TABLE_IGNORE": ti.name, "UG_TABLE_UPDATE": tu.name}
+    result = run_node_script(s, "node_own_upserts.js", t, extra, rules)
+    answers = result["answers"]
+    want = [1, 0, 0, 1, 0, 1, 2]
+    s.check(answers == [{"affectedRows": n} for n in want], f"answers {answers}, expected affected rows {want}")
+    s.check(result["updated"]["price"] == 9, f"on_duplicate: update left {result['updated']}, expected price 9")
+    delta = {k: result["after"][k] - result["before"][k] for k in result["before"]}
+    print(f"[{s.name}] counters {delta}")
+    if MODE == "dedup":
+        # INSERT IGNORE: the key claimed by the proxy's INSERT IGNORE (1), then, if claimed, the
+        # client's own execute and the release of a key no live row holds (2). on_duplicate
+        # ignore: the claim, then the execute if claimed. update: the claim, then the execute or
+        # the UPDATE of the live row, bound.
+        executes = (1 + 2) + 1 + (1 + 2) + (1 + 1) + 1 + (1 + 1) + (1 + 1)
+        # The client's 4 statements; the claim for each table (3), the release, the UPDATE.
+        prepares = 4 + 3 + 1 + 1
+    else:
+        # The check of the key (one round trip: the proxy's probe does not cover IGNORE), then the
+        # client's execute when the key is free; on_duplicate: update's UPDATE of the live row.
+        executes = (1 + 1) + 1 + (1 + 1) + (1 + 1) + 1 + (1 + 1) + (1 + 1)
+        prepares = 4 + 3 + 1
+    s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
+    s.check(delta["Com_stmt_prepare"] == prepares, f"COM_STMT_PREPARE on the session: {delta}, expected {prepares}")
+    s.check_table(t, expect_keys=[("o'k\\\\ \0é", "m"), ("taken_id", "m")], expect_live=2)
+    s.check_table(ti, expect_live=1)
+    s.check_table(tu, expect_live=1)
+
+
 def scenario_key_moves(s):
     """12 node mysql2 connections at once run prepared INSERTs, soft deletes, un-deletes, renames
     and DELETEs over 8 keys (two of them one key under the collation), all in autocommit: zero
@@ -599,6 +635,7 @@ SCENARIOS = {
     "own_reads_bound": scenario_own_reads_bound,
     "own_writes_bound": scenario_own_writes_bound,
     "key_moves": scenario_key_moves,
+    "own_upserts_bound": scenario_own_upserts_bound,
     "last_prepared": scenario_last_prepared,
     "blocks_refused": scenario_blocks_refused,
 }

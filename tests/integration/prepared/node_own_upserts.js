@@ -1,0 +1,48 @@
+'use strict';
+// prepared_test.py own_upserts_bound: prepared INSERTs that a duplicate turns into something
+// else — the client's INSERT IGNORE (rule on_duplicate: error, table UG_TABLE), a rule with
+// on_duplicate: ignore (UG_TABLE_IGNORE) and one with on_duplicate: update (UG_TABLE_UPDATE) —
+// then the session's own counters, read through the same connection. Prints one JSON line:
+// {"answers": [...], "before": {...}, "after": {...}}. Run from tests/integration/clients/node.
+const path = require('path');
+const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
+
+const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Questions'];
+
+(async () => {
+  const { UG_TABLE: t, UG_TABLE_IGNORE: ti, UG_TABLE_UPDATE: tu } = process.env;
+  const c = await mysql.createConnection({
+    host: process.env.UG_HOST, port: Number(process.env.UG_PORT), user: process.env.UG_USER,
+    password: process.env.UG_PASSWORD, database: 'shop', charset: 'utf8mb4_general_ci',
+  });
+  await c.query(`INSERT INTO ${t} (id, name, model, price) VALUES (100, 'taken_id', 'm', 0)`);
+  const status = async () => {
+    const [rows] = await c.query(`SHOW SESSION STATUS WHERE Variable_name IN (${COUNTERS.map(() => '?').join(', ')})`, COUNTERS);
+    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+  };
+  const odd = "o'k\\\\ \u0000é";  // would break SQL if pasted
+  const steps = [
+    [`INSERT IGNORE INTO ${t} (name, model, price) VALUES (?, ?, ?)`, [odd, 'm', 1]],
+    [`INSERT IGNORE INTO ${t} (name, model, price) VALUES (?, ?, ?)`, [odd.toUpperCase(), 'm', 2]],
+    // a row the server itself skips (its id is taken): the key claimed for it is released
+    [`INSERT IGNORE INTO ${t} (id, name, model, price) VALUES (?, ?, ?, ?)`, [100, 'released', 'm', 3]],
+    [`INSERT INTO ${ti} (name, model, price) VALUES (?, ?, ?)`, [odd, 'm', 1]],
+    [`INSERT INTO ${ti} (name, model, price) VALUES (?, ?, ?)`, [`${odd} `, 'm', 2]],
+    [`INSERT INTO ${tu} (name, model, price) VALUES (?, ?, ?)`, [odd, 'm', 1]],
+    [`INSERT INTO ${tu} (name, model, price) VALUES (?, ?, ?)`, [odd.toUpperCase(), 'm', 9]],
+  ];
+  const before = await status();
+  const answers = [];
+  for (const [sql, values] of steps) {
+    try {
+      const [r] = await c.execute(sql, values);
+      answers.push({ affectedRows: r.affectedRows });
+    } catch (e) {
+      answers.push({ errno: e.errno, message: e.message });
+    }
+  }
+  const after = await status();
+  const [[updated]] = await c.query(`SELECT name, price FROM ${tu} WHERE delete_status = 0`);
+  console.log(JSON.stringify({ answers, before, after, updated }));
+  await c.end();
+})().catch((e) => { console.error(e); process.exit(1); });
