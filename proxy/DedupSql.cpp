@@ -119,6 +119,13 @@ std::string after_client_write(std::string_view statements, bool own_transaction
     return out;
 }
 
+std::string dedup_write_alone(std::string_view write) {
+    std::string out = "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; "
+                      "START TRANSACTION; ";
+    out.append(write).append("; END");
+    return out;
+}
+
 std::string primary_key_in(const rules::TableSchema& schema, const std::vector<protocol::TextRow>& keys,
                            bool no_backslash_escapes, std::string_view qualifier) {
     if (keys.empty()) return "FALSE";

@@ -54,6 +54,12 @@ std::string dedup_insert_values(const rules::RulePlan& rule, std::string_view de
 // opens the transaction (or sets the savepoint): begin_statement.
 std::string guarded_dedup_write(std::string_view write, bool own_transaction, bool begin);
 
+// A dedup-table write in a transaction of its own, alone in its round trip: the block
+// starts the transaction and, when the write fails, rolls it back, so a duplicate leaves
+// nothing to undo. Only in autocommit, and only for one write (a second block would run
+// in autocommit after the first failed).
+std::string dedup_write_alone(std::string_view write);
+
 // Ends the proxy's own transaction after a pipeline: COMMIT when the statement before
 // it succeeded, ROLLBACK when it failed (ROW_COUNT() is -1 after an error).
 inline constexpr std::string_view kCommitUnlessLastFailed =

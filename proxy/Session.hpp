@@ -294,6 +294,7 @@ private:
         std::vector<protocol::ParamType> types;
         std::vector<std::optional<std::string>> values;  // per parameter; nullopt: NULL
         bool used_long_data = false;                     // the server forgets it after one execute
+        PreparedWrite* write = nullptr;                  // the remembered statement
     };
     std::optional<BoundExecute> bound_execute_;
     // The proxy's own prepared statements on the backend connection, by SQL text. Their

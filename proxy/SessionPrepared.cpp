@@ -200,6 +200,7 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
         const auto original = context_.rules.classify(bound.sql, rule_context());
         bound.plan = rules::analyse_write(bound.sql, original, context_.rules, rule_context(), facts.get());
         bound.used_long_data = used_long_data;
+        bound.write = write;
         bound_execute_ = std::move(bound);
     }
     const bool done = co_await run_decision(sql, decision, facts.get());

@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|own_upserts_bound|last_prepared|blocks_refused
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -559,6 +559,33 @@ def scenario_own_upserts_bound(s):
     s.check_table(tu, expect_live=1)
 
 
+def scenario_hot_key_bound(s):
+    """dedup: a prepared INSERT that keeps repeating a live key (a hot key) stops pipelining the
+    client's execute behind the key insert: once most of its recent executes were duplicates the
+    key insert goes alone first, and a duplicate costs one execute instead of three. The answers
+    do not change."""
+    need("node")
+    t = s.table("t")
+    result = run_node_script(s, "node_hot_key.js", t)
+    answers = result["answers"]
+    for i in (0, 8, 10):
+        s.check(answers[i].get("affectedRows") == 1 and answers[i].get("insertId", 0) > 0,
+                f"execute {i + 1} inserts a new key: {answers[i]}")
+    for i in (1, 2, 3, 4, 5, 6, 7, 9):
+        s.check(answers[i].get("errno") == 1062 and f"'{RULE}'" in answers[i].get("message", ""),
+                f"execute {i + 1} repeats the live key: {answers[i]}, expected 1062")
+    delta = {k: result["after"][k] - result["before"][k] for k in result["before"]}
+    # The share of recent duplicates (each execute weighs 1/4) passes 1/2 at the third
+    # duplicate: executes 1-4 pipeline block, execute and commit (3 each); 5-8 send the key
+    # insert alone (1); the new key 'cold' then claims alone, then execute and commit (3), and
+    # the share stays above 1/2 (0.65): 'hot' again costs 1, 'warm' 3.
+    executes = 4 * 3 + 4 * 1 + 3 + 1 + 3
+    s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
+    # The client's statement, the guarded key insert, the commit block, the key insert alone.
+    s.check(delta["Com_stmt_prepare"] == 4, f"COM_STMT_PREPARE on the session: {delta}, expected 4")
+    s.check_table(t, expect_keys=[("hot", "m"), ("cold", "m"), ("warm", "m")], expect_live=3)
+
+
 def scenario_key_moves(s):
     """12 node mysql2 connections at once run prepared INSERTs, soft deletes, un-deletes, renames
     and DELETEs over 8 keys (two of them one key under the collation), all in autocommit: zero
@@ -636,6 +663,7 @@ SCENARIOS = {
     "own_writes_bound": scenario_own_writes_bound,
     "key_moves": scenario_key_moves,
     "own_upserts_bound": scenario_own_upserts_bound,
+    "hot_key_bound": scenario_hot_key_bound,
     "last_prepared": scenario_last_prepared,
     "blocks_refused": scenario_blocks_refused,
 }

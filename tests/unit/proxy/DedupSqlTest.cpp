@@ -204,6 +204,13 @@ TEST(DedupSql, PreparedReadOfTheRowsBindsTheClientsFilterParameters) {
         << "the SET value is not read";
 }
 
+TEST(DedupSql, WriteAloneRollsItsOwnTransactionBack) {
+    EXPECT_EQ(dedup_write_alone("INSERT INTO u VALUES (?)"),
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; "
+              "START TRANSACTION; INSERT INTO u VALUES (?); END")
+        << "a duplicate leaves no transaction behind: nothing to undo, one round trip";
+}
+
 TEST(DedupSql, BlockAfterTheClientsWriteRunsOnlyIfItDidNotFail) {
     EXPECT_EQ(after_client_write(block_body({"INSERT INTO u SELECT 1", "INSERT INTO v SELECT 2"}), false),
               "BEGIN NOT ATOMIC IF ROW_COUNT() >= 0 THEN INSERT INTO u SELECT 1; INSERT INTO v SELECT 2; END IF; END");
