@@ -565,6 +565,9 @@ def scenario_hot_key_bound(s):
     key insert goes alone first, and a duplicate costs one execute instead of three. The answers
     do not change."""
     need("node")
+    if MODE != "dedup":
+        print("SKIP: a dedup-mode path")
+        sys.exit(SKIP)
     t = s.table("t")
     result = run_node_script(s, "node_hot_key.js", t)
     answers = result["answers"]
