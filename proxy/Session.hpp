@@ -218,8 +218,12 @@ private:
     asio::awaitable<bool> undo_wrapped_write(bool own_transaction, bool to_savepoint);
     asio::awaitable<bool> undo_pipelined_write(const std::vector<StatementOutcome>& outcomes, std::size_t failed_step,
                                                std::size_t client_step, bool own_transaction);
-    asio::awaitable<bool> undo_and_answer(bool own_transaction, bool to_savepoint, const protocol::ErrPacket& error);
     enum class WrappedResult { answered, retry, lost };
+    asio::awaitable<WrappedResult> settle_pipelined_failure(const std::vector<StatementOutcome>& outcomes,
+                                                            std::size_t failed_step, std::size_t client_step,
+                                                            bool own_transaction, int attempt,
+                                                            const config::Rule* dedup_rule);
+    asio::awaitable<bool> undo_and_answer(bool own_transaction, bool to_savepoint, const protocol::ErrPacket& error);
     asio::awaitable<WrappedResult> finish_wrapped_write(const std::vector<std::string>& statements,
                                                         std::size_t client_step, std::size_t savepoint_from_step,
                                                         bool own_transaction, int attempt,
@@ -250,6 +254,10 @@ private:
     asio::awaitable<bool> enforce_dedup_rows(const std::string& sql, const rules::WritePlan& plan,
                                              const rules::TableSchema& schema);
     [[nodiscard]] bool fits_bound_dedup_rows(const rules::WritePlan& plan) const;
+    asio::awaitable<std::optional<BoundWrite>> append_block_or_undo(
+        const std::string& block, const std::vector<std::uint32_t>& parameters,
+        const std::vector<std::optional<std::string>>& own_values, std::vector<protocol::Bytes>& commands,
+        bool own_transaction);
     asio::awaitable<BoundWrite> enforce_dedup_rows_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
     // LockWait::no: a key another session holds fails at once with LockError::timeout.

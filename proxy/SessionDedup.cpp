@@ -137,6 +137,25 @@ asio::awaitable<bool> Session::undo_pipelined_write(const std::vector<StatementO
     co_return undone;
 }
 
+// The end of a pipelined write whose first failed step is `failed_step`: undone
+// (undo_pipelined_write); a deadlock in the proxy's own transaction asks for another
+// attempt, after a back-off; anything else is answered, a 1062 from `dedup_rule`'s step
+// as the rule's.
+asio::awaitable<Session::WrappedResult> Session::settle_pipelined_failure(
+    const std::vector<StatementOutcome>& outcomes, std::size_t failed_step, std::size_t client_step,
+    bool own_transaction, int attempt, const config::Rule* dedup_rule) {
+    const auto error = outcomes[failed_step].error;
+    const bool undone = co_await undo_pipelined_write(outcomes, failed_step, client_step, own_transaction);
+    if (!undone) co_return WrappedResult::lost;
+    if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+        spdlog::debug("session {}: a pipelined write deadlocked (attempt {}); retrying", id_, attempt + 1);
+        co_await back_off(attempt);
+        co_return WrappedResult::retry;
+    }
+    const bool sent = co_await answer_wrapped_failure(error, dedup_rule);
+    co_return sent ? WrappedResult::answered : WrappedResult::lost;
+}
+
 // Runs a wrapped write and answers the client: the client statement's own OK, or
 // the failure (after undoing the proxy's part: the whole transaction it opened, or
 // its savepoint when the failing step is `savepoint_from_step` or later). A deadlock
@@ -374,17 +393,11 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
             co_return sent ? BoundWrite::answered : BoundWrite::lost;
         }
-        const auto& error = outcomes[failed_step].error;
-        const bool undone = co_await undo_pipelined_write(outcomes, failed_step, client_step, own_transaction);
-        if (!undone) co_return BoundWrite::lost;
-        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
-            spdlog::debug("session {}: a bound dedup insert deadlocked (attempt {}); retrying", id_, attempt + 1);
-            co_await back_off(attempt);
-            continue;
-        }
         const config::Rule* dedup_rule = failed_step < dedup_rule_of_step.size() ? dedup_rule_of_step[failed_step] : nullptr;
-        const bool sent = co_await answer_wrapped_failure(error, dedup_rule);
-        co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        const auto settled =
+            co_await settle_pipelined_failure(outcomes, failed_step, client_step, own_transaction, attempt, dedup_rule);
+        if (settled == WrappedResult::retry) continue;
+        co_return settled == WrappedResult::answered ? BoundWrite::answered : BoundWrite::lost;
     }
 }
 
@@ -705,6 +718,23 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
     }
 }
 
+// Appends one of the proxy's own blocks (own_block_execute) to a write's pipeline. When it
+// cannot, the write so far is undone and the answer is what the caller returns: not_taken
+// (the server refuses blocks: the text path takes over) or lost.
+asio::awaitable<std::optional<Session::BoundWrite>> Session::append_block_or_undo(
+    const std::string& block, const std::vector<std::uint32_t>& parameters,
+    const std::vector<std::optional<std::string>>& own_values, std::vector<protocol::Bytes>& commands,
+    bool own_transaction) {
+    protocol::Bytes execute;
+    const OwnBlock prepared = co_await own_block_execute(block, parameters, execute, own_values);
+    if (prepared == OwnBlock::ready) {
+        commands.push_back(std::move(execute));
+        co_return std::nullopt;
+    }
+    const bool undone = co_await undo_wrapped_write(own_transaction, false);
+    co_return prepared == OwnBlock::lost || !undone ? BoundWrite::lost : BoundWrite::not_taken;
+}
+
 // Whether a COM_STMT_EXECUTE of an UPDATE or DELETE can take enforce_dedup_rows_bound:
 // the plan of the statement as prepared lines up with the bound one, no long data (the
 // statement may run more than once), and at most one rule claims keys (a 1062 from the
@@ -802,13 +832,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
         std::vector<protocol::Bytes> commands;
         if (!removals.empty()) {
             const std::string guarded = guarded_dedup_write(block_body(removals), own_transaction, false);
-            protocol::Bytes execute;
-            const OwnBlock block = co_await own_block_execute(guarded, removal_parameters, execute, row_keys);
-            if (block != OwnBlock::ready) {
-                const bool undone = co_await undo_wrapped_write(own_transaction, false);
-                co_return block == OwnBlock::lost || !undone ? BoundWrite::lost : BoundWrite::not_taken;
-            }
-            commands.push_back(std::move(execute));
+            const auto stop = co_await append_block_or_undo(guarded, removal_parameters, row_keys, commands, own_transaction);
+            if (stop) co_return *stop;
         }
         const std::string write = restrict_filtered_write(bound.sql, bound.plan,
                                                           primary_key_in_placeholders(schema, rows.size()));
@@ -825,13 +850,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
         if (commands.back().empty()) co_return BoundWrite::lost;
         const std::string after = after_client_write(block_body(claims), own_transaction);
         if (!after.empty()) {
-            protocol::Bytes execute;
-            const OwnBlock block = co_await own_block_execute(after, claim_parameters, execute, row_keys);
-            if (block != OwnBlock::ready) {
-                const bool undone = co_await undo_wrapped_write(own_transaction, false);
-                co_return block == OwnBlock::lost || !undone ? BoundWrite::lost : BoundWrite::not_taken;
-            }
-            commands.push_back(std::move(execute));
+            const auto stop = co_await append_block_or_undo(after, claim_parameters, row_keys, commands, own_transaction);
+            if (stop) co_return *stop;
         }
 
         const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
@@ -842,17 +862,11 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
             const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
             co_return sent ? BoundWrite::answered : BoundWrite::lost;
         }
-        const auto error = outcomes[failed_step].error;
-        const bool undone = co_await undo_pipelined_write(outcomes, failed_step, client_step, own_transaction);
-        if (!undone) co_return BoundWrite::lost;
-        if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
-            spdlog::debug("session {}: a bound dedup UPDATE/DELETE deadlocked (attempt {}); retrying", id_, attempt + 1);
-            co_await back_off(attempt);
-            continue;
-        }
         const bool claim_failed = !claims.empty() && failed_step == client_step + 1;
-        const bool sent = co_await answer_wrapped_failure(error, claim_failed ? claiming_rule : nullptr);
-        co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        const auto settled = co_await settle_pipelined_failure(outcomes, failed_step, client_step, own_transaction,
+                                                               attempt, claim_failed ? claiming_rule : nullptr);
+        if (settled == WrappedResult::retry) continue;
+        co_return settled == WrappedResult::answered ? BoundWrite::answered : BoundWrite::lost;
     }
 }
 
