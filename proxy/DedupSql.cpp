@@ -201,23 +201,33 @@ std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_v
 
 std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                  std::size_t row, const protocol::TextRow& primary_key, bool no_backslash_escapes,
-                                 const rules::LexOptions& options) {
+                                 const rules::LexOptions& options, const BoundUpsert* bound) {
     const auto& insert = plan.insert;
     auto values = split_row_values(insert.rows[row].in(sql), insert.set_form, options);
     auto columns = insert_value_columns(sql, insert, schema, options);
     if (values.size() != columns.size() || primary_key.size() != schema.primary_key.size()) return {};
     std::vector<std::string> texts(values.begin(), values.end());
+    // Bound: each value's own `?` (its span in `sql`), or the primary key's own parameter.
+    std::vector<rules::Span> spans;
+    std::vector<std::optional<std::uint32_t>> key_parameter(texts.size());
+    for (const auto value : values) {
+        const auto begin = static_cast<std::uint32_t>(value.data() - sql.data());
+        spans.push_back({begin, begin + static_cast<std::uint32_t>(value.size())});
+    }
     for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
         const int column = schema.find_column(schema.primary_key[i]);
         if (column < 0) return {};
-        const std::string value = primary_key[i] ? quote_string(*primary_key[i], no_backslash_escapes) : "NULL";
-        const auto at = std::find(columns.begin(), columns.end(), column);
-        if (at != columns.end()) {
-            texts[static_cast<std::size_t>(at - columns.begin())] = value;
-        } else {
+        std::string value = primary_key[i] ? quote_string(*primary_key[i], no_backslash_escapes) : "NULL";
+        if (bound != nullptr) value = "?";
+        auto at = static_cast<std::size_t>(std::find(columns.begin(), columns.end(), column) - columns.begin());
+        if (at == columns.size()) {
             columns.push_back(column);
-            texts.push_back(value);
+            texts.emplace_back();
+            key_parameter.emplace_back();
         }
+        texts[at] = std::move(value);
+        key_parameter[at] = bound != nullptr ? std::optional(bound->first_own_parameter + static_cast<std::uint32_t>(i))
+                                             : std::nullopt;
     }
     std::string out = "INSERT INTO " + quote_table(plan.schema, plan.table) + " (";
     for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -229,8 +239,15 @@ std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan&
     for (std::size_t i = 0; i < texts.size(); ++i) {
         if (i > 0) out += ", ";
         out += texts[i];
+        if (bound == nullptr) continue;
+        if (key_parameter[i]) {
+            bound->parameters->push_back(*key_parameter[i]);
+        } else {
+            append_parameters_within(*bound->placeholders, spans[i], *bound->parameters);
+        }
     }
     out.append(") ON DUPLICATE KEY UPDATE ").append(insert.on_duplicate_key_update.in(sql));
+    if (bound != nullptr) append_parameters_within(*bound->placeholders, insert.on_duplicate_key_update, *bound->parameters);
     return out;
 }
 

@@ -106,10 +106,16 @@ std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_v
 // the live row that holds the key: INSERT INTO <table> (<columns>) VALUES (<the row's values,
 // primary key columns set to `primary_key`>) ON DUPLICATE KEY UPDATE <the client's assignments>,
 // so the server updates that row, as a unique index over the key would make it. Empty when the
-// row's columns or values cannot be read.
+// row's columns or values cannot be read. With `bound`, `sql` is a prepared statement's
+// text: its `?` stay and the primary key is `?` too, their indexes in bound->parameters.
+struct BoundUpsert {
+    const std::vector<rules::Span>* placeholders = nullptr;  // of `sql`
+    std::uint32_t first_own_parameter = 0;                   // the primary key's, in key order
+    std::vector<std::uint32_t>* parameters = nullptr;        // out
+};
 std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                  std::size_t row, const protocol::TextRow& primary_key, bool no_backslash_escapes,
-                                 const rules::LexOptions& options);
+                                 const rules::LexOptions& options, const BoundUpsert* bound = nullptr);
 
 // The rows a REPLACE would delete before inserting its rows, as two WHERE conditions
 // (each empty when there is none): rows with a primary key the REPLACE writes as a

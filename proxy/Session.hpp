@@ -239,6 +239,11 @@ private:
     [[nodiscard]] bool fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const;
     asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
                                                       const rules::TableSchema& schema, const rules::RulePlan& rule);
+    [[nodiscard]] bool fits_bound_upsert(const rules::WritePlan& plan, const rules::RulePlan& rule,
+                                         const rules::TableSchema& schema) const;
+    asio::awaitable<bool> upsert_into_live_row_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                                     const rules::RulePlan& rule, bool key_was_live,
+                                                     const std::vector<std::size_t>& claimed, bool own_transaction);
     asio::awaitable<bool> upsert_into_live_rows(const std::string& sql, const rules::WritePlan& plan,
                                                 const rules::TableSchema& schema, const rules::RulePlan& rule,
                                                 const std::vector<bool>& key_was_live,
@@ -257,7 +262,7 @@ private:
     asio::awaitable<std::optional<BoundWrite>> append_block_or_undo(
         const std::string& block, const std::vector<std::uint32_t>& parameters,
         const std::vector<std::optional<std::string>>& own_values, std::vector<protocol::Bytes>& commands,
-        bool own_transaction);
+        bool own_transaction, bool to_savepoint);
     asio::awaitable<BoundWrite> enforce_dedup_rows_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
     // LockWait::no: a key another session holds fails at once with LockError::timeout.

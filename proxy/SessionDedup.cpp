@@ -543,6 +543,11 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
                                                      const rules::TableSchema& schema, const rules::RulePlan& rule,
                                                      const std::vector<bool>& key_was_live,
                                                      const std::vector<std::size_t>& claimed, bool own_transaction) {
+    if (fits_bound_upsert(plan, rule, schema)) {
+        const bool done = co_await upsert_into_live_row_bound(plan, schema, rule, key_was_live.front(), claimed,
+                                                              own_transaction);
+        co_return done;
+    }
     const auto context = rule_context();
     const bool no_backslash = context.no_backslash_escapes;
     std::vector<std::size_t> live_rows;
@@ -593,6 +598,105 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
     const bool done = co_await upsert_into_holders(sql, plan, schema, *rule.rule, key_was_live, holders,
                                                    std::move(after), own_transaction);
     co_return done;
+}
+
+// Whether upsert_into_live_rows can bind an execute: one row, its plan as prepared lines
+// up, a primary key to aim at, blocks available, no long data (the key claim may run again).
+bool Session::fits_bound_upsert(const rules::WritePlan& plan, const rules::RulePlan& rule,
+                                const rules::TableSchema& schema) const {
+    return pending_execute_ != nullptr && bound_execute_ && !bound_execute_->used_long_data && !blocks_unavailable_ &&
+           plan.insert.rows.size() == 1 && bound_execute_->plan.insert.rows.size() == 1 &&
+           !schema.primary_key.empty() && bound_rule_plan(rule) != nullptr;
+}
+
+// upsert_into_live_rows for a one-row execute, nothing written into SQL text. A key that
+// was free: the client's own execute. A live key: its holder is read and locked by a
+// prepared statement of the proxy's own (the key bound), and the row goes to it as
+// upsert_into_live_row builds it, prepared, the client's values and the holder's primary
+// key bound. Pipelined with a block that releases a claimed key no row ended up holding
+// and, in autocommit, commits — only if the write did not fail (after_client_write).
+asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                                          const rules::RulePlan& rule, bool key_was_live,
+                                                          const std::vector<std::size_t>& claimed,
+                                                          bool own_transaction) {
+    const auto context = rule_context();
+    const auto& bound = *bound_execute_;
+    const rules::RulePlan& bound_rule = *bound_rule_plan(rule);
+    const std::string source = quote_table(plan.schema, plan.table);
+    const auto client_parameters = static_cast<std::uint32_t>(bound.values.size());
+    std::vector<protocol::Bytes> commands;
+    if (key_was_live) {
+        std::vector<std::uint32_t> key_parameters;
+        const std::string read = "SELECT " + primary_key_select_list(schema, true) + " FROM " + source + " WHERE " +
+                                 live_condition(rule.rule->soft_delete, context.no_backslash_escapes) + " AND " +
+                                 key_equals(bound_rule, 0, bound.sql, schema, &key_parameters) + " LIMIT 1 FOR UPDATE";
+        std::vector<protocol::TextRow> holders;
+        protocol::ErrPacket failure{};
+        const bool alive = co_await read_rows_bound(read, key_parameters, holders, failure);
+        if (!alive) co_return false;
+        std::vector<std::uint32_t> parameters;
+        const BoundUpsert aim{&bound.placeholders, client_parameters, &parameters};
+        const std::string write = failure.error_code != 0 || holders.size() != 1
+                                      ? std::string()
+                                      : upsert_into_live_row(bound.sql, bound.plan, schema, 0, holders.front(),
+                                                             context.no_backslash_escapes, context.lex_options(), &aim);
+        std::uint32_t id = 0;
+        if (failure.error_code == 0 && !write.empty()) {
+            const bool prepared = co_await own_statement(write, parameters.size(), id, failure);
+            if (!prepared) co_return false;
+        }
+        if (failure.error_code == 0 && write.empty()) {
+            failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
+                       "uniqgate: cannot aim the prepared INSERT ... ON DUPLICATE KEY UPDATE at the live row holding "
+                       "its key (rule '" + rule.rule->name + "')"};
+        }
+        if (failure.error_code != 0) {
+            const bool undone = co_await undo_wrapped_write(own_transaction, true);
+            if (!undone) co_return false;
+            if (own_transaction && failure.error_code == mysql_error::kLockDeadlock) {
+                deadlock_to_retry_ = true;
+                co_return true;
+            }
+            const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
+            co_return sent;
+        }
+        commands.push_back(own_execute(id, parameters, holders.front()));
+        if (commands.back().empty()) co_return false;
+    } else {
+        commands.push_back(*pending_execute_);
+    }
+    std::vector<std::uint32_t> release_parameters;
+    const std::string release = dedup_release_unused_keys(bound_rule, dedup_table_sql(*rule.rule, plan.schema), source,
+                                                          claimed, bound.sql, schema, context.no_backslash_escapes,
+                                                          &release_parameters);
+    const std::string after = after_client_write(release, own_transaction);
+    if (!after.empty()) {
+        const auto stop =
+            co_await append_block_or_undo(after, release_parameters, {}, commands, own_transaction, true);
+        if (stop) {
+            deadlock_to_retry_ = *stop == BoundWrite::not_taken;  // run again, without blocks
+            co_return *stop != BoundWrite::lost;
+        }
+    }
+    if (!key_was_live) pending_execute_sent_ = true;
+    error_code ec;
+    const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+    if (ec || outcomes.size() != commands.size()) co_return false;
+    std::size_t failed_step = 0;
+    while (failed_step < outcomes.size() && !outcomes[failed_step].is_error) ++failed_step;
+    if (failed_step == outcomes.size()) {
+        const bool sent = co_await send_wrapped_ok(outcomes.front().ok, outcomes.back().ok.status_flags);
+        co_return sent;
+    }
+    const auto error = outcomes[failed_step].error;
+    const bool undone = co_await undo_pipelined_write(outcomes, failed_step, 0, own_transaction);
+    if (!undone) co_return false;
+    if (own_transaction && error.error_code == mysql_error::kLockDeadlock) {
+        deadlock_to_retry_ = true;
+        co_return true;
+    }
+    const bool sent = co_await answer_wrapped_failure(error, nullptr);
+    co_return sent;
 }
 
 // The write of an INSERT ... ON DUPLICATE KEY UPDATE once the live rows holding its
@@ -719,19 +823,19 @@ asio::awaitable<bool> Session::enforce_dedup_rows(const std::string& sql, const 
 }
 
 // Appends one of the proxy's own blocks (own_block_execute) to a write's pipeline. When it
-// cannot, the write so far is undone and the answer is what the caller returns: not_taken
-// (the server refuses blocks: the text path takes over) or lost.
+// cannot, the write so far is undone (undo_wrapped_write) and the answer is what the caller
+// returns: not_taken (the server refuses blocks: the text path takes over) or lost.
 asio::awaitable<std::optional<Session::BoundWrite>> Session::append_block_or_undo(
     const std::string& block, const std::vector<std::uint32_t>& parameters,
     const std::vector<std::optional<std::string>>& own_values, std::vector<protocol::Bytes>& commands,
-    bool own_transaction) {
+    bool own_transaction, bool to_savepoint) {
     protocol::Bytes execute;
     const OwnBlock prepared = co_await own_block_execute(block, parameters, execute, own_values);
     if (prepared == OwnBlock::ready) {
         commands.push_back(std::move(execute));
         co_return std::nullopt;
     }
-    const bool undone = co_await undo_wrapped_write(own_transaction, false);
+    const bool undone = co_await undo_wrapped_write(own_transaction, to_savepoint);
     co_return prepared == OwnBlock::lost || !undone ? BoundWrite::lost : BoundWrite::not_taken;
 }
 
@@ -832,7 +936,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
         std::vector<protocol::Bytes> commands;
         if (!removals.empty()) {
             const std::string guarded = guarded_dedup_write(block_body(removals), own_transaction, false);
-            const auto stop = co_await append_block_or_undo(guarded, removal_parameters, row_keys, commands, own_transaction);
+            const auto stop =
+                co_await append_block_or_undo(guarded, removal_parameters, row_keys, commands, own_transaction, false);
             if (stop) co_return *stop;
         }
         const std::string write = restrict_filtered_write(bound.sql, bound.plan,
@@ -850,7 +955,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
         if (commands.back().empty()) co_return BoundWrite::lost;
         const std::string after = after_client_write(block_body(claims), own_transaction);
         if (!after.empty()) {
-            const auto stop = co_await append_block_or_undo(after, claim_parameters, row_keys, commands, own_transaction);
+            const auto stop =
+                co_await append_block_or_undo(after, claim_parameters, row_keys, commands, own_transaction, false);
             if (stop) co_return *stop;
         }
 

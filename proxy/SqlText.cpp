@@ -213,12 +213,8 @@ std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<s
     return out;
 }
 
-std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
-                                 std::string_view extra_columns, bool string_columns) {
-    const auto& filter = plan.filter;
+std::string primary_key_select_list(const rules::TableSchema& schema, bool string_columns) {
     std::string out;
-    if (!filter.with_clause.empty()) out.append(filter.with_clause.in(sql)).append(" ");
-    out += "SELECT ";
     for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
         if (i > 0) out += ", ";
         const int column = schema.find_column(schema.primary_key[i]);
@@ -230,6 +226,15 @@ std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& p
         out += as_char ? "CAST(" + quote_identifier(schema.primary_key[i]) + " AS CHAR)"
                        : quote_identifier(schema.primary_key[i]);
     }
+    return out;
+}
+
+std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                 std::string_view extra_columns, bool string_columns) {
+    const auto& filter = plan.filter;
+    std::string out;
+    if (!filter.with_clause.empty()) out.append(filter.with_clause.in(sql)).append(" ");
+    out += "SELECT " + primary_key_select_list(schema, string_columns);
     out.append(extra_columns).append(" FROM ").append(filter.table_reference.in(sql));
     if (!filter.where.empty()) out.append(" WHERE ").append(filter.where.in(sql));
     if (!filter.order_by.empty()) out.append(" ORDER BY ").append(filter.order_by.in(sql));

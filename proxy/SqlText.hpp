@@ -79,6 +79,10 @@ std::string key_column_list(const config::Rule& rule);
 // CAST(... AS BINARY) (see tagged_live_rows_query).
 std::string primary_key_column_list(const rules::TableSchema& schema, bool as_binary = false);
 
+// "`id`, `b`": the primary-key columns to select; `string_columns` (a prepared statement's
+// binary rows) selects numeric and temporal ones as CAST(... AS CHAR), as text would send them.
+std::string primary_key_select_list(const rules::TableSchema& schema, bool string_columns);
+
 // SELECT <pk columns><extra_columns> FROM <table reference> WHERE ... ORDER BY ... LIMIT ...
 // FOR UPDATE: the rows a single-table UPDATE or DELETE will change, locked as the
 // statement itself would lock them. `extra_columns` starts with ", " when not empty.

@@ -1,7 +1,8 @@
 'use strict';
 // prepared_test.py key_moves: UG_CLIENTS connections at once, each running UG_OPS prepared
 // statements (mysql2 `execute`) that move live keys of a rule table over a small key space:
-// INSERT, soft delete by key, un-delete by id, rename of the live row by key, DELETE by key. The errors are tallied
+// INSERT, soft delete by key, un-delete by id, rename of the live row by key, DELETE by key,
+// INSERT ... ON DUPLICATE KEY UPDATE. The errors are tallied
 // by code and statement kind; the database is counted afterwards by the caller. Prints one JSON
 // line: {"ok": N, "errors": {"1062 insert": N, ...}, "messages": [...]}. Run from tests/integration/clients/node.
 const path = require('path');
@@ -21,14 +22,16 @@ const pick = (list) => list[random(list.length)];
 const statements = [
   () => ['insert', `INSERT INTO ${t} (name, model, price) VALUES (?, ?, ?)`, [pick(names), 'm', random(100)]],
   () => ['soft_delete', `UPDATE ${t} SET delete_status = 1 WHERE name = ? AND model = ? AND delete_status = 0`,
-    [pick(names), 'm']],
+    [pick(names), pick(['m', 'u'])]],
   () => ['undelete', `UPDATE ${t} SET delete_status = 0 WHERE id = ?`, [1 + random(40)]],
   () => ['rename', `UPDATE ${t} SET name = ? WHERE name = ? AND model = ? AND delete_status = 0`,
     [pick(names), pick(names), 'm']],
   () => ['delete', `DELETE FROM ${t} WHERE name = ? AND model = ? AND delete_status = 1`, [pick(names), 'm']],
+  () => ['upsert', `INSERT INTO ${t} (name, model, price) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE price = ?`,
+    [pick(names), pick(['m', 'u']), random(100), random(100)]],
 ];
 // Un-deletes and renames (the statements that make keys live) more often than the others.
-const weights = [2, 1, 3, 3, 1];
+const weights = [2, 1, 3, 3, 1, 1];
 const weighted = statements.flatMap((statement, i) => Array(weights[i]).fill(statement));
 
 (async () => {

@@ -1,6 +1,7 @@
 'use strict';
 // prepared_test.py own_upserts_bound: prepared INSERTs that a duplicate turns into something
-// else — the client's INSERT IGNORE (rule on_duplicate: error, table UG_TABLE), a rule with
+// else — the client's INSERT IGNORE and INSERT ... ON DUPLICATE KEY UPDATE (rule on_duplicate:
+// error, table UG_TABLE), a rule with
 // on_duplicate: ignore (UG_TABLE_IGNORE) and one with on_duplicate: update (UG_TABLE_UPDATE) —
 // then the session's own counters, read through the same connection. Prints one JSON line:
 // {"answers": [...], "before": {...}, "after": {...}}. Run from tests/integration/clients/node.
@@ -26,6 +27,10 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
     [`INSERT IGNORE INTO ${t} (name, model, price) VALUES (?, ?, ?)`, [odd.toUpperCase(), 'm', 2]],
     // a row the server itself skips (its id is taken): the key claimed for it is released
     [`INSERT IGNORE INTO ${t} (id, name, model, price) VALUES (?, ?, ?, ?)`, [100, 'released', 'm', 3]],
+    // INSERT ... ON DUPLICATE KEY UPDATE: a new key, then its case variant, which updates the
+    // live row holding the key
+    [`INSERT INTO ${t} (name, model, price) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE price = ?`, ['up', 'm', 1, 1]],
+    [`INSERT INTO ${t} (name, model, price) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE price = ?`, ['UP', 'm', 5, 7]],
     [`INSERT INTO ${ti} (name, model, price) VALUES (?, ?, ?)`, [odd, 'm', 1]],
     [`INSERT INTO ${ti} (name, model, price) VALUES (?, ?, ?)`, [`${odd} `, 'm', 2]],
     [`INSERT INTO ${tu} (name, model, price) VALUES (?, ?, ?)`, [odd, 'm', 1]],
@@ -43,6 +48,7 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
   }
   const after = await status();
   const [[updated]] = await c.query(`SELECT name, price FROM ${tu} WHERE delete_status = 0`);
-  console.log(JSON.stringify({ answers, before, after, updated }));
+  const [[upserted]] = await c.query(`SELECT name, price FROM ${t} WHERE name = 'up' AND delete_status = 0`);
+  console.log(JSON.stringify({ answers, before, after, updated, upserted }));
   await c.end();
 })().catch((e) => { console.error(e); process.exit(1); });
