@@ -204,6 +204,34 @@ TEST(DedupSql, PreparedReadOfTheRowsBindsTheClientsFilterParameters) {
         << "the SET value is not read";
 }
 
+TEST(DedupSql, UpsertAimedAtTheHolderKeepsOrBindsEveryValue) {
+    const std::string sql = "INSERT INTO product (name, model, delete_status) VALUES ('a', ?, ?) "
+                            "ON DUPLICATE KEY UPDATE model = ?";
+    const Analysed analysed(sql);
+    const rules::LexOptions options;
+    EXPECT_EQ(upsert_into_live_row(sql, analysed.plan, analysed.schema, 0, {"7"}, false, options),
+              "INSERT INTO `shop`.`product` (`name`, `model`, `delete_status`, `id`) VALUES ('a', ?, ?, '7') "
+              "ON DUPLICATE KEY UPDATE model = ?");
+    const auto placeholders = find_placeholders(sql, options);
+    std::vector<std::uint32_t> parameters;
+    const BoundUpsert bound{&placeholders, 3, &parameters};
+    EXPECT_EQ(upsert_into_live_row(sql, analysed.plan, analysed.schema, 0, {"7"}, false, options, &bound),
+              "INSERT INTO `shop`.`product` (`name`, `model`, `delete_status`, `id`) VALUES ('a', ?, ?, ?) "
+              "ON DUPLICATE KEY UPDATE model = ?");
+    EXPECT_EQ(parameters, (std::vector<std::uint32_t>{0, 1, 3, 2}))
+        << "the client's values, the holder's key (first own parameter), the update's value";
+
+    // The client's own id gives way to the holder's: its `?` is not bound.
+    const std::string with_id = "INSERT INTO product (id, name, model) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE model = ?";
+    const Analysed aimed(with_id);
+    const auto with_id_placeholders = find_placeholders(with_id, options);
+    parameters.clear();
+    const BoundUpsert holder{&with_id_placeholders, 4, &parameters};
+    EXPECT_EQ(upsert_into_live_row(with_id, aimed.plan, aimed.schema, 0, {"9"}, false, options, &holder),
+              "INSERT INTO `shop`.`product` (`id`, `name`, `model`) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE model = ?");
+    EXPECT_EQ(parameters, (std::vector<std::uint32_t>{4, 1, 2, 3}));
+}
+
 TEST(DedupSql, WriteAloneRollsItsOwnTransactionBack) {
     EXPECT_EQ(dedup_write_alone("INSERT INTO u VALUES (?)"),
               "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; "
