@@ -244,6 +244,13 @@ private:
     asio::awaitable<bool> upsert_into_live_row_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
                                                      const rules::RulePlan& rule, bool key_was_live,
                                                      const std::vector<std::size_t>& claimed, bool own_transaction);
+    struct UpsertRelease {
+        std::string sql;  // empty: nothing to release
+        std::vector<std::uint32_t> parameters;
+    };
+    asio::awaitable<bool> write_upsert_bound(const rules::TableSchema& schema, const config::Rule& rule,
+                                             const std::optional<PrimaryKey>& holder, const UpsertRelease& release,
+                                             bool own_transaction);
     asio::awaitable<bool> upsert_into_live_rows(const std::string& sql, const rules::WritePlan& plan,
                                                 const rules::TableSchema& schema, const rules::RulePlan& rule,
                                                 const std::vector<bool>& key_was_live,
@@ -253,6 +260,7 @@ private:
                                               const std::vector<bool>& key_was_live,
                                               const std::vector<PrimaryKey>& holders,
                                               std::vector<std::string> after, bool own_transaction);
+    [[nodiscard]] bool fits_bound_serialized_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const;
     asio::awaitable<bool> upsert_serialized(const std::string& sql, const rules::WritePlan& plan,
                                             const rules::TableSchema& schema, const config::Rule& rule,
                                             std::vector<bool> key_was_live, std::vector<PrimaryKey> holders);

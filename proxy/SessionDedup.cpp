@@ -609,12 +609,10 @@ bool Session::fits_bound_upsert(const rules::WritePlan& plan, const rules::RuleP
            !schema.primary_key.empty() && bound_rule_plan(rule) != nullptr;
 }
 
-// upsert_into_live_rows for a one-row execute, nothing written into SQL text. A key that
-// was free: the client's own execute. A live key: its holder is read and locked by a
-// prepared statement of the proxy's own (the key bound), and the row goes to it as
-// upsert_into_live_row builds it, prepared, the client's values and the holder's primary
-// key bound. Pipelined with a block that releases a claimed key no row ended up holding
-// and, in autocommit, commits — only if the write did not fail (after_client_write).
+// upsert_into_live_rows for a one-row execute, nothing written into SQL text: a live
+// key's holder is read and locked by a prepared statement of the proxy's own (the key
+// bound), then write_upsert_bound, which also releases a claimed key no row ended up
+// holding.
 asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
                                                           const rules::RulePlan& rule, bool key_was_live,
                                                           const std::vector<std::size_t>& claimed,
@@ -623,8 +621,7 @@ asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan
     const auto& bound = *bound_execute_;
     const rules::RulePlan& bound_rule = *bound_rule_plan(rule);
     const std::string source = quote_table(plan.schema, plan.table);
-    const auto client_parameters = static_cast<std::uint32_t>(bound.values.size());
-    std::vector<protocol::Bytes> commands;
+    std::optional<PrimaryKey> holder;
     if (key_was_live) {
         std::vector<std::uint32_t> key_parameters;
         const std::string read = "SELECT " + primary_key_select_list(schema, true) + " FROM " + source + " WHERE " +
@@ -634,21 +631,10 @@ asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan
         protocol::ErrPacket failure{};
         const bool alive = co_await read_rows_bound(read, key_parameters, holders, failure);
         if (!alive) co_return false;
-        std::vector<std::uint32_t> parameters;
-        const BoundUpsert aim{&bound.placeholders, client_parameters, &parameters};
-        const std::string write = failure.error_code != 0 || holders.size() != 1
-                                      ? std::string()
-                                      : upsert_into_live_row(bound.sql, bound.plan, schema, 0, holders.front(),
-                                                             context.no_backslash_escapes, context.lex_options(), &aim);
-        std::uint32_t id = 0;
-        if (failure.error_code == 0 && !write.empty()) {
-            const bool prepared = co_await own_statement(write, parameters.size(), id, failure);
-            if (!prepared) co_return false;
-        }
-        if (failure.error_code == 0 && write.empty()) {
+        if (failure.error_code == 0 && holders.size() != 1) {
             failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
-                       "uniqgate: cannot aim the prepared INSERT ... ON DUPLICATE KEY UPDATE at the live row holding "
-                       "its key (rule '" + rule.rule->name + "')"};
+                       "uniqgate: the live row holding the key of a prepared INSERT ... ON DUPLICATE KEY UPDATE "
+                       "(rule '" + rule.rule->name + "') is gone"};
         }
         if (failure.error_code != 0) {
             const bool undone = co_await undo_wrapped_write(own_transaction, true);
@@ -660,25 +646,63 @@ asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan
             const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
             co_return sent;
         }
-        commands.push_back(own_execute(id, parameters, holders.front()));
+        holder = holders.front();
+    }
+    UpsertRelease release;
+    release.sql = dedup_release_unused_keys(bound_rule, dedup_table_sql(*rule.rule, plan.schema), source, claimed,
+                                            bound.sql, schema, context.no_backslash_escapes, &release.parameters);
+    const bool done = co_await write_upsert_bound(schema, *rule.rule, holder, release, own_transaction);
+    co_return done;
+}
+
+// The write of a one-row prepared INSERT ... ON DUPLICATE KEY UPDATE, bound: the client's
+// own execute when its key was free (no `holder`); otherwise the row aimed at the live
+// row holding the key (upsert_into_live_row), prepared, the client's values and the
+// holder's primary key bound. Pipelined with a block that runs `release` and, in
+// autocommit, commits, only if the write did not fail (after_client_write). A deadlock in
+// the proxy's own transaction sets deadlock_to_retry_, as does a server that refuses the
+// block (the next attempt goes without blocks).
+asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& schema, const config::Rule& rule,
+                                                  const std::optional<PrimaryKey>& holder, const UpsertRelease& release,
+                                                  bool own_transaction) {
+    const auto context = rule_context();
+    const auto& bound = *bound_execute_;
+    std::vector<protocol::Bytes> commands;
+    if (holder) {
+        std::vector<std::uint32_t> parameters;
+        const BoundUpsert aim{&bound.placeholders, static_cast<std::uint32_t>(bound.values.size()), &parameters};
+        const std::string write = upsert_into_live_row(bound.sql, bound.plan, schema, 0, *holder,
+                                                       context.no_backslash_escapes, context.lex_options(), &aim);
+        protocol::ErrPacket failure{};
+        std::uint32_t id = 0;
+        if (write.empty()) {
+            failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
+                       "uniqgate: cannot aim the prepared INSERT ... ON DUPLICATE KEY UPDATE at the live row holding "
+                       "its key (rule '" + rule.name + "')"};
+        } else {
+            const bool prepared = co_await own_statement(write, parameters.size(), id, failure);
+            if (!prepared) co_return false;
+        }
+        if (failure.error_code != 0) {
+            const bool answered = co_await undo_and_answer(own_transaction, true, failure);
+            co_return answered;
+        }
+        commands.push_back(own_execute(id, parameters, *holder));
         if (commands.back().empty()) co_return false;
     } else {
         commands.push_back(*pending_execute_);
     }
-    std::vector<std::uint32_t> release_parameters;
-    const std::string release = dedup_release_unused_keys(bound_rule, dedup_table_sql(*rule.rule, plan.schema), source,
-                                                          claimed, bound.sql, schema, context.no_backslash_escapes,
-                                                          &release_parameters);
-    const std::string after = after_client_write(release, own_transaction);
+    const std::string after = after_client_write(release.sql, own_transaction);
     if (!after.empty()) {
+        const std::vector<std::optional<std::string>> no_own_values;  // named: GCC 12, docs/DEVELOPING.md
         const auto stop =
-            co_await append_block_or_undo(after, release_parameters, {}, commands, own_transaction, true);
+            co_await append_block_or_undo(after, release.parameters, no_own_values, commands, own_transaction, true);
         if (stop) {
             deadlock_to_retry_ = *stop == BoundWrite::not_taken;  // run again, without blocks
             co_return *stop != BoundWrite::lost;
         }
     }
-    if (!key_was_live) pending_execute_sent_ = true;
+    if (!holder) pending_execute_sent_ = true;
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
     if (ec || outcomes.size() != commands.size()) co_return false;

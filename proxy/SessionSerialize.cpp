@@ -637,6 +637,13 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
 // write runs as in mode dedup (upsert_into_holders). A holder soft-deleted since the
 // check no longer holds its key, and the key lock keeps every other proxied writer of
 // that key out, so its row is inserted instead.
+// Whether upsert_serialized can bind an execute (write_upsert_bound): one row, its plan as
+// prepared lines up, blocks available, no long data.
+bool Session::fits_bound_serialized_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const {
+    return pending_execute_ != nullptr && bound_execute_ && !bound_execute_->used_long_data && !blocks_unavailable_ &&
+           plan.insert.rows.size() == 1 && bound_execute_->plan.insert.rows.size() == 1 && !schema.primary_key.empty();
+}
+
 asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const rules::WritePlan& plan,
                                                  const rules::TableSchema& schema, const config::Rule& rule,
                                                  std::vector<bool> key_was_live, std::vector<PrimaryKey> holders) {
@@ -680,7 +687,15 @@ asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const r
         }
     }
     deadlock_to_retry_ = false;
-    const bool done = co_await upsert_into_holders(sql, plan, schema, rule, key_was_live, holders, {}, own_transaction);
+    bool done = false;
+    if (fits_bound_serialized_upsert(plan, schema)) {
+        const std::optional<PrimaryKey> holder =
+            key_was_live.front() ? std::optional<PrimaryKey>(holders.front()) : std::nullopt;
+        const UpsertRelease nothing_to_release;  // named: GCC 12, docs/DEVELOPING.md
+        done = co_await write_upsert_bound(schema, rule, holder, nothing_to_release, own_transaction);
+    } else {
+        done = co_await upsert_into_holders(sql, plan, schema, rule, key_was_live, holders, {}, own_transaction);
+    }
     if (!done || !deadlock_to_retry_) co_return done;
     deadlock_to_retry_ = false;  // rolled back already: answered as InnoDB answers a deadlock
     const bool sent = co_await send_error(mysql_error::kLockDeadlock, mysql_error::kLockDeadlockState,

@@ -553,10 +553,11 @@ def scenario_own_upserts_bound(s):
         prepares = 5 + 3 + 1 + 1 + 4
     else:
         # The check of the key, then the client's execute when the key is free;
-        # on_duplicate: update's UPDATE of the live row. ODKU onto a live key still runs as
-        # text after the check (prepared/README.md).
-        executes = (1 + 1) + 1 + (1 + 1) + (1 + 1) + 1 + (1 + 1) + 1 + (1 + 1) + (1 + 1)
-        prepares = 5 + 3 + 1
+        # on_duplicate: update's UPDATE of the live row; ODKU onto a live key: the row aimed at
+        # the holder and the commit block.
+        executes = (1 + 1) + 1 + (1 + 1) + (1 + 1) + (1 + 2) + (1 + 1) + 1 + (1 + 1) + (1 + 1)
+        # The client's 5; the check for each table (3); the UPDATE; the aimed row, the commit block.
+        prepares = 5 + 3 + 1 + 2
     s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
     s.check(delta["Com_stmt_prepare"] == prepares, f"COM_STMT_PREPARE on the session: {delta}, expected {prepares}")
     s.check_table(t, expect_keys=[("o'k\\\\ \0é", "m"), ("taken_id", "m"), ("up", "m")], expect_live=3)
