@@ -224,6 +224,7 @@ private:
                                                             bool own_transaction, int attempt,
                                                             const config::Rule* dedup_rule);
     asio::awaitable<bool> undo_and_answer(bool own_transaction, bool to_savepoint, const protocol::ErrPacket& error);
+    asio::awaitable<bool> undo_for_retry_or_answer(bool own_transaction, const protocol::ErrPacket& error);
     asio::awaitable<WrappedResult> finish_wrapped_write(const std::vector<std::string>& statements,
                                                         std::size_t client_step, std::size_t savepoint_from_step,
                                                         bool own_transaction, int attempt,

@@ -137,6 +137,20 @@ asio::awaitable<bool> Session::undo_pipelined_write(const std::vector<StatementO
     co_return undone;
 }
 
+// A wrapped write of an upsert failed with `error`: its savepoint (or the proxy's own
+// transaction) is undone; a deadlock in the proxy's own transaction sets
+// deadlock_to_retry_ for the caller to run it again, anything else is answered.
+asio::awaitable<bool> Session::undo_for_retry_or_answer(bool own_transaction, const protocol::ErrPacket& error) {
+    const bool undone = co_await undo_wrapped_write(own_transaction, true);
+    if (!undone) co_return false;
+    if (own_transaction && error.error_code == mysql_error::kLockDeadlock) {
+        deadlock_to_retry_ = true;
+        co_return true;
+    }
+    const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
+    co_return sent;
+}
+
 // The end of a pipelined write whose first failed step is `failed_step`: undone
 // (undo_pipelined_write); a deadlock in the proxy's own transaction asks for another
 // attempt, after a back-off; anything else is answered, a 1062 from `dedup_rule`'s step
@@ -567,14 +581,8 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
         if (ec || found.empty()) co_return false;
         if (found.back().is_error) {
             const auto error = found.back().error;
-            const bool undone = co_await undo_wrapped_write(own_transaction, true);
-            if (!undone) co_return false;
-            if (own_transaction && error.error_code == mysql_error::kLockDeadlock) {
-                deadlock_to_retry_ = true;
-                co_return true;
-            }
-            const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
-            co_return sent;
+            const bool answered = co_await undo_for_retry_or_answer(own_transaction, error);
+            co_return answered;
         }
         bool complete = found.size() == live_rows.size();
         for (std::size_t i = 0; complete && i < found.size(); ++i) {
@@ -637,14 +645,8 @@ asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan
                        "(rule '" + rule.rule->name + "') is gone"};
         }
         if (failure.error_code != 0) {
-            const bool undone = co_await undo_wrapped_write(own_transaction, true);
-            if (!undone) co_return false;
-            if (own_transaction && failure.error_code == mysql_error::kLockDeadlock) {
-                deadlock_to_retry_ = true;
-                co_return true;
-            }
-            const bool sent = co_await send_error(failure.error_code, failure.sql_state, failure.message);
-            co_return sent;
+            const bool answered = co_await undo_for_retry_or_answer(own_transaction, failure);
+            co_return answered;
         }
         holder = holders.front();
     }
@@ -762,14 +764,8 @@ asio::awaitable<bool> Session::upsert_into_holders(const std::string& sql, const
     if (outcomes.back().is_error || outcomes.size() != statements.size()) {
         if (!outcomes.back().is_error) co_return false;
         const auto error = outcomes.back().error;
-        const bool undone = co_await undo_wrapped_write(own_transaction, true);
-        if (!undone) co_return false;
-        if (own_transaction && error.error_code == mysql_error::kLockDeadlock) {
-            deadlock_to_retry_ = true;
-            co_return true;
-        }
-        const bool sent = co_await send_error(error.error_code, error.sql_state, error.message);
-        co_return sent;
+        const bool answered = co_await undo_for_retry_or_answer(own_transaction, error);
+        co_return answered;
     }
     protocol::OkPacket answer;
     for (std::size_t i = 0; i < counted; ++i) {
