@@ -199,6 +199,16 @@ std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_v
     return out;
 }
 
+std::string live_holder_query(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                              const rules::TableSchema& schema, std::string_view table, bool no_backslash_escapes,
+                              std::vector<std::uint32_t>* parameters) {
+    const auto as = parameters != nullptr ? PrimaryKeyAs::text : PrimaryKeyAs::stored;
+    std::string out = "SELECT " + primary_key_column_list(schema, as) + " FROM ";
+    out.append(table).append(" WHERE ").append(live_condition(rule.rule->soft_delete, no_backslash_escapes));
+    out.append(" AND ").append(key_equals(rule, row, sql, schema, parameters)).append(" LIMIT 1 FOR UPDATE");
+    return out;
+}
+
 std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                  std::size_t row, const protocol::TextRow& primary_key, bool no_backslash_escapes,
                                  const rules::LexOptions& options, const BoundUpsert* bound) {

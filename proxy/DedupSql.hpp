@@ -102,6 +102,13 @@ std::string dedup_release_unused_keys(const rules::RulePlan& rule, std::string_v
                                       std::string_view sql, const rules::TableSchema& schema,
                                       bool no_backslash_escapes, std::vector<std::uint32_t>* parameters = nullptr);
 
+// SELECT <pk> FROM <table> WHERE <live> AND <row's key> LIMIT 1 FOR UPDATE: the live row
+// holding the key of INSERT row `row`, locked. With `parameters` (a prepared statement's
+// `sql`), the key's `?` stay, their indexes in `parameters`, and the key comes as text.
+std::string live_holder_query(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
+                              const rules::TableSchema& schema, std::string_view table, bool no_backslash_escapes,
+                              std::vector<std::uint32_t>* parameters = nullptr);
+
 // One row of an INSERT ... ON DUPLICATE KEY UPDATE whose business key is live, aimed at
 // the live row that holds the key: INSERT INTO <table> (<columns>) VALUES (<the row's values,
 // primary key columns set to `primary_key`>) ON DUPLICATE KEY UPDATE <the client's assignments>,

@@ -149,6 +149,15 @@ private:
                                           std::vector<protocol::TextRow>& rows, protocol::ErrPacket& failure,
                                           const std::vector<std::optional<std::string>>& own_values = {});
     [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
+    // An execute is being enforced whose values statements of the proxy's own can bind, also
+    // in statements that may run more than once: it carries no long data (the server forgets
+    // that after the first execute).
+    [[nodiscard]] bool execute_bindable() const noexcept {
+        return pending_execute_ != nullptr && bound_execute_ && !bound_execute_->used_long_data;
+    }
+    // bound_rule_plan(rule) when every key value of its rows is a parameter, a literal or a
+    // column default (what the proxy's own statements can bind); nullptr otherwise.
+    [[nodiscard]] const rules::RulePlan* bindable_keys(const rules::RulePlan& rule) const;
     [[nodiscard]] std::vector<BoundParameter> bound_parameters(
         const std::vector<std::uint32_t>& indexes, const std::vector<std::optional<std::string>>& own_values = {}) const;
     void forget_own_statements() noexcept;
@@ -240,8 +249,7 @@ private:
     [[nodiscard]] bool fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const;
     asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
                                                       const rules::TableSchema& schema, const rules::RulePlan& rule);
-    [[nodiscard]] bool fits_bound_upsert(const rules::WritePlan& plan, const rules::RulePlan& rule,
-                                         const rules::TableSchema& schema) const;
+    [[nodiscard]] bool fits_bound_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const;
     asio::awaitable<bool> upsert_into_live_row_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
                                                      const rules::RulePlan& rule, bool key_was_live,
                                                      const std::vector<std::size_t>& claimed, bool own_transaction);
@@ -261,7 +269,6 @@ private:
                                               const std::vector<bool>& key_was_live,
                                               const std::vector<PrimaryKey>& holders,
                                               std::vector<std::string> after, bool own_transaction);
-    [[nodiscard]] bool fits_bound_serialized_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const;
     asio::awaitable<bool> upsert_serialized(const std::string& sql, const rules::WritePlan& plan,
                                             const rules::TableSchema& schema, const config::Rule& rule,
                                             std::vector<bool> key_was_live, std::vector<PrimaryKey> holders);

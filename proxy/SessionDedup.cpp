@@ -296,23 +296,13 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
 // with long data: the execute may have to run again (a deadlock), and the server
 // forgets long data after the first.
 bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
-    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data || blocks_unavailable_ ||
-        plan.insert.ignore || !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
+    if (!execute_bindable() || blocks_unavailable_ || plan.insert.ignore ||
+        !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
         return false;
     }
     for (const auto& rule : plan.rules) {
         if (!rule.actions.insert_dedup_keys) continue;
-        const rules::RulePlan* bound = bound_rule_plan(rule);
-        if (bound == nullptr || rule.rule->on_duplicate != config::OnDuplicate::error) return false;
-        for (const std::size_t row : rows_in_key_order(rule)) {
-            for (const auto& value : bound->row_key_values(row)) {
-                const auto kind = value.kind;
-                if (kind != rules::ValueKind::parameter && kind != rules::ValueKind::literal &&
-                    kind != rules::ValueKind::column_default) {
-                    return false;
-                }
-            }
-        }
+        if (bindable_keys(rule) == nullptr || rule.rule->on_duplicate != config::OnDuplicate::error) return false;
     }
     return true;
 }
@@ -420,20 +410,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
 // then commit on its own), a plan of the prepared statement that lines up, keys that are
 // parameters, literals or defaults, and no long data (a deadlock runs it all again).
 bool Session::fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const {
-    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data) return false;
-    if (rows_in_key_order(rule).size() != 1) return false;
-    if (bound_execute_->plan.insert.rows.size() != plan.insert.rows.size()) return false;
-    const rules::RulePlan* bound = bound_rule_plan(rule);
-    if (bound == nullptr) return false;
-    for (const std::size_t row : rows_in_key_order(rule)) {
-        for (const auto& value : bound->row_key_values(row)) {
-            if (value.kind != rules::ValueKind::parameter && value.kind != rules::ValueKind::literal &&
-                value.kind != rules::ValueKind::column_default) {
-                return false;
-            }
-        }
-    }
-    return true;
+    return execute_bindable() && rows_in_key_order(rule).size() == 1 &&
+           bound_execute_->plan.insert.rows.size() == plan.insert.rows.size() && bindable_keys(rule) != nullptr;
 }
 
 // on_duplicate: ignore | update (and the client's own INSERT IGNORE): one INSERT
@@ -557,7 +535,7 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
                                                      const rules::TableSchema& schema, const rules::RulePlan& rule,
                                                      const std::vector<bool>& key_was_live,
                                                      const std::vector<std::size_t>& claimed, bool own_transaction) {
-    if (fits_bound_upsert(plan, rule, schema)) {
+    if (fits_bound_upsert(plan, schema) && bound_rule_plan(rule) != nullptr) {
         const bool done = co_await upsert_into_live_row_bound(plan, schema, rule, key_was_live.front(), claimed,
                                                               own_transaction);
         co_return done;
@@ -569,9 +547,8 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
     for (std::size_t row = 0; row < key_was_live.size(); ++row) {
         if (!key_was_live[row]) continue;
         live_rows.push_back(row);
-        statements.push_back("SELECT " + primary_key_column_list(schema) + " FROM " + quote_table(plan.schema, plan.table) + " WHERE " +
-                             live_condition(rule.rule->soft_delete, no_backslash) + " AND " +
-                             key_equals(rule, row, sql, schema) + " LIMIT 1 FOR UPDATE");
+        statements.push_back(
+            live_holder_query(rule, row, sql, schema, quote_table(plan.schema, plan.table), no_backslash));
     }
     error_code ec;
     std::vector<PrimaryKey> holders(key_was_live.size());
@@ -608,13 +585,12 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
     co_return done;
 }
 
-// Whether upsert_into_live_rows can bind an execute: one row, its plan as prepared lines
-// up, a primary key to aim at, blocks available, no long data (the key claim may run again).
-bool Session::fits_bound_upsert(const rules::WritePlan& plan, const rules::RulePlan& rule,
-                                const rules::TableSchema& schema) const {
-    return pending_execute_ != nullptr && bound_execute_ && !bound_execute_->used_long_data && !blocks_unavailable_ &&
-           plan.insert.rows.size() == 1 && bound_execute_->plan.insert.rows.size() == 1 &&
-           !schema.primary_key.empty() && bound_rule_plan(rule) != nullptr;
+// Whether a one-row upsert of an execute can be bound (write_upsert_bound, both modes): its
+// plan as prepared lines up, a primary key to aim at, blocks available, no long data (the
+// write may run again).
+bool Session::fits_bound_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const {
+    return execute_bindable() && !blocks_unavailable_ && plan.insert.rows.size() == 1 &&
+           bound_execute_->plan.insert.rows.size() == 1 && !schema.primary_key.empty();
 }
 
 // upsert_into_live_rows for a one-row execute, nothing written into SQL text: a live
@@ -632,9 +608,8 @@ asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan
     std::optional<PrimaryKey> holder;
     if (key_was_live) {
         std::vector<std::uint32_t> key_parameters;
-        const std::string read = "SELECT " + primary_key_select_list(schema, true) + " FROM " + source + " WHERE " +
-                                 live_condition(rule.rule->soft_delete, context.no_backslash_escapes) + " AND " +
-                                 key_equals(bound_rule, 0, bound.sql, schema, &key_parameters) + " LIMIT 1 FOR UPDATE";
+        const std::string read =
+            live_holder_query(bound_rule, 0, bound.sql, schema, source, context.no_backslash_escapes, &key_parameters);
         std::vector<protocol::TextRow> holders;
         protocol::ErrPacket failure{};
         const bool alive = co_await read_rows_bound(read, key_parameters, holders, failure);
@@ -864,9 +839,7 @@ asio::awaitable<std::optional<Session::BoundWrite>> Session::append_block_or_und
 // statement may run more than once), and at most one rule claims keys (a 1062 from the
 // block that claims them does not say which dedup table refused).
 bool Session::fits_bound_dedup_rows(const rules::WritePlan& plan) const {
-    if (pending_execute_ == nullptr || !bound_execute_ || bound_execute_->used_long_data || blocks_unavailable_) {
-        return false;
-    }
+    if (!execute_bindable() || blocks_unavailable_) return false;
     const auto& prepared = bound_execute_->plan;
     if (prepared.kind != plan.kind || prepared.filter.table_reference.empty()) return false;
     const auto claiming = std::count_if(plan.rules.begin(), plan.rules.end(),

@@ -403,6 +403,20 @@ const rules::RulePlan* Session::bound_rule_plan(const rules::RulePlan& rendered)
     return nullptr;
 }
 
+const rules::RulePlan* Session::bindable_keys(const rules::RulePlan& rule) const {
+    const rules::RulePlan* bound = bound_rule_plan(rule);
+    if (bound == nullptr) return nullptr;
+    for (const std::size_t row : rows_in_key_order(rule)) {
+        for (const auto& value : bound->row_key_values(row)) {
+            if (value.kind != rules::ValueKind::parameter && value.kind != rules::ValueKind::literal &&
+                value.kind != rules::ValueKind::column_default) {
+                return nullptr;
+            }
+        }
+    }
+    return bound;
+}
+
 // The execute's parameters `indexes` for the control connection's libmariadb; an index
 // past the client's parameters is one of `own_values` (see own_execute).
 std::vector<BoundParameter> Session::bound_parameters(const std::vector<std::uint32_t>& indexes,

@@ -194,7 +194,7 @@ LiveRowsRequest Session::live_rows_request(const KeyCheck& check, const rules::W
     const bool no_backslash = rule_context().no_backslash_escapes;
     const bool bound = !check.bound_conditions.empty();
     LiveRowsRequest request{{quote_table(plan.schema, plan.table), live_condition(check.rule->soft_delete, no_backslash),
-                             primary_key_column_list(schema, bound), Dialect{charset_name_, no_backslash}, bound},
+                             primary_key_column_list(schema, bound ? PrimaryKeyAs::binary : PrimaryKeyAs::stored), Dialect{charset_name_, no_backslash}, bound},
                             bound ? check.bound_conditions : check.conditions,
                             {}};
     for (const auto& part : check.bound_parameters) request.parameters.push_back(bound_parameters(part, check.own_values));
@@ -323,7 +323,7 @@ asio::awaitable<bool> Session::find_live_in_transaction(KeyCheck& check, const r
             }
         }
     }
-    const std::string locking = "SELECT " + primary_key_column_list(schema, bound) + " FROM " +
+    const std::string locking = "SELECT " + primary_key_column_list(schema, bound ? PrimaryKeyAs::binary : PrimaryKeyAs::stored) + " FROM " +
                                 quote_table(plan.schema, plan.table) + " WHERE (" +
                                 pk_columns + ") IN (" + pk_tuples + ") AND " +
                                 live_condition(check.rule->soft_delete, no_backslash) + " AND (" + key_conditions +
@@ -421,7 +421,7 @@ bool Session::fits_probe_path(const rules::WritePlan& plan) const {
     // An execute needs its values bound (its plan as prepared), and may have to be sent
     // again after the probe: not with long data, which the server forgets after one.
     const bool execute = pending_execute_ != nullptr;
-    if (execute && (!bound_execute_ || bound_execute_->used_long_data || blocks_unavailable_)) return false;
+    if (execute && (!execute_bindable() || blocks_unavailable_)) return false;
     for (const auto& rule : plan.rules) {
         if (!rule.actions.check_live || !rule.actions.lock_keys || rule.actions.report_only ||
             rule.rule->on_duplicate != config::OnDuplicate::error || (execute && bound_rule_plan(rule) == nullptr)) {
@@ -637,13 +637,6 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
 // write runs as in mode dedup (upsert_into_holders). A holder soft-deleted since the
 // check no longer holds its key, and the key lock keeps every other proxied writer of
 // that key out, so its row is inserted instead.
-// Whether upsert_serialized can bind an execute (write_upsert_bound): one row, its plan as
-// prepared lines up, blocks available, no long data.
-bool Session::fits_bound_serialized_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const {
-    return pending_execute_ != nullptr && bound_execute_ && !bound_execute_->used_long_data && !blocks_unavailable_ &&
-           plan.insert.rows.size() == 1 && bound_execute_->plan.insert.rows.size() == 1 && !schema.primary_key.empty();
-}
-
 asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const rules::WritePlan& plan,
                                                  const rules::TableSchema& schema, const config::Rule& rule,
                                                  std::vector<bool> key_was_live, std::vector<PrimaryKey> holders) {
@@ -688,7 +681,7 @@ asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const r
     }
     deadlock_to_retry_ = false;
     bool done = false;
-    if (fits_bound_serialized_upsert(plan, schema)) {
+    if (fits_bound_upsert(plan, schema)) {
         const std::optional<PrimaryKey> holder =
             key_was_live.front() ? std::optional<PrimaryKey>(holders.front()) : std::nullopt;
         const UpsertRelease nothing_to_release;  // named: GCC 12, docs/DEVELOPING.md

@@ -109,7 +109,7 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
 
     // An execute whose values can be bound (no long data: a deadlock runs it all again):
     // all its rows going in is the client's own execute; its UPDATEs bind the values too.
-    const bool bound = pending_execute_ != nullptr && bound_execute_ && !bound_execute_->used_long_data &&
+    const bool bound = execute_bindable() &&
                        bound_execute_->plan.insert.rows.size() == plan.insert.rows.size();
     const bool inserts_all = std::find(drop.begin(), drop.end(), true) == drop.end();
     std::vector<OwnStep> steps;

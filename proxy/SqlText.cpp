@@ -168,11 +168,22 @@ std::string key_column_list(const config::Rule& rule) {
     return out;
 }
 
-std::string primary_key_column_list(const rules::TableSchema& schema, bool as_binary) {
+std::string primary_key_column_list(const rules::TableSchema& schema, PrimaryKeyAs as) {
     std::string out;
-    for (const auto& column : schema.primary_key) {
+    for (const auto& name : schema.primary_key) {
         if (!out.empty()) out += ", ";
-        out += as_binary ? "CAST(" + quote_identifier(column) + " AS BINARY)" : quote_identifier(column);
+        const int column = schema.find_column(name);
+        const auto type = column < 0 ? rules::ColumnType::other : schema.columns[static_cast<std::size_t>(column)].type;
+        const bool as_char = as == PrimaryKeyAs::text && (type == rules::ColumnType::integer ||
+                                                          type == rules::ColumnType::floating ||
+                                                          type == rules::ColumnType::temporal);
+        if (as == PrimaryKeyAs::binary) {
+            out += "CAST(" + quote_identifier(name) + " AS BINARY)";
+        } else if (as_char) {
+            out += "CAST(" + quote_identifier(name) + " AS CHAR)";
+        } else {
+            out += quote_identifier(name);
+        }
     }
     return out;
 }
@@ -213,28 +224,12 @@ std::string tagged_live_rows_query(const config::Rule& rule, const std::vector<s
     return out;
 }
 
-std::string primary_key_select_list(const rules::TableSchema& schema, bool string_columns) {
-    std::string out;
-    for (std::size_t i = 0; i < schema.primary_key.size(); ++i) {
-        if (i > 0) out += ", ";
-        const int column = schema.find_column(schema.primary_key[i]);
-        const auto type = column < 0 ? rules::ColumnType::other : schema.columns[static_cast<std::size_t>(column)].type;
-        // The binary protocol sends these in binary forms; as CHAR they arrive as the
-        // text protocol would send them.
-        const bool as_char = string_columns && (type == rules::ColumnType::integer || type == rules::ColumnType::floating ||
-                                                type == rules::ColumnType::temporal);
-        out += as_char ? "CAST(" + quote_identifier(schema.primary_key[i]) + " AS CHAR)"
-                       : quote_identifier(schema.primary_key[i]);
-    }
-    return out;
-}
-
 std::string rows_to_change_query(std::string_view sql, const rules::WritePlan& plan, const rules::TableSchema& schema,
                                  std::string_view extra_columns, bool string_columns) {
     const auto& filter = plan.filter;
     std::string out;
     if (!filter.with_clause.empty()) out.append(filter.with_clause.in(sql)).append(" ");
-    out += "SELECT " + primary_key_select_list(schema, string_columns);
+    out += "SELECT " + primary_key_column_list(schema, string_columns ? PrimaryKeyAs::text : PrimaryKeyAs::stored);
     out.append(extra_columns).append(" FROM ").append(filter.table_reference.in(sql));
     if (!filter.where.empty()) out.append(" WHERE ").append(filter.where.in(sql));
     if (!filter.order_by.empty()) out.append(" ORDER BY ").append(filter.order_by.in(sql));

@@ -75,13 +75,12 @@ std::string rebuild_without_rows(const std::string& sql, const rules::InsertShap
 
 // "`k1`, `k2`" and "(`k1`, `k2`)".
 std::string key_column_list(const config::Rule& rule);
-// "`id`" or "`a`, `b`": the table's primary-key columns; `as_binary` selects each as
-// CAST(... AS BINARY) (see tagged_live_rows_query).
-std::string primary_key_column_list(const rules::TableSchema& schema, bool as_binary = false);
-
-// "`id`, `b`": the primary-key columns to select; `string_columns` (a prepared statement's
-// binary rows) selects numeric and temporal ones as CAST(... AS CHAR), as text would send them.
-std::string primary_key_select_list(const rules::TableSchema& schema, bool string_columns);
+// How primary-key columns are selected: as stored; every one as CAST(... AS BINARY) (see
+// tagged_live_rows_query); or, for a prepared statement's binary rows, numeric and temporal
+// ones as CAST(... AS CHAR), so that they arrive as the text protocol would send them.
+enum class PrimaryKeyAs { stored, binary, text };
+// "`id`" or "`a`, `b`": the table's primary-key columns.
+std::string primary_key_column_list(const rules::TableSchema& schema, PrimaryKeyAs as = PrimaryKeyAs::stored);
 
 // SELECT <pk columns><extra_columns> FROM <table reference> WHERE ... ORDER BY ... LIMIT ...
 // FOR UPDATE: the rows a single-table UPDATE or DELETE will change, locked as the
