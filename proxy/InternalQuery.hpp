@@ -26,6 +26,14 @@ struct StatementOutcome {
     std::vector<protocol::Bytes> result_packets{};
 };
 
+// The index of the first outcome that is an error, or outcomes.size(): a pipeline goes on
+// after an error, and the first one is what failed.
+[[nodiscard]] inline std::size_t first_failed(const std::vector<StatementOutcome>& outcomes) noexcept {
+    std::size_t at = 0;
+    while (at < outcomes.size() && !outcomes[at].is_error) ++at;
+    return at;
+}
+
 // Sends `sql` as COM_QUERY and reads the whole response. `ec` is set when the
 // connection failed or the response could not be followed; the connection is
 // then unusable.

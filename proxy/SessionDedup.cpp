@@ -387,8 +387,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
         pending_execute_sent_ = true;
         const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
-        std::size_t failed_step = 0;
-        while (failed_step < outcomes.size() && !outcomes[failed_step].is_error) ++failed_step;
+        const std::size_t failed_step = first_failed(outcomes);
         if (write != nullptr && !claim_first) {
             write->note_duplicate(failed_step < client_step &&
                                   outcomes[failed_step].error.error_code == mysql_error::kDupEntry);
@@ -452,8 +451,8 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
             }
             outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
             // The first error is the answer, as a multi-statement would have stopped there.
-            const auto failed = std::find_if(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.is_error; });
-            if (failed != outcomes.end()) outcomes.erase(failed + 1, outcomes.end());
+            const std::size_t failed = first_failed(outcomes);
+            if (failed < outcomes.size()) outcomes.resize(failed + 1);
         } else {
             for (const std::size_t row : rows) {
                 statements.push_back(dedup_insert_values(rule, table, {row}, sql, schema, true));
@@ -683,8 +682,7 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
     if (ec || outcomes.size() != commands.size()) co_return false;
-    std::size_t failed_step = 0;
-    while (failed_step < outcomes.size() && !outcomes[failed_step].is_error) ++failed_step;
+    const std::size_t failed_step = first_failed(outcomes);
     if (failed_step == outcomes.size()) {
         const bool sent = co_await send_wrapped_ok(outcomes.front().ok, outcomes.back().ok.status_flags);
         co_return sent;
@@ -880,10 +878,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
         error_code ec;
         const auto locked = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, reading, ec);
         if (ec || locked.size() != reading.size()) co_return BoundWrite::lost;
-        const auto failed_read =
-            std::find_if(locked.begin(), locked.end(), [](const auto& outcome) { return outcome.is_error; });
-        if (failed_read != locked.end()) {
-            const auto error = failed_read->error;
+        if (const std::size_t failed_read = first_failed(locked); failed_read < locked.size()) {
+            const auto error = locked[failed_read].error;
             const bool undone = co_await undo_wrapped_write(own_transaction, false);
             if (!undone) co_return BoundWrite::lost;
             if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
@@ -955,8 +951,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
 
         const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
-        std::size_t failed_step = 0;
-        while (failed_step < outcomes.size() && !outcomes[failed_step].is_error) ++failed_step;
+        const std::size_t failed_step = first_failed(outcomes);
         if (failed_step == outcomes.size()) {
             const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);
             co_return sent ? BoundWrite::answered : BoundWrite::lost;
