@@ -27,16 +27,16 @@ struct RuleColumns {
 };
 
 // The key columns and the live flag of each rule, after the primary key in the pre-read.
-// `string_columns`: a prepared statement's binary rows, where only strings come as text.
+// `string_columns`: for a prepared statement's binary rows (selected_as_text).
 std::string rule_columns(const std::vector<RuleColumns>& layout, const rules::TableSchema& schema, bool no_backslash,
                          bool string_columns) {
     std::string out;
     for (const auto& columns : layout) {
         for (std::size_t k = 0; k < columns.rule->rule->key.size(); ++k) {
             const int column = columns.rule->key_columns[k];
-            const bool text = column >= 0 && schema.columns[static_cast<std::size_t>(column)].type == rules::ColumnType::text;
+            const auto type = column < 0 ? rules::ColumnType::other : schema.columns[static_cast<std::size_t>(column)].type;
             const std::string name = quote_identifier(columns.rule->rule->key[k]);
-            out += ", " + (string_columns && !text ? "CAST(" + name + " AS CHAR)" : name);
+            out += ", " + (string_columns ? selected_as_text(name, type) : name);
         }
         const std::string live = "(" + live_condition(columns.rule->rule->soft_delete, no_backslash) + ")";
         out += ", " + (string_columns ? "CAST(" + live + " AS CHAR)" : live);
@@ -103,7 +103,7 @@ std::optional<NewKey> new_key(const rules::RulePlan& rule, const protocol::TextR
                 bound->own_values->push_back(row[first_key + k]);
             }
         }
-        key.entry += literal.value;
+        key.entry += entry_value(literal.value, column);
         if (!rules::append_key_identity(key.identity, literal, column, reason)) key.identity += "\x1e" + text;
     }
     return key;

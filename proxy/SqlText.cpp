@@ -94,6 +94,21 @@ std::string key_tuple(const rules::RulePlan& rule, std::size_t row, std::string_
     return out;
 }
 
+std::string entry_value(std::string_view value, const rules::ColumnInfo& column) {
+    if (column.type != rules::ColumnType::binary) return std::string(value);
+    static constexpr std::string_view kHex = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : value) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte <= 0x7e) {
+            out += c;
+        } else {
+            out.append("\\x").append(1, kHex[byte >> 4]).append(1, kHex[byte & 0x0f]);
+        }
+    }
+    return out;
+}
+
 std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                                  const rules::TableSchema& schema, const rules::SessionContext& session) {
     const auto values = rule.row_key_values(row);
@@ -103,7 +118,7 @@ std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, s
         const auto& column = schema.columns[static_cast<std::size_t>(rule.key_columns[k])];
         const auto literal = rules::read_literal_text(key_value_text(values[k], sql, column), session.lex_options());
         out += literal.kind == rules::LiteralKind::not_literal ? std::string(key_value_text(values[k], sql, column))
-                                                               : literal.value;
+                                                               : entry_value(literal.value, column);
     }
     return out;
 }
@@ -168,19 +183,22 @@ std::string key_column_list(const config::Rule& rule) {
     return out;
 }
 
+std::string selected_as_text(const std::string& quoted_name, rules::ColumnType type) {
+    const bool sent_as_number = type == rules::ColumnType::integer || type == rules::ColumnType::floating ||
+                                type == rules::ColumnType::temporal;
+    return sent_as_number ? "CAST(" + quoted_name + " AS CHAR)" : quoted_name;
+}
+
 std::string primary_key_column_list(const rules::TableSchema& schema, PrimaryKeyAs as) {
     std::string out;
     for (const auto& name : schema.primary_key) {
         if (!out.empty()) out += ", ";
         const int column = schema.find_column(name);
         const auto type = column < 0 ? rules::ColumnType::other : schema.columns[static_cast<std::size_t>(column)].type;
-        const bool as_char = as == PrimaryKeyAs::text && (type == rules::ColumnType::integer ||
-                                                          type == rules::ColumnType::floating ||
-                                                          type == rules::ColumnType::temporal);
         if (as == PrimaryKeyAs::binary) {
             out += "CAST(" + quote_identifier(name) + " AS BINARY)";
-        } else if (as_char) {
-            out += "CAST(" + quote_identifier(name) + " AS CHAR)";
+        } else if (as == PrimaryKeyAs::text) {
+            out += selected_as_text(quote_identifier(name), type);
         } else {
             out += quote_identifier(name);
         }

@@ -36,7 +36,12 @@ void append_key_value(std::string& out, const rules::RulePlan& rule, std::size_t
 std::string key_tuple(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                       const rules::TableSchema& schema);
 
+// One key value as the server prints it in a duplicate-entry message: a character
+// string as it is, a binary one (BINARY, VARBINARY, BLOB) with bytes outside 0x20-0x7E
+// as \xHH.
+std::string entry_value(std::string_view value, const rules::ColumnInfo& column);
 // The duplicate-entry text MySQL shows: key values joined by '-', e.g. 'Widget-X1'.
+// Bytes of binary columns are shown as the server shows them (entry_value).
 std::string duplicate_entry_text(const rules::RulePlan& rule, std::size_t row, std::string_view sql,
                                  const rules::TableSchema& schema, const rules::SessionContext& session);
 
@@ -79,6 +84,11 @@ std::string key_column_list(const config::Rule& rule);
 // tagged_live_rows_query); or, for a prepared statement's binary rows, numeric and temporal
 // ones as CAST(... AS CHAR), so that they arrive as the text protocol would send them.
 enum class PrimaryKeyAs { stored, binary, text };
+// `quoted_name` as a select-list item that a binary row sends as the text protocol
+// would: CAST(... AS CHAR) for numeric and temporal types, which the binary protocol
+// sends as numbers and structs; every other type (strings, DECIMAL, and bytes, which a
+// cast to a character set could alter) as it is.
+std::string selected_as_text(const std::string& quoted_name, rules::ColumnType type);
 // "`id`" or "`a`, `b`": the table's primary-key columns.
 std::string primary_key_column_list(const rules::TableSchema& schema, PrimaryKeyAs as = PrimaryKeyAs::stored);
 

@@ -27,6 +27,23 @@ TEST(SqlText, LiveConditionForFlagsAndTimestamps) {
     EXPECT_EQ(live_condition({"state", std::string("-1.5")}, false), "`state` = -1.5");
 }
 
+TEST(SqlText, EntryValuesShowBinaryBytesAsTheServerDoes) {
+    rules::ColumnInfo bytes{"code", rules::ColumnType::binary};
+    rules::ColumnInfo text{"name", rules::ColumnType::text};
+    EXPECT_EQ(entry_value(std::string("A\xCF\x9F", 3), bytes), "A\\xCF\\x9F");
+    EXPECT_EQ(entry_value(std::string("a b~\x7f\0", 6), bytes), "a b~\\x7F\\x00");
+    EXPECT_EQ(entry_value("\xC3\xA9", text), "\xC3\xA9") << "character strings go as they are";
+}
+
+TEST(SqlText, TextColumnsOfBinaryRowsAreCastOnlyWhenSentAsNumbers) {
+    EXPECT_EQ(selected_as_text("`id`", rules::ColumnType::integer), "CAST(`id` AS CHAR)");
+    EXPECT_EQ(selected_as_text("`at`", rules::ColumnType::temporal), "CAST(`at` AS CHAR)");
+    EXPECT_EQ(selected_as_text("`x`", rules::ColumnType::floating), "CAST(`x` AS CHAR)");
+    EXPECT_EQ(selected_as_text("`code`", rules::ColumnType::binary), "`code`") << "a cast could alter bytes";
+    EXPECT_EQ(selected_as_text("`name`", rules::ColumnType::text), "`name`");
+    EXPECT_EQ(selected_as_text("`price`", rules::ColumnType::decimal), "`price`");
+}
+
 using test::product_schema;
 
 TEST(SchemaCache, ParsesInformationSchemaRows) {
