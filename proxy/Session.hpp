@@ -183,8 +183,6 @@ private:
                                              const rules::TableSchema& schema, std::vector<InsertCheck>& checks);
     asio::awaitable<bool> enforce_replace(const std::string& sql, const rules::WritePlan& plan,
                                           const rules::TableSchema& schema);
-    asio::awaitable<bool> enforce_dedup_replace(const std::string& sql, const rules::WritePlan& plan,
-                                                const rules::TableSchema& schema);
     // One statement of the proxy's own: SQL text, or, with `parameters`, a prepared
     // statement of its own executed with those of the client's execute (see own_execute).
     struct OwnStep {
@@ -281,6 +279,13 @@ private:
         bool own_transaction, bool to_savepoint);
     asio::awaitable<BoundWrite> enforce_dedup_rows_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
+    [[nodiscard]] bool fits_bound_replace(const std::vector<InsertCheck>& checks) const;
+    asio::awaitable<BoundWrite> replace_holders_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                                      const std::vector<InsertCheck>& checks,
+                                                      const std::vector<protocol::TextRow>& holders,
+                                                      bool own_transaction);
+    asio::awaitable<bool> enforce_dedup_replace(const std::string& sql, const rules::WritePlan& plan,
+                                                const rules::TableSchema& schema);
     // LockWait::no: a key another session holds fails at once with LockError::timeout.
     enum class LockWait { yes, no };
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys, LockWait wait = LockWait::yes);

@@ -83,6 +83,10 @@ asio::awaitable<bool> Session::enforce_replace(const std::string& sql, const rul
     if (by_primary_key) where = primary_key_in(schema, holders, no_backslash) + " AND " + where;
 
     const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+    if (by_primary_key && fits_bound_replace(checks)) {
+        const auto bound = co_await replace_holders_bound(plan, schema, checks, holders, own_transaction);
+        if (bound != BoundWrite::not_taken) co_return bound == BoundWrite::answered;
+    }
     std::vector<std::string> statements{begin_statement(own_transaction),
                                         "DELETE FROM " + quote_table(plan.schema, plan.table) + " WHERE " + where,
                                         statement_text(sql)};
@@ -101,6 +105,86 @@ asio::awaitable<bool> Session::enforce_replace(const std::string& sql, const rul
     answer.affected_rows += outcomes[1].ok.affected_rows;
     const bool sent = co_await send_wrapped_ok(answer, outcomes.back().ok.status_flags);
     co_return sent;
+}
+
+// Whether enforce_replace can delete the holders of an execute's keys with its values
+// bound (replace_holders_bound): every key to delete by is the client's parameters or
+// literals, and the server runs MariaDB's blocks.
+bool Session::fits_bound_replace(const std::vector<InsertCheck>& checks) const {
+    if (!execute_bindable() || blocks_unavailable_) return false;
+    return std::all_of(checks.begin(), checks.end(), [this](const InsertCheck& check) {
+        return check.rule->actions.report_only || bindable_keys(*check.rule) != nullptr;
+    });
+}
+
+// enforce_replace's write for a COM_STMT_EXECUTE, nothing written into SQL text: one
+// pipeline of a guarded block that opens the transaction (or the savepoint) and deletes
+// the live holders of the rows' keys (their primary keys and the rows' keys bound), the
+// client's own execute, and in autocommit the block that commits unless the execute
+// failed. A failed delete makes the execute fail too (guarded_dedup_write).
+asio::awaitable<Session::BoundWrite> Session::replace_holders_bound(const rules::WritePlan& plan,
+                                                                    const rules::TableSchema& schema,
+                                                                    const std::vector<InsertCheck>& checks,
+                                                                    const std::vector<protocol::TextRow>& holders,
+                                                                    bool own_transaction) {
+    const bool no_backslash = rule_context().no_backslash_escapes;
+    const auto& bound = *bound_execute_;
+    std::vector<std::optional<std::string>> holder_keys;
+    std::vector<std::uint32_t> parameters;
+    for (const auto& holder : holders) {
+        for (const auto& value : holder) {
+            parameters.push_back(static_cast<std::uint32_t>(bound.values.size() + holder_keys.size()));
+            holder_keys.push_back(value);
+        }
+    }
+    std::string key_conditions;  // a holder renamed since the check is left alone
+    for (const auto& check : checks) {
+        if (check.rule->actions.report_only) continue;
+        const rules::RulePlan& rule = *bound_rule_plan(*check.rule);
+        for (std::size_t row = 0; row < check.duplicate.size(); ++row) {
+            if (!check.duplicate[row]) continue;
+            key_conditions.append(key_conditions.empty() ? "(" : " OR (")
+                .append(live_condition(check.rule->rule->soft_delete, no_backslash))
+                .append(" AND ")
+                .append(key_equals(rule, row, bound.sql, schema, &parameters))
+                .append(")");
+        }
+    }
+    const std::string deletion = "DELETE FROM " + quote_table(plan.schema, plan.table) + " WHERE " +
+                                 primary_key_in_placeholders(schema, holders.size()) + " AND (" + key_conditions + ")";
+    const bool room = co_await make_room_for_own_statements(2);  // the deletion, the commit
+    if (!room) co_return BoundWrite::lost;
+    std::vector<protocol::Bytes> commands;
+    const std::string guarded = guarded_dedup_write(deletion, own_transaction, true);
+    const auto guard_refused =
+        co_await append_block_or_undo(guarded, parameters, holder_keys, commands, own_transaction, false);
+    if (guard_refused) co_return *guard_refused;
+    const std::size_t client_step = commands.size();
+    commands.push_back(*pending_execute_);
+    const std::string after = after_client_write("", own_transaction);
+    if (!after.empty()) {
+        const std::vector<std::uint32_t> none;  // named: GCC 12, docs/DEVELOPING.md
+        const std::vector<std::optional<std::string>> no_own_values;
+        const auto after_refused =
+            co_await append_block_or_undo(after, none, no_own_values, commands, own_transaction, false);
+        if (after_refused) co_return *after_refused;
+    }
+    pending_execute_sent_ = true;
+    error_code ec;
+    const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+    if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
+    const std::size_t failed_step = first_failed(outcomes);
+    if (failed_step == outcomes.size()) {
+        auto answer = outcomes[client_step].ok;
+        answer.affected_rows += outcomes.front().ok.affected_rows;
+        const bool sent = co_await send_wrapped_ok(answer, outcomes.back().ok.status_flags);
+        co_return sent ? BoundWrite::answered : BoundWrite::lost;
+    }
+    const auto error = outcomes[failed_step].error;
+    const bool undone = co_await undo_pipelined_write(outcomes, failed_step, client_step, own_transaction);
+    if (!undone) co_return BoundWrite::lost;
+    const bool sent = co_await answer_wrapped_failure(error, nullptr);
+    co_return sent ? BoundWrite::answered : BoundWrite::lost;
 }
 
 asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, const rules::WritePlan& plan,

@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|replace_bound|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -653,6 +653,41 @@ def scenario_binary_keys(s):
         s.check_table(t, expect_live=2, label=protocol)
 
 
+def scenario_replace_bound(s):
+    """Prepared REPLACEs (a new key, a live key's case variant, through the primary key, both at
+    once, in autocommit and in the client's transaction, one the server refuses) answer exactly
+    what the same statements answer as text and leave the same rows; what the proxy sends for
+    them binds the values (the session's COM_STMT_* counters show its own statements)."""
+    need("node")
+    t = s.table("t", id_sql="BIGINT")
+    text_table = s.table("text", id_sql="BIGINT", rule=f"{RULE}_text")
+    rules = rule_yaml(t) + rule_yaml(text_table)
+    prepared = run_node_script(s, "node_replaces.js", t, rules=rules)
+    text = run_node_script(s, "node_replaces.js", text_table, {"UG_TEXT": "1"}, rules=rules)
+    expected = [1, 2, 1, 2, 3, 1, 2, 1264, 2]
+    for i, want in enumerate(expected):
+        got = prepared["answers"][i]
+        s.check((got.get("errno") if want > 1000 else got.get("affectedRows")) == want,
+                f"REPLACE {i + 1}: {got}, expected {want}")
+        s.check(got == text["answers"][i], f"REPLACE {i + 1}: prepared {got}, as text {text['answers'][i]}")
+    s.check(prepared["rows"] == text["rows"], f"rows after: prepared {prepared['rows']}, as text {text['rows']}")
+    delta = {k: prepared["after"][k] - prepared["before"][k] for k in prepared["before"]}
+    print(f"[{s.name}] session counters: {delta}")
+    if MODE == "serialize":
+        # In autocommit each REPLACE: the proxy's bound existence check, then without a live
+        # holder (REPLACEs 1, 3, 4, 8) the client's own execute, with one (2, 5, 9) the guarded
+        # block that deletes it, the client's execute and the block that commits: 4 * 2 + 3 * 4.
+        # In the transaction the committed read is the control connection's; REPLACE 6 then runs
+        # the client's execute, REPLACE 7 the session's own-view read, the locking read of the
+        # holder, the guarded deletion and the client's execute: 1 + 4. The text path: 14.
+        # Prepared: the client's statement, the check, the own-view and locking reads, the
+        # deletion (autocommit and transaction forms) and the commit block.
+        s.check(delta["Com_stmt_execute"] == 25, f"COM_STMT_EXECUTE on the session: {delta}, expected 25")
+        s.check(delta["Com_stmt_prepare"] == 7, f"COM_STMT_PREPARE on the session: {delta}, expected 7")
+    s.check_table(t, expect_live=2)
+    s.check_table(text_table, expect_live=2)
+
+
 def scenario_blocks_refused(s):
     """A session whose server refuses uniqgate's statement blocks (sql_mode=ORACLE has no
     BEGIN NOT ATOMIC) still has its prepared INSERTs and UPDATEs protected, without them (node)."""
@@ -704,6 +739,7 @@ SCENARIOS = {
     "own_writes_bound": scenario_own_writes_bound,
     "key_moves": scenario_key_moves,
     "binary_keys": scenario_binary_keys,
+    "replace_bound": scenario_replace_bound,
     "own_upserts_bound": scenario_own_upserts_bound,
     "hot_key_bound": scenario_hot_key_bound,
     "last_prepared": scenario_last_prepared,
