@@ -261,10 +261,28 @@ std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan&
     return out;
 }
 
+namespace {
+
+// The parameter index of the `?` at `value` (a view into the prepared statement's text).
+std::optional<std::uint32_t> parameter_at(std::string_view sql, std::string_view value,
+                                          const std::vector<rules::Span>& placeholders) {
+    const auto begin = static_cast<std::uint32_t>(value.data() - sql.data());
+    for (std::size_t i = 0; i < placeholders.size(); ++i) {
+        if (placeholders[i].begin == begin && placeholders[i].end == begin + value.size()) {
+            return static_cast<std::uint32_t>(i);
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 ReplacedRows rows_replace_would_delete(const std::string& sql, const rules::WritePlan& plan,
                                        const rules::TableSchema& schema,
                                        const std::vector<const rules::RulePlan*>& rules,
-                                       const rules::LexOptions& options, bool no_backslash_escapes) {
+                                       const rules::LexOptions& options, bool no_backslash_escapes,
+                                       const std::vector<rules::Span>* placeholders,
+                                       const std::vector<const rules::RulePlan*>* executed) {
     ReplacedRows out;
     const auto columns = insert_value_columns(sql, plan.insert, schema, options);
     std::string given_keys;
@@ -272,6 +290,7 @@ ReplacedRows rows_replace_would_delete(const std::string& sql, const rules::Writ
         const auto values = split_row_values(row.in(sql), plan.insert.set_form, options);
         if (values.size() != columns.size() || schema.primary_key.empty()) continue;
         std::string tuple;
+        std::vector<std::uint32_t> tuple_parameters;
         for (const auto& column_name : schema.primary_key) {
             const int column = schema.find_column(column_name);
             const auto at = std::find(columns.begin(), columns.end(), column);
@@ -280,23 +299,30 @@ ReplacedRows rows_replace_would_delete(const std::string& sql, const rules::Writ
                 break;
             }
             const std::string_view value = values[static_cast<std::size_t>(at - columns.begin())];
+            const auto parameter = placeholders != nullptr ? parameter_at(sql, value, *placeholders) : std::nullopt;
             const auto literal = rules::read_literal_text(value, options);
-            if (literal.kind != rules::LiteralKind::string && literal.kind != rules::LiteralKind::number &&
+            if (!parameter && literal.kind != rules::LiteralKind::string && literal.kind != rules::LiteralKind::number &&
                 literal.kind != rules::LiteralKind::bytes) {
                 tuple.clear();
                 break;
             }
+            if (parameter) tuple_parameters.push_back(*parameter);
             tuple.append(tuple.empty() ? "(" : ", ").append(value);
         }
         if (tuple.empty()) continue;
         given_keys.append(given_keys.empty() ? "" : ", ").append(tuple).append(")");
+        out.by_primary_key_parameters.insert(out.by_primary_key_parameters.end(), tuple_parameters.begin(),
+                                             tuple_parameters.end());
     }
     if (!given_keys.empty()) out.by_primary_key = "(" + primary_key_column_list(schema) + ") IN (" + given_keys + ")";
-    for (const rules::RulePlan* rule : rules) {
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+        const rules::RulePlan* rule = rules[r];
+        const rules::RulePlan* statuses = executed != nullptr ? (*executed)[r] : rule;
         std::string keys;
         for (std::size_t row = 0; row < rule->rows.size(); ++row) {
-            if (rule->rows[row].status != rules::KeyStatus::known) continue;
-            keys.append(keys.empty() ? "(" : " OR (").append(key_equals(*rule, row, sql, schema)).append(")");
+            if (statuses->rows[row].status != rules::KeyStatus::known) continue;
+            auto* parameters = placeholders != nullptr ? &out.by_live_key_parameters : nullptr;
+            keys.append(keys.empty() ? "(" : " OR (").append(key_equals(*rule, row, sql, schema, parameters)).append(")");
         }
         if (keys.empty()) continue;
         out.by_live_key.append(out.by_live_key.empty() ? "(" : " OR (")
@@ -310,8 +336,8 @@ ReplacedRows rows_replace_would_delete(const std::string& sql, const rules::Writ
 
 std::string dedup_claim_or_lock(const rules::RulePlan& rule, std::string_view dedup_table,
                                 const std::vector<std::size_t>& rows, std::string_view sql,
-                                const rules::TableSchema& schema) {
-    std::string out = dedup_insert_values(rule, dedup_table, rows, sql, schema, false);
+                                const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters) {
+    std::string out = dedup_insert_values(rule, dedup_table, rows, sql, schema, false, parameters);
     if (out.empty()) return out;
     const std::string first = quote_identifier(rule.rule->key.front());
     out.append(" ON DUPLICATE KEY UPDATE ").append(first).append(" = ").append(first);

@@ -129,21 +129,30 @@ std::string upsert_into_live_row(const std::string& sql, const rules::WritePlan&
 // literal, and, for each rule in `rules`, live rows holding a key of a row it inserts
 // live. Primary keys written otherwise (expressions, DEFAULT, NULL) are not predicted;
 // the caller sees such deletions in the REPLACE's affected rows.
+// With `placeholders` (those of a prepared statement `sql`), a value that is a `?` stays
+// `?` and the index of its parameter goes to the condition's parameters; `rules` are then
+// the prepared statement's, and `executed` (in the same order) those of the execute,
+// whose rows say which keys are known, live and not NULL.
 struct ReplacedRows {
     std::string by_primary_key;
     std::string by_live_key;
+    std::vector<std::uint32_t> by_primary_key_parameters{};
+    std::vector<std::uint32_t> by_live_key_parameters{};
 };
 ReplacedRows rows_replace_would_delete(const std::string& sql, const rules::WritePlan& plan,
                                        const rules::TableSchema& schema,
                                        const std::vector<const rules::RulePlan*>& rules,
-                                       const rules::LexOptions& options, bool no_backslash_escapes);
+                                       const rules::LexOptions& options, bool no_backslash_escapes,
+                                       const std::vector<rules::Span>* placeholders = nullptr,
+                                       const std::vector<const rules::RulePlan*>* executed = nullptr);
 
 // INSERT INTO <dedup> (k1, k2) VALUES (...) ON DUPLICATE KEY UPDATE k1 = k1 for `rows`:
 // claims the keys that are free and locks those that are taken, changing nothing
 // else; in key order, so two writers cannot deadlock on them. Empty when `rows` is.
+// `parameters` as for dedup_insert_values.
 std::string dedup_claim_or_lock(const rules::RulePlan& rule, std::string_view dedup_table,
                                 const std::vector<std::size_t>& rows, std::string_view sql,
-                                const rules::TableSchema& schema);
+                                const rules::TableSchema& schema, std::vector<std::uint32_t>* parameters = nullptr);
 
 // The UPDATE / DELETE restricted to the rows the proxy read (and locked) first:
 // its WHERE becomes "(<where>) AND <restriction>" (or gains "WHERE <restriction>").

@@ -286,6 +286,10 @@ private:
                                                       bool own_transaction);
     asio::awaitable<bool> enforce_dedup_replace(const std::string& sql, const rules::WritePlan& plan,
                                                 const rules::TableSchema& schema);
+    [[nodiscard]] bool fits_bound_dedup_replace(const std::vector<const rules::RulePlan*>& dedup_rules) const;
+    asio::awaitable<BoundWrite> enforce_dedup_replace_bound(const rules::WritePlan& plan,
+                                                            const rules::TableSchema& schema,
+                                                            const std::vector<const rules::RulePlan*>& dedup_rules);
     // LockWait::no: a key another session holds fails at once with LockError::timeout.
     enum class LockWait { yes, no };
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys, LockWait wait = LockWait::yes);

@@ -193,8 +193,8 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     pending_execute_ = &payload;
     pending_execute_sent_ = false;
     if (decision.verdict == Verdict::enforce_insert || decision.verdict == Verdict::enforce_replace ||
-        decision.verdict == Verdict::dedup_insert || decision.verdict == Verdict::dedup_rows ||
-        decision.verdict == Verdict::enforce_update) {
+        decision.verdict == Verdict::dedup_insert || decision.verdict == Verdict::dedup_replace ||
+        decision.verdict == Verdict::dedup_rows || decision.verdict == Verdict::enforce_update) {
         // The proxy's own statements bind the values: they need the plan of the statement
         // as prepared, whose values are its parameters.
         const auto original = context_.rules.classify(bound.sql, rule_context());

@@ -26,6 +26,12 @@ namespace {
 
 constexpr int kReplaceRetries = 8;
 
+std::string replaced_through_other_index(const rules::WritePlan& plan, const config::Rule& rule) {
+    return "uniqgate: a REPLACE on table '" + plan.table + "' (rule '" + rule.name +
+           "', mode dedup) that replaces a row through another unique index, or through a primary key "
+           "not written as a literal, is not supported yet; nothing was changed";
+}
+
 // "uniqgate: REPLACE whose rows repeat a key of rule 'r' ..." when a row repeats an
 // earlier row's key: the first would be replaced by the second, in statement order.
 std::string repeated_key_refusal(const config::Rule& rule) {
@@ -203,6 +209,10 @@ asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, con
         }
         dedup_rules.push_back(&rule);
     }
+    if (fits_bound_dedup_replace(dedup_rules)) {
+        const auto bound = co_await enforce_dedup_replace_bound(plan, schema, dedup_rules);
+        if (bound != BoundWrite::not_taken) co_return bound == BoundWrite::answered;
+    }
     const std::string source = quote_table(plan.schema, plan.table);
     const std::string statement = statement_text(sql);
     const auto doomed = rows_replace_would_delete(statement, plan, schema, dedup_rules, context.lex_options(), no_backslash);
@@ -306,11 +316,8 @@ asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, con
                 continue;
             }
             if (replaced_more) {
-                const bool sent = co_await send_error(
-                    mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
-                    "uniqgate: a REPLACE on table '" + plan.table + "' (rule '" + dedup_rules.front()->rule->name +
-                        "', mode dedup) that replaces a row through another unique index, or through a primary key "
-                        "not written as a literal, is not supported yet; nothing was changed");
+                const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                                      replaced_through_other_index(plan, *dedup_rules.front()->rule));
                 co_return sent;
             }
             const bool sent = co_await answer_wrapped_failure(error, claimed_for);
@@ -331,6 +338,178 @@ asio::awaitable<bool> Session::enforce_dedup_replace(const std::string& sql, con
         }
         const bool sent = co_await send_wrapped_ok(answer, final_status);
         co_return sent;
+    }
+}
+
+// Whether enforce_dedup_replace can take enforce_dedup_replace_bound: the keys of every
+// rule it guards are the client's parameters or literals, and the server runs blocks.
+bool Session::fits_bound_dedup_replace(const std::vector<const rules::RulePlan*>& dedup_rules) const {
+    if (!execute_bindable() || blocks_unavailable_) return false;
+    return std::all_of(dedup_rules.begin(), dedup_rules.end(),
+                       [this](const rules::RulePlan* rule) { return bindable_keys(*rule) != nullptr; });
+}
+
+// enforce_dedup_replace for a COM_STMT_EXECUTE, nothing written into SQL text; the same
+// steps, each a pipeline of the proxy's own prepared statements with the client's values
+// bound (and the doomed rows' primary keys, read back as text):
+//   1. START TRANSACTION (or the savepoint), the keys claimed or locked, the rows the
+//      REPLACE would delete read and locked
+//   2. when there are such rows, a guarded block that removes their live keys from the
+//      dedup tables and claims the new keys again, a guarded block that deletes them;
+//      then the client's own execute, and in autocommit a block that commits only if it
+//      inserted exactly its rows (otherwise it replaced a row the proxy did not predict,
+//      and everything is rolled back and refused)
+asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
+    const rules::WritePlan& plan, const rules::TableSchema& schema,
+    const std::vector<const rules::RulePlan*>& dedup_rules) {
+    const auto context = rule_context();
+    const bool no_backslash = context.no_backslash_escapes;
+    const auto& bound = *bound_execute_;
+    const auto client_count = static_cast<std::uint32_t>(bound.values.size());
+    const std::string source = quote_table(plan.schema, plan.table);
+    std::vector<const rules::RulePlan*> bound_rules;
+    std::vector<OwnStep> claims;
+    for (const auto* rule : dedup_rules) {
+        bound_rules.push_back(bound_rule_plan(*rule));
+        OwnStep claim{{}, std::vector<std::uint32_t>{}};
+        claim.sql = dedup_claim_or_lock(*bound_rules.back(), dedup_table_sql(*rule->rule, plan.schema),
+                                        rows_in_key_order(*rule), bound.sql, schema, &*claim.parameters);
+        if (!claim.sql.empty()) claims.push_back(std::move(claim));
+    }
+    const auto doomed = rows_replace_would_delete(bound.sql, bound.plan, schema, bound_rules, context.lex_options(),
+                                                  no_backslash, &bound.placeholders, &dedup_rules);
+    const std::string pk_columns = primary_key_column_list(schema, PrimaryKeyAs::text);
+    std::vector<OwnStep> reads;
+    if (!doomed.by_primary_key.empty()) {
+        reads.push_back({"SELECT " + pk_columns + " FROM " + source + " WHERE " + doomed.by_primary_key + " FOR UPDATE",
+                         doomed.by_primary_key_parameters});
+    }
+    const std::size_t row_count = plan.insert.rows.size();
+    const config::Rule* only_rule = dedup_rules.size() == 1 ? dedup_rules.front()->rule : nullptr;
+
+    for (int attempt = 0;; ++attempt) {
+        const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        const bool room = co_await make_room_for_own_statements(claims.size() + 6);
+        if (!room) co_return BoundWrite::lost;
+        // 1. claims, then the reads (the holders of the keys: a plain read in the proxy's own
+        // transaction, whose first read comes after the claims' locks).
+        auto reading_steps = claims;
+        const std::size_t first_read = reading_steps.size() + 1;
+        reading_steps.insert(reading_steps.end(), reads.begin(), reads.end());
+        if (!doomed.by_live_key.empty()) {
+            reading_steps.push_back({"SELECT " + pk_columns + " FROM " + source + " WHERE " + doomed.by_live_key +
+                                         (own_transaction ? "" : " FOR UPDATE"),
+                                     doomed.by_live_key_parameters});
+        }
+        std::vector<protocol::Bytes> reading{protocol::encode_query(begin_statement(own_transaction))};
+        for (const auto& step : reading_steps) {
+            std::uint32_t id = 0;
+            protocol::ErrPacket refused{};
+            const bool prepared = co_await own_statement(step.sql, step.parameters->size(), id, refused);
+            if (!prepared) co_return BoundWrite::lost;
+            if (refused.error_code != 0) co_return BoundWrite::not_taken;  // the text path answers what is wrong
+            reading.push_back(own_execute(id, *step.parameters));
+            if (reading.back().empty()) co_return BoundWrite::lost;
+        }
+        error_code ec;
+        auto locked = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, reading, ec);
+        if (ec || locked.size() != reading.size()) co_return BoundWrite::lost;
+        if (const std::size_t failed_read = first_failed(locked); failed_read < locked.size()) {
+            const auto error = locked[failed_read].error;
+            const bool undone = co_await undo_wrapped_write(own_transaction, failed_read > 0);
+            if (!undone) co_return BoundWrite::lost;
+            if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kReplaceRetries) {
+                co_await back_off(attempt);
+                continue;
+            }
+            const bool claimed = failed_read > 0 && failed_read < first_read;
+            const bool sent = co_await answer_wrapped_failure(error, claimed ? only_rule : nullptr);
+            co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        }
+        std::vector<protocol::TextRow> doomed_rows;
+        for (std::size_t i = first_read; i < locked.size(); ++i) {
+            for (auto& row : locked[i].rows) {
+                if (std::find(doomed_rows.begin(), doomed_rows.end(), row) == doomed_rows.end()) {
+                    doomed_rows.push_back(std::move(row));
+                }
+            }
+        }
+
+        // 2. The doomed rows' keys bound after the client's parameters.
+        std::vector<std::optional<std::string>> row_keys;
+        std::vector<std::uint32_t> row_key_parameters;
+        for (const auto& row : doomed_rows) {
+            for (std::size_t i = 0; i < schema.primary_key.size() && i < row.size(); ++i) {
+                row_key_parameters.push_back(client_count + static_cast<std::uint32_t>(row_keys.size()));
+                row_keys.push_back(row[i]);
+            }
+        }
+        std::vector<protocol::Bytes> commands;
+        std::size_t deleted_step = 0;
+        if (!doomed_rows.empty()) {
+            std::vector<std::string> body;
+            std::vector<std::uint32_t> body_parameters;
+            for (const auto* rule : dedup_rules) {
+                body.push_back(dedup_delete_keys_of_rows(*rule->rule, dedup_table_sql(*rule->rule, plan.schema), source,
+                                                         primary_key_in_placeholders(schema, doomed_rows.size(), "s."),
+                                                         no_backslash));
+                body_parameters.insert(body_parameters.end(), row_key_parameters.begin(), row_key_parameters.end());
+            }
+            for (const auto& claim : claims) {  // claimed again where a deleted holder released them
+                body.push_back(claim.sql);
+                body_parameters.insert(body_parameters.end(), claim.parameters->begin(), claim.parameters->end());
+            }
+            const std::string rekey = guarded_dedup_write(block_body(body), own_transaction, false);
+            const auto rekey_refused =
+                co_await append_block_or_undo(rekey, body_parameters, row_keys, commands, own_transaction, true);
+            if (rekey_refused) co_return *rekey_refused;
+            deleted_step = commands.size();
+            const std::string deletion = guarded_dedup_write(
+                "DELETE FROM " + source + " WHERE " + primary_key_in_placeholders(schema, doomed_rows.size()),
+                own_transaction, false);
+            const auto deletion_refused =
+                co_await append_block_or_undo(deletion, row_key_parameters, row_keys, commands, own_transaction, true);
+            if (deletion_refused) co_return *deletion_refused;
+        }
+        const std::size_t client_step = commands.size();
+        commands.push_back(*pending_execute_);
+        if (own_transaction) {
+            // The count is the proxy's, not a value of the client's.
+            const std::string commit = "BEGIN NOT ATOMIC IF ROW_COUNT() = " + std::to_string(row_count) +
+                                       " THEN COMMIT; ELSE ROLLBACK; END IF; END";
+            const std::vector<std::uint32_t> none;  // named: GCC 12, docs/DEVELOPING.md
+            const std::vector<std::optional<std::string>> no_own_values;
+            const auto commit_refused =
+                co_await append_block_or_undo(commit, none, no_own_values, commands, own_transaction, true);
+            if (commit_refused) co_return *commit_refused;
+        }
+        pending_execute_sent_ = true;
+        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+        if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
+        const std::size_t failed_step = first_failed(outcomes);
+        if (failed_step == outcomes.size() && outcomes[client_step].ok.affected_rows != row_count) {
+            // Rolled back by the commit block in the proxy's own transaction.
+            if (own_transaction) {
+                tracker_.set_status_flags(outcomes.back().ok.status_flags);
+            } else {
+                const bool undone = co_await undo_wrapped_write(false, true);
+                if (!undone) co_return BoundWrite::lost;
+            }
+            const bool sent = co_await send_error(mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+                                                  replaced_through_other_index(plan, *dedup_rules.front()->rule));
+            co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        }
+        if (failed_step == outcomes.size()) {
+            auto answer = outcomes[client_step].ok;
+            if (!doomed_rows.empty()) answer.affected_rows += outcomes[deleted_step].ok.affected_rows;
+            const bool sent = co_await send_wrapped_ok(answer, outcomes.back().ok.status_flags);
+            co_return sent ? BoundWrite::answered : BoundWrite::lost;
+        }
+        const bool rekey_failed = !doomed_rows.empty() && failed_step + 1 == deleted_step;
+        const auto settled = co_await settle_pipelined_failure(outcomes, failed_step, client_step, own_transaction,
+                                                               attempt, rekey_failed ? only_rule : nullptr);
+        if (settled == WrappedResult::retry) continue;
+        co_return settled == WrappedResult::answered ? BoundWrite::answered : BoundWrite::lost;
     }
 }
 

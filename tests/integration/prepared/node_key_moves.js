@@ -2,7 +2,7 @@
 // prepared_test.py key_moves: UG_CLIENTS connections at once, each running UG_OPS prepared
 // statements (mysql2 `execute`) that move live keys of a rule table over a small key space:
 // INSERT, soft delete by key, un-delete by id, rename of the live row by key, DELETE by key,
-// INSERT ... ON DUPLICATE KEY UPDATE. The errors are tallied
+// INSERT ... ON DUPLICATE KEY UPDATE, REPLACE. The errors are tallied
 // by code and statement kind; the database is counted afterwards by the caller. Prints one JSON
 // line: {"ok": N, "errors": {"1062 insert": N, ...}, "messages": [...]}. Run from tests/integration/clients/node.
 const path = require('path');
@@ -29,9 +29,12 @@ const statements = [
   () => ['delete', `DELETE FROM ${t} WHERE name = ? AND model = ? AND delete_status = 1`, [pick(names), 'm']],
   () => ['upsert', `INSERT INTO ${t} (name, model, price) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE price = ?`,
     [pick(names), pick(['m', 'u']), random(100), random(100)]],
+  // through the live key, and now and then through the primary key of another row
+  () => ['replace', `REPLACE INTO ${t} (id, name, model, price) VALUES (?, ?, ?, ?)`,
+    [random(4) === 0 ? 1 + random(40) : null, pick(names), 'm', random(100)]],
 ];
 // Un-deletes and renames (the statements that make keys live) more often than the others.
-const weights = [2, 1, 3, 3, 1, 1];
+const weights = [2, 1, 3, 3, 1, 1, 1];
 const weighted = statements.flatMap((statement, i) => Array(weights[i]).fill(statement));
 
 (async () => {

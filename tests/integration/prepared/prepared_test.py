@@ -684,6 +684,17 @@ def scenario_replace_bound(s):
         # deletion (autocommit and transaction forms) and the commit block.
         s.check(delta["Com_stmt_execute"] == 25, f"COM_STMT_EXECUTE on the session: {delta}, expected 25")
         s.check(delta["Com_stmt_prepare"] == 7, f"COM_STMT_PREPARE on the session: {delta}, expected 7")
+    else:
+        # Each REPLACE: the key claimed (or locked) in the dedup table, the rows with its primary
+        # key and those holding its key read (3); when there are such rows (REPLACEs 2, 4, 5, 7, 9)
+        # a guarded block that moves the dedup keys and one that deletes them (2); the client's
+        # own execute (1); in autocommit the block that commits (1). 5 + 7 + 5 + 7 + 7 + 4 + 6 + 5
+        # + 7 = 53; the text path: 0. Prepared: the client's statement, the claim, the read by
+        # primary key, the read of holders (plain and FOR UPDATE), the commit block, and the
+        # two blocks for one and for two doomed rows in autocommit and for one in the
+        # transaction (6).
+        s.check(delta["Com_stmt_execute"] == 53, f"COM_STMT_EXECUTE on the session: {delta}, expected 53")
+        s.check(delta["Com_stmt_prepare"] == 12, f"COM_STMT_PREPARE on the session: {delta}, expected 12")
     s.check_table(t, expect_live=2)
     s.check_table(text_table, expect_live=2)
 
