@@ -51,6 +51,10 @@ Options:
   --uniqgate-args "A"  extra uniqgate arguments, e.g. "--threads 2"
   --skip-uniqgate      leave the uniqgate leg out (its columns show –)
   --relay-leg          add the relay leg (uniqgate, table sb_relay, no rule): two more columns
+  --compare-ps         prepared statements against text in one run (issue 6): the legs are direct
+                       and uniqgate as text and direct_ps and uniqgate_ps with --ps, interleaved
+                       (no unique-index leg); the table shows both ratios to direct and their
+                       quotient (ps ratio / text ratio)
   --quick              smoke run: 3 s per run, 1 round, threads "1 16", 1 s warm-up
   --out FILE           also write the table (with the run's parameters) to FILE, raw results
                        to FILE with .tsv in place of .md
@@ -83,6 +87,7 @@ UNIQGATE=${UNIQGATE:-$BENCH_REPO/build-main/proxy/uniqgate}
 UNIQGATE_ARGS=
 SKIP_UNIQGATE=
 RELAY=
+COMPARE_PS=
 OUT=
 WORKDIR=
 KEEP=
@@ -108,6 +113,7 @@ while [[ $# -gt 0 ]]; do
         --uniqgate-args) need_arg "$@"; UNIQGATE_ARGS=$2; shift ;;
         --skip-uniqgate) SKIP_UNIQGATE=1 ;;
         --relay-leg) RELAY=1 ;;
+        --compare-ps) COMPARE_PS=1 ;;
         --quick) quick=1 ;;
         --out) need_arg "$@"; OUT=$2; shift ;;
         --workdir) need_arg "$@"; WORKDIR=$2; shift ;;
@@ -143,6 +149,10 @@ UNIQGATE=$(realpath -m "$UNIQGATE")
 LEGS=(direct unique)
 [[ -n "$SKIP_UNIQGATE" ]] || LEGS=(direct unique uniqgate)
 [[ -z "$RELAY" || -n "$SKIP_UNIQGATE" ]] || LEGS+=(relay)
+if [[ -n "$COMPARE_PS" ]]; then
+    [[ -z "$PS$SKIP_UNIQGATE$RELAY" ]] || bench_die "--compare-ps runs both protocols itself: not with --ps, --skip-uniqgate or --relay-leg"
+    LEGS=(direct uniqgate direct_ps uniqgate_ps)
+fi
 if [[ -z "$SKIP_UNIQGATE" && -z "${UNIQGATE_CMD:-}" && ! -x "$UNIQGATE" ]]; then
     bench_die "no uniqgate binary at $UNIQGATE (build it, pass --uniqgate PATH, or use --skip-uniqgate)"
 fi
@@ -171,19 +181,26 @@ bench_log "MariaDB pid $DB_PID on 127.0.0.1:$DB_PORT ($(bench_sql "$DB_PORT" 'SE
     GRANT ALL PRIVILEGES ON *.* TO 'uniqgate'@'127.0.0.1';" || bench_die "cannot create the control user"
 
 leg_table() {
-    case $1 in direct) echo sb_direct ;; unique) echo sb_unique ;; uniqgate) echo sb_ug ;; relay) echo sb_relay ;; esac
+    case $1 in direct | direct_ps) echo sb_direct ;; unique) echo sb_unique ;; uniqgate | uniqgate_ps) echo sb_ug ;; relay) echo sb_relay ;; esac
 }
 
 # soft_delete.lua sends only its own statements (no sysbench BEGIN/COMMIT): --db-ps-mode
 # decides whether its con:prepare is a server-side prepare (auto) or emulated as text (disable).
-ps_args=(--db-ps-mode=disable)
-[[ -z "$PS" ]] || ps_args=(--db-ps-mode=auto --ps=on)
-[[ -z "$TX" ]] || ps_args+=(--tx=on)
+text_args=(--db-ps-mode=disable)
+prepared_args=(--db-ps-mode=auto --ps=on)
+ps_args=("${text_args[@]}")
+[[ -z "$PS" ]] || ps_args=("${prepared_args[@]}")
+tx_args=()
+[[ -z "$TX" ]] || tx_args=(--tx=on)
 sysbench_common=(
     --db-driver=mysql --mysql-host=127.0.0.1 --mysql-user="$BENCH_APP_USER"
     --mysql-password="$BENCH_APP_PASSWORD" --mysql-db="$BENCH_APP_DB"
-    --mysql-ssl=off "${ps_args[@]}" --hot-keys="$HOT_KEYS" --delete-pct="$DELETE_PCT"
+    --mysql-ssl=off "${tx_args[@]}" --hot-keys="$HOT_KEYS" --delete-pct="$DELETE_PCT"
 )
+# The protocol of a leg: --ps for all, or (--compare-ps) the *_ps legs.
+leg_protocol_args() {
+    case $1 in *_ps) printf '%s\n' "${prepared_args[@]}" ;; *) printf '%s\n' "${ps_args[@]}" ;; esac
+}
 
 run_sysbench() {
     local limit=$1 log=$2 rc=0
@@ -199,7 +216,7 @@ run_sysbench() {
 for leg in direct unique uniqgate ${RELAY:+relay}; do
     extra=()
     [[ $leg != unique ]] || extra=(--with-live-unique=on)
-    run_sysbench 120 "$LOGS/prepare-$leg.log" "$LUA" "${sysbench_common[@]}" --mysql-port="$DB_PORT" \
+    run_sysbench 120 "$LOGS/prepare-$leg.log" "$LUA" "${sysbench_common[@]}" "${ps_args[@]}" --mysql-port="$DB_PORT" \
         --table="$(leg_table "$leg")" "${extra[@]}" prepare \
         || { tail -n 20 "$LOGS/prepare-$leg.log" >&2; bench_die "creating table $(leg_table "$leg") failed"; }
 done
@@ -225,7 +242,7 @@ ${lock_line}rules:
 fi
 
 leg_port() {
-    case $1 in direct | unique) echo "$DB_PORT" ;; uniqgate | relay) echo "$UNIQGATE_PORT" ;; esac
+    case $1 in direct | direct_ps | unique) echo "$DB_PORT" ;; uniqgate | uniqgate_ps | relay) echo "$UNIQGATE_PORT" ;; esac
 }
 
 for leg in "${LEGS[@]}"; do
@@ -238,7 +255,7 @@ done
 
 if ((WARMUP > 0)); then
     bench_log "warming up for $WARMUP s (direct, distinct inserts, 4 threads)"
-    run_sysbench $((WARMUP + 120)) "$LOGS/warmup.log" "$LUA" "${sysbench_common[@]}" --mysql-port="$DB_PORT" \
+    run_sysbench $((WARMUP + 120)) "$LOGS/warmup.log" "$LUA" "${sysbench_common[@]}" "${ps_args[@]}" --mysql-port="$DB_PORT" \
         --table=sb_direct --mode=distinct --run-id=warmup --threads=4 --time="$WARMUP" run \
         || { tail -n 20 "$LOGS/warmup.log" >&2; bench_die "warm-up failed"; }
 fi
@@ -254,12 +271,14 @@ live_duplicates() {
 #              dup1062 other_errors other_errnos live_dup_keys rows proxy_cpu_us_per_stmt
 run_leg() {
     local mode=$1 threads=$2 round=$3 leg=$4 port table log parsed stats cpu0=0 cpu1=0 cpu_us=-
-    local tps queries p95 max min1 ins del dup oth errs dups rows
+    local tps queries p95 max min1 ins del dup oth errs dups rows protocol_args proxied=
     port=$(leg_port "$leg")
+    mapfile -t protocol_args < <(leg_protocol_args "$leg")
+    [[ $leg != uniqgate* ]] || proxied=1
     table=$(leg_table "$leg")
     log="$LOGS/$mode-t$threads-r$round-$leg.log"
     bench_alive "$DB_PID" || bench_die "mariadbd (pid $DB_PID) has exited"
-    if [[ $leg == uniqgate || $leg == relay ]] && ! bench_alive "$UNIQGATE_PID"; then
+    if [[ $leg == uniqgate* || $leg == relay ]] && ! bench_alive "$UNIQGATE_PID"; then
         if [[ -z "${DEAD_LEGS[$leg]:-}" ]]; then
             DEAD_LEGS[$leg]=1
             bench_log "uniqgate (pid $UNIQGATE_PID) has exited; its remaining runs count as failed. Last lines of $WORKDIR/uniqgate.log:"
@@ -271,15 +290,15 @@ run_leg() {
     fi
     # Same starting point for every leg: an empty table (read directly, not through uniqgate).
     bench_sql "$DB_PORT" "TRUNCATE TABLE $table" || bench_die "cannot truncate $table"
-    if [[ $leg == uniqgate && $RULE_MODE == dedup ]]; then
+    if [[ -n $proxied && $RULE_MODE == dedup ]]; then
         bench_sql "$DB_PORT" "TRUNCATE TABLE ${table}__uniq" || bench_die "cannot truncate ${table}__uniq"
     fi
-    [[ $leg != uniqgate ]] || cpu0=$(bench_cpu_ticks "$UNIQGATE_PID")
-    if run_sysbench $((TIME + 120)) "$log" "$LUA" "${sysbench_common[@]}" --mysql-port="$port" \
+    [[ -z $proxied ]] || cpu0=$(bench_cpu_ticks "$UNIQGATE_PID")
+    if run_sysbench $((TIME + 120)) "$log" "$LUA" "${sysbench_common[@]}" "${protocol_args[@]}" --mysql-port="$port" \
         --table="$table" --mode="$mode" --run-id="r$round" --threads="$threads" --time="$TIME" \
         --report-interval=1 --percentile=95 run \
         && parsed=$(bench_parse_sysbench "$log"); then
-        [[ $leg != uniqgate ]] || cpu1=$(bench_cpu_ticks "$UNIQGATE_PID")
+        [[ -z $proxied ]] || cpu1=$(bench_cpu_ticks "$UNIQGATE_PID")
         read -r tps queries p95 _ <<<"$parsed"
         max=$(awk '/^ *max:/ { print $2; exit }' "$log")
         # Lowest per-second tps (the last interval line can be a partial second; skipped).
@@ -298,7 +317,7 @@ run_leg() {
         read -r ins del dup oth errs _ <<<"$stats"
         dups=$(live_duplicates "$table")
         rows=$(bench_sql "$DB_PORT" "SELECT COUNT(*) FROM $table")
-        if [[ $leg == uniqgate ]] && ((queries > 0)); then
+        if [[ -n $proxied ]] && ((queries > 0)); then
             cpu_us=$(awk -v d=$((cpu1 - cpu0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
         fi
         bench_log "$(printf '%-8s t=%-3s r%s %-8s tps %8.1f  p95 %7.2f ms  max %8s ms  min1s %7s  1062 %6s  other %s (%s)  live dups %s  rows %s  ug CPU %s µs/stmt' \
@@ -309,7 +328,7 @@ run_leg() {
         FAILED_RUNS=$((FAILED_RUNS + 1))
         bench_log "$mode t=$threads r$round $leg FAILED (live dups afterwards: $dups); last lines of $log:"
         tail -n 8 "$log" >&2 || true
-        if [[ $leg == uniqgate ]] && ! bench_alive "$UNIQGATE_PID"; then
+        if [[ -n $proxied ]] && ! bench_alive "$UNIQGATE_PID"; then
             bench_log "uniqgate (pid $UNIQGATE_PID) died during this run; log: $WORKDIR/uniqgate.log"
         fi
     fi
@@ -390,6 +409,49 @@ serialize_report() {
             print ""
         }' "$RAW"
 }
+# --compare-ps: per row, each protocol's uniqgate/direct ratio and their quotient.
+compare_ps_report() {
+    awk -F'\t' -v rows="$1" '
+        function median(list,    n, v, i, j, t) {
+            n = split(list, v, " ")
+            for (i = 2; i <= n; i++)
+                for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+            if (n == 0) return ""
+            return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        }
+        function ok(v) { return v != "-" && v != "ERR" && v != "" }
+        function add(key, value) { if (ok(value)) vals[key] = vals[key] " " value }
+        function get(key, fmt,    m) { m = median(vals[key]); return m == "" ? "–" : sprintf(fmt, m) }
+        function r(a, b) { a = median(vals[a]); b = median(vals[b]); return (a == "" || b == "" || b == 0) ? "" : a / b }
+        function show(v) { return v == "" ? "–" : sprintf("%.2f", v) }
+        function worst(key) { return (key in maxv) ? maxv[key] : "–" }
+        NR > 1 {
+            k = $1 SUBSEP $2 SUBSEP $4
+            if ($5 == "ERR") failed[k]++
+            add(k SUBSEP "tps", $5); add(k SUBSEP "dup", $12); add(k SUBSEP "cpu", $17)
+            if (ok($15) && (!((k SUBSEP "dups") in maxv) || $15 + 0 > maxv[k SUBSEP "dups"])) maxv[k SUBSEP "dups"] = $15 + 0
+            if (ok($13)) oth[k] += $13
+        }
+        END {
+            print "| mode | threads | direct tps (text / ps) | uniqgate tps (text / ps) | uniqgate/direct, text | uniqgate/direct, ps | ps ratio / text ratio | 1062 per run, uniqgate (text / ps) | live duplicate keys after, uniqgate (text / ps) | other errors, uniqgate (text / ps) | failed runs | uniqgate CPU µs/stmt (text / ps) |"
+            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            n = split(rows, R, " ")
+            for (i = 1; i <= n; i++) {
+                split(R[i], mt, ":"); b = mt[1] SUBSEP mt[2] SUBSEP
+                text = r(b "uniqgate" SUBSEP "tps", b "direct" SUBSEP "tps")
+                ps = r(b "uniqgate_ps" SUBSEP "tps", b "direct_ps" SUBSEP "tps")
+                failures = failed[b "direct"] + failed[b "uniqgate"] + failed[b "direct_ps"] + failed[b "uniqgate_ps"]
+                printf "| %s | %s | %s / %s | %s / %s | %s | %s | %s | %s / %s | %s / %s | %d / %d | %d | %s / %s |\n",
+                    mt[1], mt[2], get(b "direct" SUBSEP "tps", "%.0f"), get(b "direct_ps" SUBSEP "tps", "%.0f"),
+                    get(b "uniqgate" SUBSEP "tps", "%.0f"), get(b "uniqgate_ps" SUBSEP "tps", "%.0f"),
+                    show(text), show(ps), (text == "" || ps == "" || text == 0) ? "–" : sprintf("%.2f", ps / text),
+                    get(b "uniqgate" SUBSEP "dup", "%.0f"), get(b "uniqgate_ps" SUBSEP "dup", "%.0f"),
+                    worst(b "uniqgate" SUBSEP "dups"), worst(b "uniqgate_ps" SUBSEP "dups"),
+                    oth[b "uniqgate"], oth[b "uniqgate_ps"], failures,
+                    get(b "uniqgate" SUBSEP "cpu", "%.1f"), get(b "uniqgate_ps" SUBSEP "cpu", "%.1f")
+            }
+        }' "$RAW"
+}
 report_rows=
 for m in $MODES; do for t in $(mode_threads "$m"); do report_rows+="$m:$t "; done; done
 if [[ -z "$SKIP_UNIQGATE" ]]; then
@@ -403,16 +465,21 @@ fi
 {
     protocol="text protocol"
     [[ -z "$PS" ]] || protocol="server-side prepared statements: COM_STMT_EXECUTE"
+    [[ -z "$COMPARE_PS" ]] || protocol="text protocol and server-side prepared statements, interleaved"
     event_shape="autocommit, 1 statement"
     [[ -z "$TX" ]] || event_shape="START TRANSACTION, 1 statement, COMMIT"
-    echo "## serialize.sh: direct vs unique index vs uniqgate (mode: $RULE_MODE${PS:+, prepared statements})"
+    if [[ -n "$COMPARE_PS" ]]; then
+        echo "## serialize.sh --compare-ps: uniqgate's ratio to direct, prepared statements vs text (mode: $RULE_MODE)"
+    else
+        echo "## serialize.sh: direct vs unique index vs uniqgate (mode: $RULE_MODE${PS:+, prepared statements})"
+    fi
     echo
     echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(bench_sql "$DB_PORT" 'SELECT VERSION()'), $(sysbench --version), bench/soft_delete.lua ($protocol, $event_shape per event)"
     echo "- uniqgate: $uniqgate_desc"
     echo "- $TIME s per run, $ROUNDS round(s) (medians; worst round for duplicates, max latency and lowest 1-s tps; totals for other errors); hot mode: $HOT_KEYS keys, $DELETE_PCT % soft-deletes"
     echo "- load average (1/5/15 min) before the runs: $LOAD_BEFORE; after: $LOAD_AFTER"
     echo
-    serialize_report "$report_rows"
+    if [[ -n "$COMPARE_PS" ]]; then compare_ps_report "$report_rows"; else serialize_report "$report_rows"; fi
     echo
     echo "tps = statements/s (one INSERT, or in hot mode one INSERT or soft-delete UPDATE, per event; a 1062 counts as a completed event)."
     [[ -z "$RELAY" ]] || echo "relay = the same workload through the same uniqgate on a table no rule names (sb_relay)."
