@@ -150,11 +150,13 @@ private:
                                           const std::vector<std::optional<std::string>>& own_values = {});
     [[nodiscard]] const rules::RulePlan* bound_rule_plan(const rules::RulePlan& rendered) const noexcept;
     // An execute is being enforced whose values statements of the proxy's own can bind, also
-    // in statements that may run more than once: it carries no long data (the server forgets
-    // that after the first execute).
-    [[nodiscard]] bool execute_bindable() const noexcept {
-        return pending_execute_ != nullptr && bound_execute_ && !bound_execute_->used_long_data;
+    // in statements that may run more than once (long data too: client_write_command).
+    [[nodiscard]] bool execute_bindable() const noexcept { return pending_execute_ != nullptr && bound_execute_; }
+    // Whether the client's write goes as its own COM_STMT_EXECUTE (client_write_command).
+    [[nodiscard]] bool sends_clients_execute() const noexcept {
+        return !bound_execute_ || !bound_execute_->used_long_data;
     }
+    asio::awaitable<protocol::Bytes> client_write_command();
     // bound_rule_plan(rule) when every key value of its rows is a parameter, a literal or a
     // column default (what the proxy's own statements can bind); nullptr otherwise.
     [[nodiscard]] const rules::RulePlan* bindable_keys(const rules::RulePlan& rule) const;
@@ -190,6 +192,7 @@ private:
         std::optional<std::vector<std::uint32_t>> parameters{};
     };
     asio::awaitable<bool> run_own_step(const OwnStep& step, StatementOutcome& outcome);
+    asio::awaitable<bool> insert_kept_rows_bound(const std::vector<bool>& drop);
     asio::awaitable<bool> run_upsert(const std::string& sql, const rules::WritePlan& plan,
                                      const rules::TableSchema& schema, const std::vector<bool>& drop,
                                      const std::vector<const rules::RulePlan*>& update_rule, bool begun,

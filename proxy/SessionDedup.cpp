@@ -104,6 +104,11 @@ asio::awaitable<bool> Session::undo_wrapped_write(bool own_transaction, bool to_
     if (outcomes.front().is_error) {  // the savepoint went with a rolled-back transaction
         outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "DO 0", ec);
         if (ec || outcomes.empty()) co_return false;
+        // What is open now is the READ ONLY transaction a guard left (guarded_dedup_write).
+        if (!outcomes.front().is_error && (outcomes.front().ok.status_flags & protocol::status::in_trans_readonly)) {
+            outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
+            if (ec || outcomes.empty()) co_return false;
+        }
     }
     if (!outcomes.front().is_error) tracker_.set_status_flags(outcomes.front().ok.status_flags);
     co_return true;
@@ -292,9 +297,7 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
 
 // Whether a COM_STMT_EXECUTE of an INSERT can take enforce_dedup_insert_bound: every
 // dedup rule answers a duplicate with 1062, the client asks for no IGNORE, ODKU or
-// RETURNING, and each key value is a parameter, a literal or a column default. Not
-// with long data: the execute may have to run again (a deadlock), and the server
-// forgets long data after the first.
+// RETURNING, and each key value is a parameter, a literal or a column default.
 bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
     if (!execute_bindable() || blocks_unavailable_ || plan.insert.ignore ||
         !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
@@ -375,7 +378,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             dedup_rule_of_step.clear();
         }
         const std::size_t client_step = commands.size();
-        commands.push_back(*pending_execute_);
+        auto client_write = co_await client_write_command();
+        if (client_write.empty()) co_return BoundWrite::lost;
+        commands.push_back(std::move(client_write));
         if (own_transaction) {
             const std::string finish(kCommitUnlessLastFailed);
             const std::vector<std::uint32_t> no_parameters;
@@ -384,7 +389,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? BoundWrite::lost : BoundWrite::not_taken;
             commands.push_back(std::move(execute));
         }
-        pending_execute_sent_ = true;
+        pending_execute_sent_ = sends_clients_execute();
         const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
         const std::size_t failed_step = first_failed(outcomes);
@@ -404,12 +409,13 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
     }
 }
 
-// Whether claim_dedup_keys_row_by_row can bind an execute's keys: one row to claim (a
-// pipeline goes on after a deadlock, which ends the transaction: a second claim would
-// then commit on its own), a plan of the prepared statement that lines up, keys that are
-// parameters, literals or defaults, and no long data (a deadlock runs it all again).
+// Whether claim_dedup_keys_row_by_row can bind an execute's keys: a plan of the prepared
+// statement that lines up, keys that are parameters, literals or defaults, and for more
+// than one row to claim MariaDB's blocks (a pipeline goes on after a failed claim — a
+// deadlock ends the transaction, and the next claim would commit on its own — so each
+// claim is a guarded block).
 bool Session::fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const {
-    return execute_bindable() && rows_in_key_order(rule).size() == 1 &&
+    return execute_bindable() && (rows_in_key_order(rule).size() == 1 || !blocks_unavailable_) &&
            bound_execute_->plan.insert.rows.size() == plan.insert.rows.size() && bindable_keys(rule) != nullptr;
 }
 
@@ -423,20 +429,35 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
     const auto table = dedup_table_sql(*rule.rule, plan.schema);
     const auto rows = rows_in_key_order(rule);
     const bool no_backslash = rule_context().no_backslash_escapes;
-    // An execute's key is claimed by a prepared statement of the proxy's own with the
-    // client's values bound, pipelined after the BEGIN.
+    // An execute's keys are claimed by prepared statements of the proxy's own with the
+    // client's values bound, pipelined after the BEGIN; more than one, each in a guarded
+    // block, so that a failed claim makes the ones after it fail too.
     const rules::RulePlan* bound_rule = fits_bound_dedup_claims(plan, rule) ? bound_rule_plan(rule) : nullptr;
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
         std::vector<std::string> statements{begin_statement(own_transaction)};
         error_code ec;
         std::vector<StatementOutcome> outcomes;
+        bool blocks_refused = false;
+        std::vector<protocol::Bytes> commands{protocol::encode_query(statements.front())};
         if (bound_rule != nullptr) {
-            std::vector<protocol::Bytes> commands{protocol::encode_query(statements.front())};
+            const bool room = co_await make_room_for_own_statements(rows.size());
+            if (!room) co_return false;
             for (const std::size_t row : rows) {
                 std::vector<std::uint32_t> parameters;
-                const std::string claim =
+                std::string claim =
                     dedup_insert_values(*bound_rule, table, {row}, bound_execute_->sql, schema, true, &parameters);
+                if (rows.size() > 1) {
+                    claim = guarded_dedup_write(claim, own_transaction, false);
+                    protocol::Bytes execute;
+                    const OwnBlock block = co_await own_block_execute(claim, parameters, execute);
+                    if (block == OwnBlock::lost) co_return false;
+                    blocks_refused = block == OwnBlock::refused;
+                    if (blocks_refused) break;
+                    commands.push_back(std::move(execute));
+                    statements.push_back(claim);
+                    continue;
+                }
                 std::uint32_t id = 0;
                 protocol::ErrPacket refused{};
                 const bool alive = co_await own_statement(claim, parameters.size(), id, refused);
@@ -449,6 +470,12 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
                 if (commands.back().empty()) co_return false;
                 statements.push_back(claim);
             }
+        }
+        if (blocks_refused) {  // nothing ran yet: the same claims as text
+            bound_rule = nullptr;
+            statements.resize(1);
+        }
+        if (bound_rule != nullptr) {
             outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
             // The first error is the answer, as a multi-statement would have stopped there.
             const std::size_t failed = first_failed(outcomes);
@@ -462,8 +489,10 @@ asio::awaitable<bool> Session::claim_dedup_keys_row_by_row(const std::string& sq
         }
         if (ec || outcomes.empty()) co_return false;
         if (outcomes.back().is_error) {
+            // In the client's transaction the claims before the failed one go too: the
+            // savepoint, unless setting it is what failed.
             const auto error = outcomes.back().error;
-            const bool undone = co_await undo_wrapped_write(own_transaction, false);
+            const bool undone = co_await undo_wrapped_write(own_transaction, outcomes.size() > 1);
             if (!undone) co_return false;
             if (own_transaction && error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
                 spdlog::debug("session {}: claiming keys deadlocked (attempt {}); retrying", id_, attempt + 1);
@@ -585,8 +614,7 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
 }
 
 // Whether a one-row upsert of an execute can be bound (write_upsert_bound, both modes): its
-// plan as prepared lines up, a primary key to aim at, blocks available, no long data (the
-// write may run again).
+// plan as prepared lines up, a primary key to aim at, blocks available.
 bool Session::fits_bound_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const {
     return execute_bindable() && !blocks_unavailable_ && plan.insert.rows.size() == 1 &&
            bound_execute_->plan.insert.rows.size() == 1 && !schema.primary_key.empty();
@@ -666,7 +694,9 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
         commands.push_back(own_execute(id, parameters, *holder));
         if (commands.back().empty()) co_return false;
     } else {
-        commands.push_back(*pending_execute_);
+        auto client_write = co_await client_write_command();
+        if (client_write.empty()) co_return false;
+        commands.push_back(std::move(client_write));
     }
     const std::string after = after_client_write(release.sql, own_transaction);
     if (!after.empty()) {
@@ -678,7 +708,7 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
             co_return *stop != BoundWrite::lost;
         }
     }
-    if (!holder) pending_execute_sent_ = true;
+    if (!holder) pending_execute_sent_ = sends_clients_execute();
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
     if (ec || outcomes.size() != commands.size()) co_return false;
@@ -833,8 +863,7 @@ asio::awaitable<std::optional<Session::BoundWrite>> Session::append_block_or_und
 }
 
 // Whether a COM_STMT_EXECUTE of an UPDATE or DELETE can take enforce_dedup_rows_bound:
-// the plan of the statement as prepared lines up with the bound one, no long data (the
-// statement may run more than once), and at most one rule claims keys (a 1062 from the
+// the plan of the statement as prepared lines up with the bound one, and at most one rule claims keys (a 1062 from the
 // block that claims them does not say which dedup table refused).
 bool Session::fits_bound_dedup_rows(const rules::WritePlan& plan) const {
     if (!execute_bindable() || blocks_unavailable_) return false;

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <numeric>
 
 namespace uniqgate::proxy {
 
@@ -202,6 +203,11 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
         bound.used_long_data = used_long_data;
         bound.write = write;
         bound_execute_ = std::move(bound);
+        if (used_long_data && decision.verdict != Verdict::dedup_rows) {  // that one never sends the client's write
+            // Prepared before the write's own statements, which cannot evict it then.
+            const auto copy = co_await client_write_command();
+            if (copy.empty()) co_return false;
+        }
     }
     const bool done = co_await run_decision(sql, decision, facts.get());
     bound_execute_.reset();
@@ -237,6 +243,22 @@ asio::awaitable<bool> Session::send_client_write(const std::string& sql) {
     pending_execute_sent_ = true;
     const bool sent = co_await forward_execute(*pending_execute_);
     co_return sent;
+}
+
+// The client's write as a command of the proxy's: its own COM_STMT_EXECUTE; or, when it
+// carried long data (which the server forgets after one execute, while the proxy may run
+// the write again after a deadlock), the client's statement prepared by the proxy with
+// every value bound inline, long data included. Empty when that cannot be sent.
+asio::awaitable<protocol::Bytes> Session::client_write_command() {
+    if (sends_clients_execute()) co_return *pending_execute_;
+    const auto& bound = *bound_execute_;
+    std::uint32_t id = 0;
+    protocol::ErrPacket refused{};
+    const bool alive = co_await own_statement(bound.sql, bound.values.size(), id, refused);
+    if (!alive || refused.error_code != 0) co_return protocol::Bytes{};
+    std::vector<std::uint32_t> every_parameter(bound.values.size());
+    std::iota(every_parameter.begin(), every_parameter.end(), 0U);
+    co_return own_execute(id, every_parameter);
 }
 
 // COM_STMT_SEND_LONG_DATA, COM_STMT_RESET, COM_STMT_CLOSE and MariaDB's
@@ -446,12 +468,19 @@ std::vector<BoundParameter> Session::bound_parameters(const std::vector<std::uin
 asio::awaitable<bool> Session::make_room_for_own_statements(std::size_t count) {
     static constexpr std::size_t kMaxOwnStatements = 64;
     if (own_statements_.size() + count <= kMaxOwnStatements) co_return true;
+    // The copy of a client's statement that carried long data stays: the write being
+    // enforced prepared it first (client_write_command).
+    const std::string* keep = sends_clients_execute() ? nullptr : &bound_execute_->sql;
     protocol::Bytes closes;  // COM_STMT_CLOSE has no answer: all of them in one write
-    for (const auto& [text, own_id] : own_statements_) {
+    for (auto it = own_statements_.begin(); it != own_statements_.end();) {
+        if (keep != nullptr && it->first == *keep) {
+            ++it;
+            continue;
+        }
         std::uint8_t sequence_id = 0;
-        protocol::append_packet(closes, protocol::encode_stmt_close(own_id), sequence_id);
+        protocol::append_packet(closes, protocol::encode_stmt_close(it->second), sequence_id);
+        it = own_statements_.erase(it);
     }
-    own_statements_.clear();
     error_code ec;
     co_await backend_.write_all(asio::buffer(closes), ec);
     co_return !ec;

@@ -166,7 +166,9 @@ asio::awaitable<Session::BoundWrite> Session::replace_holders_bound(const rules:
         co_await append_block_or_undo(guarded, parameters, holder_keys, commands, own_transaction, false);
     if (guard_refused) co_return *guard_refused;
     const std::size_t client_step = commands.size();
-    commands.push_back(*pending_execute_);
+    auto client_write = co_await client_write_command();
+    if (client_write.empty()) co_return BoundWrite::lost;
+    commands.push_back(std::move(client_write));
     const std::string after = after_client_write("", own_transaction);
     if (!after.empty()) {
         const std::vector<std::uint32_t> none;  // named: GCC 12, docs/DEVELOPING.md
@@ -175,7 +177,7 @@ asio::awaitable<Session::BoundWrite> Session::replace_holders_bound(const rules:
             co_await append_block_or_undo(after, none, no_own_values, commands, own_transaction, false);
         if (after_refused) co_return *after_refused;
     }
-    pending_execute_sent_ = true;
+    pending_execute_sent_ = sends_clients_execute();
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
     if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
@@ -472,7 +474,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
             if (deletion_refused) co_return *deletion_refused;
         }
         const std::size_t client_step = commands.size();
-        commands.push_back(*pending_execute_);
+        auto client_write = co_await client_write_command();
+        if (client_write.empty()) co_return BoundWrite::lost;
+        commands.push_back(std::move(client_write));
         if (own_transaction) {
             // The count is the proxy's, not a value of the client's.
             const std::string commit = "BEGIN NOT ATOMIC IF ROW_COUNT() = " + std::to_string(row_count) +
@@ -483,7 +487,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
                 co_await append_block_or_undo(commit, none, no_own_values, commands, own_transaction, true);
             if (commit_refused) co_return *commit_refused;
         }
-        pending_execute_sent_ = true;
+        pending_execute_sent_ = sends_clients_execute();
         const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
         const std::size_t failed_step = first_failed(outcomes);

@@ -418,8 +418,8 @@ bool Session::fits_probe_path(const rules::WritePlan& plan) const {
         plan.rules.empty()) {
         return false;
     }
-    // An execute needs its values bound (its plan as prepared), and may have to be sent
-    // again after the probe: not with long data, which the server forgets after one.
+    // An execute needs its values bound (its plan as prepared); it may have to be sent
+    // again after the probe (client_write_command).
     const bool execute = pending_execute_ != nullptr;
     if (execute && (!execute_bindable() || blocks_unavailable_)) return false;
     for (const auto& rule : plan.rules) {
@@ -521,8 +521,10 @@ asio::awaitable<Session::Step> Session::execute_if_no_live_key(const std::vector
     protocol::Bytes probe_execute;
     const OwnBlock block = co_await own_block_execute(probe, parameters, probe_execute);
     if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? Step::lost : Step::go_on;
-    const std::vector<protocol::Bytes> commands{std::move(probe_execute), *pending_execute_};
-    pending_execute_sent_ = true;
+    auto client_write = co_await client_write_command();
+    if (client_write.empty()) co_return Step::lost;
+    const std::vector<protocol::Bytes> commands{std::move(probe_execute), std::move(client_write)};
+    pending_execute_sent_ = sends_clients_execute();
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
     if (ec || outcomes.size() != commands.size()) co_return Step::lost;
@@ -628,7 +630,29 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
         const bool sent = co_await send_ok(0, 0);  // every row was a duplicate
         co_return sent;
     }
+    if (execute_bindable() && bound_execute_->plan.insert.rows.size() == plan.insert.rows.size()) {
+        const bool sent = co_await insert_kept_rows_bound(drop);
+        co_return sent;
+    }
     const bool sent = co_await send_statement(rebuild_without_rows(sql, plan.insert, drop));
+    co_return sent;
+}
+
+// The rows of an execute that go in (those not in `drop`) as a statement of the proxy's
+// own with their values bound; its answer is the client's.
+asio::awaitable<bool> Session::insert_kept_rows_bound(const std::vector<bool>& drop) {
+    const auto& bound = *bound_execute_;
+    OwnStep kept{{}, std::vector<std::uint32_t>{}};
+    kept.sql = rebuild_without_rows(bound.sql, bound.plan.insert, drop, bound.placeholders, *kept.parameters);
+    StatementOutcome outcome;
+    const bool alive = co_await run_own_step(kept, outcome);
+    if (!alive) co_return false;
+    if (outcome.is_error) {
+        const bool sent = co_await answer_error(outcome.error);
+        co_return sent;
+    }
+    tracker_.set_status_flags(outcome.ok.status_flags);
+    const bool sent = co_await answer_ok(outcome.ok);
     co_return sent;
 }
 

@@ -268,7 +268,6 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
     // In autocommit the proxy opens a transaction of its own, so the rows it reads
     // stay locked until the UPDATE has run; a deadlock there runs it all again.
     const bool own_transaction = opens_own_transaction(tracker_.status_flags());
-    const bool may_run_again = !bound_execute_ || !bound_execute_->used_long_data;  // the server forgets long data
     for (int round = 0;; ++round) {
         const KeyChange change = co_await check_key_changes(sql, plan, schema, own_transaction, round);
         if (change == KeyChange::deadlocked) co_await back_off(round);
@@ -284,15 +283,17 @@ asio::awaitable<bool> Session::enforce_update(const std::string& sql, const rule
         error_code ec;
         std::vector<StatementOutcome> updated;
         if (pending_execute_ != nullptr) {
-            pending_execute_sent_ = true;
-            updated.push_back(co_await run_internal_execute(backend_, backend_buffer_, client_caps_, *pending_execute_, ec));
+            const auto client_write = co_await client_write_command();
+            if (client_write.empty()) co_return false;
+            pending_execute_sent_ = sends_clients_execute();
+            updated.push_back(co_await run_internal_execute(backend_, backend_buffer_, client_caps_, client_write, ec));
         } else {
             updated = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
         }
         if (ec || updated.empty()) co_return false;
         if (updated.front().is_error) {
             const auto err = updated.front().error;
-            if (err.error_code == mysql_error::kLockDeadlock && may_run_again && round < kDeadlockRetries) {
+            if (err.error_code == mysql_error::kLockDeadlock && round < kDeadlockRetries) {
                 auto rolled_back = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
                 if (ec || rolled_back.empty()) co_return false;
                 tracker_.set_status_flags(rolled_back.back().ok.status_flags);

@@ -107,8 +107,8 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
                                                    "; RELEASE SAVEPOINT " + std::string(kSavepoint);
     const std::string finish = own_transaction ? "COMMIT" : "RELEASE SAVEPOINT " + std::string(kSavepoint);
 
-    // An execute whose values can be bound (no long data: a deadlock runs it all again):
-    // all its rows going in is the client's own execute; its UPDATEs bind the values too.
+    // An execute whose values can be bound: all its rows going in is the client's own
+    // execute (client_write_command); its UPDATEs bind the values too.
     const bool bound = execute_bindable() &&
                        bound_execute_->plan.insert.rows.size() == plan.insert.rows.size();
     const bool inserts_all = std::find(drop.begin(), drop.end(), true) == drop.end();
@@ -116,7 +116,15 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
     std::optional<std::size_t> client_execute_step;
     if (std::find(drop.begin(), drop.end(), false) != drop.end()) {
         if (bound && inserts_all) client_execute_step = steps.size();
-        steps.push_back({rebuild_without_rows(sql, plan.insert, drop)});
+        if (bound && !inserts_all) {
+            // The rows that go in, as a statement of the proxy's own with their values bound.
+            std::vector<std::uint32_t> parameters;
+            auto kept = rebuild_without_rows(bound_execute_->sql, bound_execute_->plan.insert, drop,
+                                             bound_execute_->placeholders, parameters);
+            steps.push_back({std::move(kept), std::move(parameters)});
+        } else {
+            steps.push_back({rebuild_without_rows(sql, plan.insert, drop)});
+        }
     }
     std::vector<bool> step_is_update(steps.size(), false);
     for (std::size_t row = 0; row < update_rule.size(); ++row) {
@@ -161,8 +169,10 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
         }
         StatementOutcome outcome;
         if (client_execute_step == i) {
-            pending_execute_sent_ = true;
-            outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_, *pending_execute_, ec);
+            const auto client_write = co_await client_write_command();
+            if (client_write.empty()) co_return false;
+            pending_execute_sent_ = sends_clients_execute();
+            outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_, client_write, ec);
             if (ec) co_return false;
         } else {
             const bool alive = co_await run_own_step(steps[i], outcome);

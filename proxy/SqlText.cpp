@@ -174,6 +174,17 @@ std::string rebuild_without_rows(const std::string& sql, const rules::InsertShap
     return out;
 }
 
+std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
+                                 const std::vector<bool>& drop, const std::vector<rules::Span>& placeholders,
+                                 std::vector<std::uint32_t>& parameters) {
+    append_parameters_within(placeholders, {0, insert.values.begin}, parameters);
+    for (std::size_t row = 0; row < insert.rows.size(); ++row) {
+        if (!drop[row]) append_parameters_within(placeholders, insert.rows[row], parameters);
+    }
+    append_parameters_within(placeholders, {insert.values.end, static_cast<std::uint32_t>(sql.size())}, parameters);
+    return rebuild_without_rows(sql, insert, drop);
+}
+
 std::string key_column_list(const config::Rule& rule) {
     std::string out;
     for (std::size_t k = 0; k < rule.key.size(); ++k) {

@@ -77,6 +77,11 @@ std::string guarded_live_key_probe(std::string_view live_key_exists);
 // The INSERT without the rows marked in `drop` (their "(...)" spans removed).
 std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
                                  const std::vector<bool>& drop);
+// The same for a prepared statement `sql` with `placeholders`: its `?` stay, and the
+// indexes of those the result keeps are appended to `parameters`, in order.
+std::string rebuild_without_rows(const std::string& sql, const rules::InsertShape& insert,
+                                 const std::vector<bool>& drop, const std::vector<rules::Span>& placeholders,
+                                 std::vector<std::uint32_t>& parameters);
 
 // "`k1`, `k2`" and "(`k1`, `k2`)".
 std::string key_column_list(const config::Rule& rule);

@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|replace_bound|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|replace_bound|multi_row_upserts_bound|long_data_bound|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -565,6 +565,102 @@ def scenario_own_upserts_bound(s):
     s.check_table(tu, expect_live=1)
 
 
+def scenario_multi_row_upserts_bound(s):
+    """Prepared multi-row INSERTs some of whose rows a live key turns into something else — the
+    client's INSERT IGNORE, rules with on_duplicate: ignore and update, in autocommit and in the
+    client's transaction — answer what the same statements answer as text and leave the same
+    rows; what the proxy sends binds the values: the rows that go in are a statement of the
+    proxy's own with their values bound, and in dedup mode each key claim is a guarded block."""
+    need("node")
+    sets = {}
+    for protocol in ("prepared", "text"):
+        suffix = "" if protocol == "prepared" else "_x"
+        sets[protocol] = (s.table("t" + suffix, rule="pnm" + suffix),
+                          s.table("ti" + suffix, rule="pnm_ignore" + suffix),
+                          s.table("tu" + suffix, rule="pnm_update" + suffix))
+    rules = "".join(rule_yaml(t) + rule_yaml(ti, on_duplicate="ignore") + rule_yaml(tu, on_duplicate="update")
+                    for t, ti, tu in sets.values())
+    results = {}
+    for protocol, (t, ti, tu) in sets.items():
+        extra = {"UG_TABLE_IGNORE": ti.name, "UG_TABLE_UPDATE": tu.name}
+        if protocol == "text":
+            extra["UG_TEXT"] = "1"
+        results[protocol] = run_node_script(s, "node_multi_row_upserts.js", t, extra, rules)
+    prepared, text = results["prepared"], results["text"]
+    want = [2, 1, 2, 3, 1]
+    s.check(prepared["answers"] == [{"affectedRows": n} for n in want],
+            f"answers {prepared['answers']}, expected affected rows {want}")
+    s.check(prepared["answers"] == text["answers"], f"answers: prepared {prepared['answers']}, as text {text['answers']}")
+    s.check(prepared["rows"] == text["rows"], f"rows: prepared {prepared['rows']}, as text {text['rows']}")
+    delta = {k: prepared["after"][k] - prepared["before"][k] for k in prepared["before"]}
+    print(f"[{s.name}] counters {delta}")
+    if MODE == "dedup":
+        # Each key claimed by a guarded block (3, 2, 3, 2, 2); the rows that go in: the client's
+        # own execute when all of them do (the second INSERT IGNORE, whose skipped row the server
+        # skips itself), otherwise the proxy's INSERT of them, bound; the release of keys the
+        # server's IGNORE left unused (after each client INSERT IGNORE); on_duplicate: update's
+        # UPDATE of the live row, bound. The text path: none of these.
+        executes = (3 + 1 + 1) + (2 + 1 + 1) + (3 + 1) + (2 + 1 + 1) + (2 + 1 + 1)
+        # The client's 5 statements; the guarded claim of each table in autocommit (3) and in
+        # the transaction (1); the inserts of the rows that go in (4 texts); the release (two
+        # texts: 3 rows, 2 rows); the UPDATE.
+        prepares = 5 + 3 + 1 + 4 + 2 + 1
+    else:
+        # The check of the keys (one bound execute each), then the rows that go in: the proxy's
+        # INSERT of them, bound, when some are skipped, the client's own execute when all go
+        # in; on_duplicate: update's UPDATE of the live row. In the transaction the committed
+        # read is the control connection's; the session's own-view read and the locking read
+        # of the holder are the session's. The text path: the checks only.
+        executes = (1 + 1) + (1 + 1) + (1 + 1) + (1 + 1 + 1) + (2 + 1)
+        # The client's 5; the checks (4 texts); the inserts of the rows that go in (4); the
+        # UPDATE; the own-view and locking reads.
+        prepares = 5 + 4 + 4 + 1 + 2
+    s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
+    s.check(delta["Com_stmt_prepare"] == prepares, f"COM_STMT_PREPARE on the session: {delta}, expected {prepares}")
+    for t, ti, tu in sets.values():
+        s.check_table(t, expect_live=6)
+        s.check_table(ti, expect_live=2)
+        s.check_table(tu, expect_live=2)
+
+
+def scenario_long_data_bound(s):
+    """Prepared writes whose values come with COM_STMT_SEND_LONG_DATA (PHP mysqli send_long_data;
+    the server forgets long data after one execute, and uniqgate may have to run a write again
+    after a deadlock): the key itself or another column as long data, INSERTs and a rename, in
+    autocommit and in a transaction, answer what they would without the proxy (1062 for a live
+    key) and still bind every value: the client's write is then its statement prepared by the
+    proxy with every value inline, the long data too (never rendered into SQL text)."""
+    need("php")
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    log = s.state / "php_long_data.log"
+    p = subprocess.Popen(["php", str(HERE / "php_long_data.php")], env=client_env(port, t),
+                         stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    run_procs(s, [("php_long_data.php", p, log)], 60, "php_long_data.php")
+    text = log.read_text(errors="replace")
+    print(text)
+    result = json.loads(text.strip().splitlines()[-1])
+    answers = result["answers"]
+    want = [1, 1062, 1, 1062, 1, 1, 1062]
+    for i, code in enumerate(want):
+        got = answers[i].get("error") if code == 1062 else answers[i].get("affected")
+        s.check(got == code, f"write {i + 1}: {answers[i]}, expected {code if code == 1062 else 'affected 1'}")
+    delta = {k: result["after"][k] - result["before"][k] for k in result["before"]}
+    print(f"[{s.name}] counters {delta}")
+    # The client prepared its two statements before the counters were read: every prepare here
+    # is the proxy's, among them its copy of each client statement, executed with every value
+    # bound in place of the client's own execute (the text path prepares no copy and sends the
+    # writes as SQL text). serialize: the copies, the probe block, the full check, the read of
+    # the rows to rename, the locking read and the own-view read of the transaction. dedup: the
+    # copy of the INSERT, the guarded key insert and commit block, the read of the rows to
+    # rename, its guarded removal, restricted write and claim, and the key insert of the
+    # transaction (dedup's UPDATEs never send the client's statement: no copy of it).
+    executes, prepares = (15, 7) if MODE == "serialize" else (21, 8)
+    s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
+    s.check(delta["Com_stmt_prepare"] == prepares, f"COM_STMT_PREPARE on the session: {delta}, expected {prepares}")
+    s.check_table(t, expect_live=3)
+
+
 def scenario_hot_key_bound(s):
     """dedup: a prepared INSERT that keeps repeating a live key (a hot key) stops pipelining the
     client's execute behind the key insert: once most of its recent executes were duplicates the
@@ -751,6 +847,8 @@ SCENARIOS = {
     "key_moves": scenario_key_moves,
     "binary_keys": scenario_binary_keys,
     "replace_bound": scenario_replace_bound,
+    "multi_row_upserts_bound": scenario_multi_row_upserts_bound,
+    "long_data_bound": scenario_long_data_bound,
     "own_upserts_bound": scenario_own_upserts_bound,
     "hot_key_bound": scenario_hot_key_bound,
     "last_prepared": scenario_last_prepared,

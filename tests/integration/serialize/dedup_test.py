@@ -668,9 +668,29 @@ def scenario_insert_ignore_skips(s: Scenario):
                   try_execute(c, ignore + "(1, 'ii_t1', 'm', 1), (NULL, 'ii_t2', 'm', 1)"), affected=1)
         expect_ok(s, "INSERT ii_t1 in the same transaction", ins("ii_t1"))
         expect_ok(s, "COMMIT", try_execute(c, "COMMIT"), affected=None)
+
+        # In a transaction, the claim of a later row times out (another transaction holds its
+        # key): the claims before it must go with the failed statement, not stay in the
+        # client's transaction to be committed without their rows.
+        holder = connect(port)
+        try:
+            expect_ok(s, "holder: BEGIN", try_execute(holder, "BEGIN"), affected=None)
+            expect_ok(s, "holder: INSERT ii_held", try_execute(holder, *insert_sql(t, "ii_held", "m")))
+            expect_ok(s, "SET innodb_lock_wait_timeout", try_execute(c, "SET SESSION innodb_lock_wait_timeout = 1"),
+                      affected=None)
+            expect_ok(s, "BEGIN", try_execute(c, "BEGIN"), affected=None)
+            expect_error(s, "INSERT IGNORE whose second key is held by another transaction",
+                         try_execute(c, ignore + "(NULL, 'ii_free', 'm', 1), (NULL, 'ii_held', 'm', 2)"), 1205)
+            expect_ok(s, "COMMIT after the timeout", try_execute(c, "COMMIT"), affected=None)
+            s.check(("ii_free", "m") not in dedup_keys(s, t),
+                    "a row of the timed-out INSERT IGNORE left its key in the dedup table without the row")
+        finally:
+            try_execute(holder, "ROLLBACK")
+            close_quietly(holder)
+        expect_ok(s, "INSERT ii_free after the timed-out INSERT IGNORE", ins("ii_free"))
     finally:
         close_quietly(c)
-    sequential = ["ii_a", "ii_new", "ii_pk", "ii_self", "ii_self2", "ii_t1", "ii_t2"]
+    sequential = ["ii_a", "ii_new", "ii_pk", "ii_self", "ii_self2", "ii_t1", "ii_t2", "ii_free"]
     s.check_table(t, expect_keys=[(n, "m") for n in sequential], expect_live=len(sequential), label="sequential")
 
     # 16 clients: INSERT IGNORE batches with ids from a small pool and keys from a small pool
