@@ -31,14 +31,15 @@ struct PreparedWrite {
     std::vector<std::string> long_data{};     // per parameter: COM_STMT_SEND_LONG_DATA, joined
     std::vector<bool> has_long_data{};
     // How often its recent executes repeated a live key (0..1, each execute weighs 1/4):
-    // dedup inserts of a hot key take a path that makes a duplicate cheap.
+    // inserts of a hot key take a path that makes a duplicate cheap (dedup: the key claimed
+    // alone first; serialize: the full check without the probe).
     float recent_duplicates = 0;
     void note_duplicate(bool duplicate) noexcept {
         recent_duplicates = 0.75F * recent_duplicates + (duplicate ? 0.25F : 0.0F);
     }
 };
 
-// A statement whose recent_duplicates is above this claims its keys alone first.
+// A statement whose recent_duplicates is above this takes the hot-key path.
 inline constexpr float kClaimFirstAbove = 0.5F;
 
 // The `?` placeholders of a statement, in order (not those in strings or comments);

@@ -5,6 +5,7 @@
 #include "proxy/DedupSql.hpp"
 #include "proxy/InternalQuery.hpp"
 #include "proxy/MysqlErrors.hpp"
+#include "proxy/PreparedWrites.hpp"
 #include "proxy/Session.hpp"
 #include "proxy/SqlText.hpp"
 
@@ -532,7 +533,7 @@ asio::awaitable<Session::Step> Session::execute_if_no_live_key(const std::vector
         auto ended = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "ROLLBACK", ec);
         if (ec || ended.empty()) co_return Step::lost;
         if (!ended.front().is_error) tracker_.set_status_flags(ended.front().ok.status_flags);
-        if (outcomes.front().error.error_code == mysql_error::kDupEntry) co_return Step::go_on;
+        if (outcomes.front().error.error_code == mysql_error::kDupEntry) co_return Step::go_on;  // the check notes it
         const bool sent = co_await answer_error(outcomes.front().error);
         co_return sent ? Step::answered : Step::lost;
     }
@@ -549,7 +550,11 @@ asio::awaitable<Session::Step> Session::execute_if_no_live_key(const std::vector
 asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rules::WritePlan& plan,
                                               const rules::TableSchema& schema) {
     const auto context = rule_context();
-    if (fits_probe_path(plan)) {
+    // A prepared INSERT that mostly repeated live keys lately goes to the full check at
+    // once: the probe would fail, then cost a ROLLBACK and the check anyway.
+    PreparedWrite* write = pending_execute_ != nullptr && bound_execute_ ? bound_execute_->write : nullptr;
+    const bool hot = write != nullptr && write->recent_duplicates >= kClaimFirstAbove;
+    if (!hot && fits_probe_path(plan)) {
         const Step probed = co_await insert_if_no_live_key(sql, plan, schema);
         if (probed != Step::go_on) co_return probed == Step::answered;
     }
@@ -594,6 +599,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
                 continue;
             }
             context_.metrics.duplicates_refused.fetch_add(1, std::memory_order_relaxed);
+            if (write != nullptr) write->note_duplicate(true);
             // The client's own INSERT IGNORE skips a duplicate row, as it would at a unique index.
             if (rule.rule->on_duplicate == config::OnDuplicate::error && !plan.insert.ignore) {
                 const bool sent = co_await send_error(mysql_error::kDupEntry, mysql_error::kDupEntryState,
@@ -623,6 +629,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
         co_return sent;
     }
     if (std::find(drop.begin(), drop.end(), true) == drop.end()) {
+        if (write != nullptr) write->note_duplicate(false);
         const bool sent = co_await send_client_write(sql);
         co_return sent;
     }

@@ -393,7 +393,8 @@ class Scenario:
             print(f"[{name}] the MariaDB fixture is not running (UG_DIRECT_PORT unknown)")
             sys.exit(1)
         self.db_port = int(env["UG_DIRECT_PORT"])
-        self.state = Path(env["UG_IT_STATE"]) / "serialize" / name
+        # Per mode: the same scenario may run in both modes at once (ctest -j).
+        self.state = Path(env["UG_IT_STATE"]) / MODE / name
         self.state.mkdir(parents=True, exist_ok=True)
         self.admin = connect(self.db_port)
         self.seed = int(os.environ.get("UG_SERIALIZE_SEED", "0")) or random.randrange(1, 1 << 30)
