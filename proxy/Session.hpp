@@ -251,16 +251,16 @@ private:
     asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,
                                                       const rules::TableSchema& schema, const rules::RulePlan& rule);
     [[nodiscard]] bool fits_bound_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const;
-    asio::awaitable<bool> upsert_into_live_row_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
-                                                     const rules::RulePlan& rule, bool key_was_live,
-                                                     const std::vector<std::size_t>& claimed, bool own_transaction);
+    asio::awaitable<bool> upsert_into_live_rows_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
+                                                      const rules::RulePlan& rule, const std::vector<bool>& key_was_live,
+                                                      const std::vector<std::size_t>& claimed, bool own_transaction);
     struct UpsertRelease {
         std::string sql;  // empty: nothing to release
         std::vector<std::uint32_t> parameters;
     };
     asio::awaitable<bool> write_upsert_bound(const rules::TableSchema& schema, const config::Rule& rule,
-                                             const std::optional<PrimaryKey>& holder, const UpsertRelease& release,
-                                             bool own_transaction);
+                                             const std::vector<std::optional<PrimaryKey>>& holders,
+                                             const UpsertRelease& release, bool own_transaction);
     asio::awaitable<bool> upsert_into_live_rows(const std::string& sql, const rules::WritePlan& plan,
                                                 const rules::TableSchema& schema, const rules::RulePlan& rule,
                                                 const std::vector<bool>& key_was_live,

@@ -564,8 +564,7 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
                                                      const std::vector<bool>& key_was_live,
                                                      const std::vector<std::size_t>& claimed, bool own_transaction) {
     if (fits_bound_upsert(plan, schema) && bound_rule_plan(rule) != nullptr) {
-        const bool done = co_await upsert_into_live_row_bound(plan, schema, rule, key_was_live.front(), claimed,
-                                                              own_transaction);
+        const bool done = co_await upsert_into_live_rows_bound(plan, schema, rule, key_was_live, claimed, own_transaction);
         co_return done;
     }
     const auto context = rule_context();
@@ -613,91 +612,138 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
     co_return done;
 }
 
-// Whether a one-row upsert of an execute can be bound (write_upsert_bound, both modes): its
-// plan as prepared lines up, a primary key to aim at, blocks available.
+// Whether an upsert of an execute can be bound (write_upsert_bound, both modes): its plan as
+// prepared lines up, a primary key to aim at, blocks available.
 bool Session::fits_bound_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const {
-    return execute_bindable() && !blocks_unavailable_ && plan.insert.rows.size() == 1 &&
-           bound_execute_->plan.insert.rows.size() == 1 && !schema.primary_key.empty();
+    return execute_bindable() && !blocks_unavailable_ &&
+           bound_execute_->plan.insert.rows.size() == plan.insert.rows.size() && !schema.primary_key.empty();
 }
 
-// upsert_into_live_rows for a one-row execute, nothing written into SQL text: a live
-// key's holder is read and locked by a prepared statement of the proxy's own (the key
-// bound), then write_upsert_bound, which also releases a claimed key no row ended up
-// holding.
-asio::awaitable<bool> Session::upsert_into_live_row_bound(const rules::WritePlan& plan, const rules::TableSchema& schema,
-                                                          const rules::RulePlan& rule, bool key_was_live,
-                                                          const std::vector<std::size_t>& claimed,
-                                                          bool own_transaction) {
+// upsert_into_live_rows for an execute, nothing written into SQL text: each live key's
+// holder is read and locked by a prepared statement of the proxy's own (the key bound),
+// then write_upsert_bound, which also releases a claimed key no row ended up holding.
+asio::awaitable<bool> Session::upsert_into_live_rows_bound(const rules::WritePlan& plan,
+                                                           const rules::TableSchema& schema,
+                                                           const rules::RulePlan& rule,
+                                                           const std::vector<bool>& key_was_live,
+                                                           const std::vector<std::size_t>& claimed,
+                                                           bool own_transaction) {
     const auto context = rule_context();
     const auto& bound = *bound_execute_;
     const rules::RulePlan& bound_rule = *bound_rule_plan(rule);
     const std::string source = quote_table(plan.schema, plan.table);
-    std::optional<PrimaryKey> holder;
-    if (key_was_live) {
+    std::vector<std::optional<PrimaryKey>> holders(key_was_live.size());
+    for (std::size_t row = 0; row < key_was_live.size(); ++row) {
+        if (!key_was_live[row]) continue;
         std::vector<std::uint32_t> key_parameters;
-        const std::string read =
-            live_holder_query(bound_rule, 0, bound.sql, schema, source, context.no_backslash_escapes, &key_parameters);
-        std::vector<protocol::TextRow> holders;
+        const std::string read = live_holder_query(bound_rule, row, bound.sql, schema, source,
+                                                   context.no_backslash_escapes, &key_parameters);
+        std::vector<protocol::TextRow> found;
         protocol::ErrPacket failure{};
-        const bool alive = co_await read_rows_bound(read, key_parameters, holders, failure);
+        const bool alive = co_await read_rows_bound(read, key_parameters, found, failure);
         if (!alive) co_return false;
-        if (failure.error_code == 0 && holders.size() != 1) {
+        if (failure.error_code == 0 && found.size() != 1) {
+            // The key's holder is a row of this same statement: a batch that repeats a key.
             failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
-                       "uniqgate: the live row holding the key of a prepared INSERT ... ON DUPLICATE KEY UPDATE "
-                       "(rule '" + rule.rule->name + "') is gone"};
+                       "uniqgate: an INSERT ... ON DUPLICATE KEY UPDATE whose rows repeat a key of rule '" +
+                           rule.rule->name + "' (mode dedup) is not supported; send the rows separately"};
         }
         if (failure.error_code != 0) {
             const bool answered = co_await undo_for_retry_or_answer(own_transaction, failure);
             co_return answered;
         }
-        holder = holders.front();
+        holders[row] = found.front();
     }
     UpsertRelease release;
     release.sql = dedup_release_unused_keys(bound_rule, dedup_table_sql(*rule.rule, plan.schema), source, claimed,
                                             bound.sql, schema, context.no_backslash_escapes, &release.parameters);
-    const bool done = co_await write_upsert_bound(schema, *rule.rule, holder, release, own_transaction);
+    const bool done = co_await write_upsert_bound(schema, *rule.rule, holders, release, own_transaction);
     co_return done;
 }
 
-// The write of a one-row prepared INSERT ... ON DUPLICATE KEY UPDATE, bound: the client's
-// own execute when its key was free (no `holder`); otherwise the row aimed at the live
-// row holding the key (upsert_into_live_row), prepared, the client's values and the
-// holder's primary key bound. Pipelined with a block that runs `release` and, in
-// autocommit, commits, only if the write did not fail (after_client_write). A deadlock in
-// the proxy's own transaction sets deadlock_to_retry_, as does a server that refuses the
-// block (the next attempt goes without blocks).
+// The write of a prepared INSERT ... ON DUPLICATE KEY UPDATE, bound; `holders`: per row,
+// the live row holding its key, if any. No live holder: the client's own execute. Else the
+// rows whose key was free, as a statement of the proxy's own with their values bound
+// (rebuild_without_rows), and each other row aimed at its holder (upsert_into_live_row),
+// prepared with the client's values and the holder's primary key bound. Then a block that
+// runs `release` and, in autocommit, commits, only if the write did not fail
+// (after_client_write). With more than one write, each is a guarded block: a failed one
+// fails those after it, the commit block included. A deadlock in the proxy's own
+// transaction sets deadlock_to_retry_, as does a server that refuses a block (the next
+// attempt goes without blocks).
 asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& schema, const config::Rule& rule,
-                                                  const std::optional<PrimaryKey>& holder, const UpsertRelease& release,
-                                                  bool own_transaction) {
+                                                  const std::vector<std::optional<PrimaryKey>>& holders,
+                                                  const UpsertRelease& release, bool own_transaction) {
     const auto context = rule_context();
     const auto& bound = *bound_execute_;
-    std::vector<protocol::Bytes> commands;
-    if (holder) {
-        std::vector<std::uint32_t> parameters;
-        const BoundUpsert aim{&bound.placeholders, static_cast<std::uint32_t>(bound.values.size()), &parameters};
-        const std::string write = upsert_into_live_row(bound.sql, bound.plan, schema, 0, *holder,
-                                                       context.no_backslash_escapes, context.lex_options(), &aim);
-        protocol::ErrPacket failure{};
-        std::uint32_t id = 0;
-        if (write.empty()) {
-            failure = {mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
-                       "uniqgate: cannot aim the prepared INSERT ... ON DUPLICATE KEY UPDATE at the live row holding "
-                       "its key (rule '" + rule.name + "')"};
-        } else {
-            const bool prepared = co_await own_statement(write, parameters.size(), id, failure);
-            if (!prepared) co_return false;
-        }
-        if (failure.error_code != 0) {
+    const auto client_count = static_cast<std::uint32_t>(bound.values.size());
+    std::vector<bool> key_was_live;
+    for (const auto& holder : holders) key_was_live.push_back(holder.has_value());
+    const bool any_free = std::find(key_was_live.begin(), key_was_live.end(), false) != key_was_live.end();
+    const bool any_live = std::find(key_was_live.begin(), key_was_live.end(), true) != key_was_live.end();
+    const bool room = co_await make_room_for_own_statements(holders.size() + 2);
+    if (!room) co_return false;
+
+    // The writes: SQL, parameters and own values; the client's own execute stands alone.
+    struct Write {
+        std::string sql;
+        std::vector<std::uint32_t> parameters{};
+    };
+    std::vector<Write> writes;
+    std::vector<std::optional<std::string>> own_values;  // the holders' primary keys
+    if (any_free && any_live) {
+        Write kept;
+        kept.sql = rebuild_without_rows(bound.sql, bound.plan.insert, key_was_live, bound.placeholders, kept.parameters);
+        writes.push_back(std::move(kept));
+    }
+    for (std::size_t row = 0; row < holders.size(); ++row) {
+        if (!holders[row]) continue;
+        Write aimed;
+        const BoundUpsert aim{&bound.placeholders, client_count + static_cast<std::uint32_t>(own_values.size()),
+                              &aimed.parameters};
+        own_values.insert(own_values.end(), holders[row]->begin(), holders[row]->end());
+        aimed.sql = upsert_into_live_row(bound.sql, bound.plan, schema, row, *holders[row],
+                                         context.no_backslash_escapes, context.lex_options(), &aim);
+        if (aimed.sql.empty()) {
+            const protocol::ErrPacket failure{
+                mysql_error::kNotSupportedYet, std::string(mysql_error::kNotSupportedYetState),
+                "uniqgate: cannot aim row " + std::to_string(row + 1) + " of the prepared INSERT ... ON DUPLICATE "
+                "KEY UPDATE at the live row holding its key (rule '" + rule.name + "')"};
             const bool answered = co_await undo_and_answer(own_transaction, true, failure);
             co_return answered;
         }
-        commands.push_back(own_execute(id, parameters, *holder));
-        if (commands.back().empty()) co_return false;
-    } else {
+        writes.push_back(std::move(aimed));
+    }
+    std::vector<protocol::Bytes> commands;
+    if (writes.empty()) {
         auto client_write = co_await client_write_command();
         if (client_write.empty()) co_return false;
         commands.push_back(std::move(client_write));
     }
+    const bool guarded = writes.size() > 1;
+    for (const auto& write : writes) {
+        if (guarded) {
+            const std::string block = guarded_dedup_write(write.sql, own_transaction, false);
+            const auto refused = co_await append_block_or_undo(block, write.parameters, own_values, commands,
+                                                               own_transaction, true);
+            if (refused) {
+                deadlock_to_retry_ = *refused == BoundWrite::not_taken;  // run again, without blocks
+                co_return *refused != BoundWrite::lost;
+            }
+            continue;
+        }
+        std::uint32_t id = 0;
+        protocol::ErrPacket failure{};
+        const bool prepared = co_await own_statement(write.sql, write.parameters.size(), id, failure);
+        if (!prepared) co_return false;
+        if (failure.error_code != 0) {
+            const bool answered = co_await undo_and_answer(own_transaction, true, failure);
+            co_return answered;
+        }
+        commands.push_back(own_execute(id, write.parameters, own_values));
+        if (commands.back().empty()) co_return false;
+    }
+    const std::size_t write_steps = commands.size();
     const std::string after = after_client_write(release.sql, own_transaction);
     if (!after.empty()) {
         const std::vector<std::optional<std::string>> no_own_values;  // named: GCC 12, docs/DEVELOPING.md
@@ -708,13 +754,18 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
             co_return *stop != BoundWrite::lost;
         }
     }
-    if (!holder) pending_execute_sent_ = sends_clients_execute();
+    if (writes.empty()) pending_execute_sent_ = sends_clients_execute();
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
     if (ec || outcomes.size() != commands.size()) co_return false;
     const std::size_t failed_step = first_failed(outcomes);
     if (failed_step == outcomes.size()) {
-        const bool sent = co_await send_wrapped_ok(outcomes.front().ok, outcomes.back().ok.status_flags);
+        auto answer = outcomes.front().ok;
+        for (std::size_t i = 1; i < write_steps; ++i) {
+            answer.affected_rows += outcomes[i].ok.affected_rows;
+            answer.warnings = static_cast<std::uint16_t>(answer.warnings + outcomes[i].ok.warnings);
+        }
+        const bool sent = co_await send_wrapped_ok(answer, outcomes.back().ok.status_flags);
         co_return sent;
     }
     const auto error = outcomes[failed_step].error;

@@ -713,8 +713,10 @@ asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const r
     deadlock_to_retry_ = false;
     bool done = false;
     if (fits_bound_upsert(plan, schema)) {
-        const std::optional<PrimaryKey> holder =
-            key_was_live.front() ? std::optional<PrimaryKey>(holders.front()) : std::nullopt;
+        std::vector<std::optional<PrimaryKey>> holder(key_was_live.size());
+        for (std::size_t row = 0; row < key_was_live.size(); ++row) {
+            if (key_was_live[row]) holder[row] = holders[row];
+        }
         const UpsertRelease nothing_to_release;  // named: GCC 12, docs/DEVELOPING.md
         done = co_await write_upsert_bound(schema, rule, holder, nothing_to_release, own_transaction);
     } else {

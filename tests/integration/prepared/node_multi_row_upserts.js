@@ -1,7 +1,7 @@
 'use strict';
 // prepared_test.py multi_row_upserts_bound: prepared multi-row INSERTs some of whose rows a live
-// key turns into something else — the client's INSERT IGNORE (rule on_duplicate: error, table
-// UG_TABLE), a rule with on_duplicate: ignore (UG_TABLE_IGNORE), one with on_duplicate: update
+// key turns into something else — the client's INSERT IGNORE and INSERT ... ON DUPLICATE KEY
+// UPDATE (rule on_duplicate: error, table UG_TABLE), a rule with on_duplicate: ignore (UG_TABLE_IGNORE), one with on_duplicate: update
 // (UG_TABLE_UPDATE) — then the session's own counters, read through the same connection.
 // UG_TEXT=1: the same statements as text (mysql2 `query`). Prints one JSON line:
 // {"answers": [...], "before": {...}, "after": {...}, "rows": {...}}. Run from
@@ -40,6 +40,10 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
     ['text', 'START TRANSACTION'],
     [`INSERT IGNORE INTO ${t} (name, model, price) VALUES (?, ?, ?), (?, ?, ?)`, ['y', 'm', 4, 'tx', 'm', 5]],
     ['text', 'COMMIT'],
+    // INSERT ... ON DUPLICATE KEY UPDATE onto two live keys (their case variants: each live row
+    // updated, 2 + 2) and a new key (1)
+    [`INSERT INTO ${t} (name, model, price) VALUES ${three} ON DUPLICATE KEY UPDATE price = VALUES(price) + ?`,
+      ['X', 'm', 7, 'odk', 'm', 1, 'Y', 'm', 8, 100]],
   ];
   const before = await status();
   const answers = [];

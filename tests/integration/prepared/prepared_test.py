@@ -567,10 +567,12 @@ def scenario_own_upserts_bound(s):
 
 def scenario_multi_row_upserts_bound(s):
     """Prepared multi-row INSERTs some of whose rows a live key turns into something else — the
-    client's INSERT IGNORE, rules with on_duplicate: ignore and update, in autocommit and in the
-    client's transaction — answer what the same statements answer as text and leave the same
-    rows; what the proxy sends binds the values: the rows that go in are a statement of the
-    proxy's own with their values bound, and in dedup mode each key claim is a guarded block."""
+    client's INSERT IGNORE and INSERT ... ON DUPLICATE KEY UPDATE, rules with on_duplicate:
+    ignore and update, in autocommit and in the client's transaction — answer what the same
+    statements answer as text and leave the same rows; what the proxy sends binds the values:
+    the rows that go in are a statement of the proxy's own with their values bound, rows onto
+    live keys are aimed at their holders with the holder's primary key bound, several writes
+    of one statement are guarded blocks, and in dedup mode each key claim is one too."""
     need("node")
     sets = {}
     for protocol in ("prepared", "text"):
@@ -587,7 +589,7 @@ def scenario_multi_row_upserts_bound(s):
             extra["UG_TEXT"] = "1"
         results[protocol] = run_node_script(s, "node_multi_row_upserts.js", t, extra, rules)
     prepared, text = results["prepared"], results["text"]
-    want = [2, 1, 2, 3, 1]
+    want = [2, 1, 2, 3, 1, 5]
     s.check(prepared["answers"] == [{"affectedRows": n} for n in want],
             f"answers {prepared['answers']}, expected affected rows {want}")
     s.check(prepared["answers"] == text["answers"], f"answers: prepared {prepared['answers']}, as text {text['answers']}")
@@ -600,25 +602,32 @@ def scenario_multi_row_upserts_bound(s):
         # skips itself), otherwise the proxy's INSERT of them, bound; the release of keys the
         # server's IGNORE left unused (after each client INSERT IGNORE); on_duplicate: update's
         # UPDATE of the live row, bound. The text path: none of these.
-        executes = (3 + 1 + 1) + (2 + 1 + 1) + (3 + 1) + (2 + 1 + 1) + (2 + 1 + 1)
+        # The upsert: the claims (3), the reads of the two holders (2), the new row and the two
+        # rows aimed at their holders (3 guarded blocks), the block that releases unused keys
+        # and commits.
+        executes = (3 + 1 + 1) + (2 + 1 + 1) + (3 + 1) + (2 + 1 + 1) + (2 + 1 + 1) + (3 + 2 + 3 + 1)
         # The client's 5 statements; the guarded claim of each table in autocommit (3) and in
         # the transaction (1); the inserts of the rows that go in (4 texts); the release (two
         # texts: 3 rows, 2 rows); the UPDATE.
-        prepares = 5 + 3 + 1 + 4 + 2 + 1
+        prepares = 5 + 3 + 1 + 4 + 2 + 1 + (1 + 1 + 1 + 1 + 1)  # the upsert's: the client's, the
+        # holder read, the new row's and the aimed rows' blocks, the release and commit block
     else:
         # The check of the keys (one bound execute each), then the rows that go in: the proxy's
         # INSERT of them, bound, when some are skipped, the client's own execute when all go
         # in; on_duplicate: update's UPDATE of the live row. In the transaction the committed
         # read is the control connection's; the session's own-view read and the locking read
         # of the holder are the session's. The text path: the checks only.
-        executes = (1 + 1) + (1 + 1) + (1 + 1) + (1 + 1 + 1) + (2 + 1)
+        # The upsert: the check, then (the holders locked as text: the proxy's own values) the
+        # new row and the two rows aimed at their holders (3 guarded blocks) and the commit block.
+        executes = (1 + 1) + (1 + 1) + (1 + 1) + (1 + 1 + 1) + (2 + 1) + (1 + 3 + 1)
         # The client's 5; the checks (4 texts); the inserts of the rows that go in (4); the
         # UPDATE; the own-view and locking reads.
-        prepares = 5 + 4 + 4 + 1 + 2
+        prepares = 5 + 4 + 4 + 1 + 2 + (1 + 1 + 1 + 1)  # the upsert's: the client's, the new row's
+        # and the aimed rows' blocks, the commit block (its 3-row check is the first INSERT's)
     s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
     s.check(delta["Com_stmt_prepare"] == prepares, f"COM_STMT_PREPARE on the session: {delta}, expected {prepares}")
     for t, ti, tu in sets.values():
-        s.check_table(t, expect_live=6)
+        s.check_table(t, expect_live=7)
         s.check_table(ti, expect_live=2)
         s.check_table(tu, expect_live=2)
 
