@@ -359,10 +359,8 @@ bench_log "server counters: $(bench_sql "$DB_PORT" "SELECT GROUP_CONCAT(CONCAT(V
     FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('COM_STMT_PREPARE', 'COM_STMT_EXECUTE')")"
 
 # --- report -----------------------------------------------------------------------------
-# Medians over rounds for tps, p95 and 1062 counts; worst round for live duplicates, max
-# latency and the lowest 1-s tps; totals for other errors.
-serialize_report() {
-    awk -F'\t' -v rows="$1" -v relay="$RELAY" '
+# Awk functions both reports use: values per key gathered over the rounds, and their medians.
+AWK_MEDIANS='
         function median(list,    n, v, i, j, t) {
             n = split(list, v, " ")
             for (i = 2; i <= n; i++)
@@ -373,6 +371,11 @@ serialize_report() {
         function ok(v) { return v != "-" && v != "ERR" && v != "" }
         function add(key, value) { if (ok(value)) vals[key] = vals[key] " " value }
         function get(key, fmt,    m) { m = median(vals[key]); return m == "" ? "–" : sprintf(fmt, m) }
+'
+# Medians over rounds for tps, p95 and 1062 counts; worst round for live duplicates, max
+# latency and the lowest 1-s tps; totals for other errors.
+serialize_report() {
+    awk -F'\t' -v rows="$1" -v relay="$RELAY" "$AWK_MEDIANS"'
         function ratio(a, b) { a = median(vals[a]); b = median(vals[b]); return (a == "" || b == "" || b == 0) ? "–" : sprintf("%.2f", a / b) }
         function tps(b, leg) { return get(b leg SUBSEP "tps", "%.0f") (failed[b leg] ? " (" failed[b leg] " failed)" : "") }
         function worst(key) { return (key in maxv) ? maxv[key] : "–" }
@@ -411,17 +414,7 @@ serialize_report() {
 }
 # --compare-ps: per row, each protocol's uniqgate/direct ratio and their quotient.
 compare_ps_report() {
-    awk -F'\t' -v rows="$1" '
-        function median(list,    n, v, i, j, t) {
-            n = split(list, v, " ")
-            for (i = 2; i <= n; i++)
-                for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-            if (n == 0) return ""
-            return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-        }
-        function ok(v) { return v != "-" && v != "ERR" && v != "" }
-        function add(key, value) { if (ok(value)) vals[key] = vals[key] " " value }
-        function get(key, fmt,    m) { m = median(vals[key]); return m == "" ? "–" : sprintf(fmt, m) }
+    awk -F'\t' -v rows="$1" "$AWK_MEDIANS"'
         function r(a, b) { a = median(vals[a]); b = median(vals[b]); return (a == "" || b == "" || b == 0) ? "" : a / b }
         function show(v) { return v == "" ? "–" : sprintf("%.2f", v) }
         function worst(key) { return (key in maxv) ? maxv[key] : "–" }

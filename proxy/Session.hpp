@@ -157,6 +157,7 @@ private:
         return !bound_execute_ || !bound_execute_->used_long_data;
     }
     asio::awaitable<protocol::Bytes> client_write_command();
+    asio::awaitable<bool> append_client_write(std::vector<protocol::Bytes>& commands);
     // bound_rule_plan(rule) when every key value of its rows is a parameter, a literal or a
     // column default (what the proxy's own statements can bind); nullptr otherwise.
     [[nodiscard]] const rules::RulePlan* bindable_keys(const rules::RulePlan& rule) const;
@@ -280,6 +281,9 @@ private:
         const std::string& block, const std::vector<std::uint32_t>& parameters,
         const std::vector<std::optional<std::string>>& own_values, std::vector<protocol::Bytes>& commands,
         bool own_transaction, bool to_savepoint);
+    asio::awaitable<std::optional<BoundWrite>> append_block_or_undo(const std::string& block,
+                                                                    std::vector<protocol::Bytes>& commands,
+                                                                    bool own_transaction, bool to_savepoint);
     asio::awaitable<BoundWrite> enforce_dedup_rows_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     asio::awaitable<bool> enforce_dedup_truncate(const std::string& sql, const rules::WritePlan& plan);
     [[nodiscard]] bool fits_bound_replace(const std::vector<InsertCheck>& checks) const;

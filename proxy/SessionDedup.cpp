@@ -378,9 +378,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             dedup_rule_of_step.clear();
         }
         const std::size_t client_step = commands.size();
-        auto client_write = co_await client_write_command();
-        if (client_write.empty()) co_return BoundWrite::lost;
-        commands.push_back(std::move(client_write));
+        const bool appended = co_await append_client_write(commands);
+        if (!appended) co_return BoundWrite::lost;
         if (own_transaction) {
             const std::string finish(kCommitUnlessLastFailed);
             const std::vector<std::uint32_t> no_parameters;
@@ -716,9 +715,8 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
     }
     std::vector<protocol::Bytes> commands;
     if (writes.empty()) {
-        auto client_write = co_await client_write_command();
-        if (client_write.empty()) co_return false;
-        commands.push_back(std::move(client_write));
+        const bool appended = co_await append_client_write(commands);
+        if (!appended) co_return false;
     }
     const bool guarded = writes.size() > 1;
     for (const auto& write : writes) {
@@ -911,6 +909,16 @@ asio::awaitable<std::optional<Session::BoundWrite>> Session::append_block_or_und
     }
     const bool undone = co_await undo_wrapped_write(own_transaction, to_savepoint);
     co_return prepared == OwnBlock::lost || !undone ? BoundWrite::lost : BoundWrite::not_taken;
+}
+
+// append_block_or_undo for a block that binds nothing.
+asio::awaitable<std::optional<Session::BoundWrite>> Session::append_block_or_undo(
+    const std::string& block, std::vector<protocol::Bytes>& commands, bool own_transaction, bool to_savepoint) {
+    const std::vector<std::uint32_t> no_parameters;  // named: GCC 12, docs/DEVELOPING.md
+    const std::vector<std::optional<std::string>> no_own_values;
+    const auto stop =
+        co_await append_block_or_undo(block, no_parameters, no_own_values, commands, own_transaction, to_savepoint);
+    co_return stop;
 }
 
 // Whether a COM_STMT_EXECUTE of an UPDATE or DELETE can take enforce_dedup_rows_bound:

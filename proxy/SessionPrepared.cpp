@@ -261,6 +261,14 @@ asio::awaitable<protocol::Bytes> Session::client_write_command() {
     co_return own_execute(id, every_parameter);
 }
 
+// Appends client_write_command to a pipeline; false when it cannot be sent.
+asio::awaitable<bool> Session::append_client_write(std::vector<protocol::Bytes>& commands) {
+    auto command = co_await client_write_command();
+    if (command.empty()) co_return false;
+    commands.push_back(std::move(command));
+    co_return true;
+}
+
 // COM_STMT_SEND_LONG_DATA, COM_STMT_RESET, COM_STMT_CLOSE and MariaDB's
 // COM_STMT_BULK_EXECUTE on a remembered write; everything else is relayed.
 asio::awaitable<bool> Session::intercept_statement_command(Command command, std::uint32_t frame_length) {

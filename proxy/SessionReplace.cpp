@@ -166,15 +166,11 @@ asio::awaitable<Session::BoundWrite> Session::replace_holders_bound(const rules:
         co_await append_block_or_undo(guarded, parameters, holder_keys, commands, own_transaction, false);
     if (guard_refused) co_return *guard_refused;
     const std::size_t client_step = commands.size();
-    auto client_write = co_await client_write_command();
-    if (client_write.empty()) co_return BoundWrite::lost;
-    commands.push_back(std::move(client_write));
+    const bool appended = co_await append_client_write(commands);
+    if (!appended) co_return BoundWrite::lost;
     const std::string after = after_client_write("", own_transaction);
     if (!after.empty()) {
-        const std::vector<std::uint32_t> none;  // named: GCC 12, docs/DEVELOPING.md
-        const std::vector<std::optional<std::string>> no_own_values;
-        const auto after_refused =
-            co_await append_block_or_undo(after, none, no_own_values, commands, own_transaction, false);
+        const auto after_refused = co_await append_block_or_undo(after, commands, own_transaction, false);
         if (after_refused) co_return *after_refused;
     }
     pending_execute_sent_ = sends_clients_execute();
@@ -474,17 +470,13 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
             if (deletion_refused) co_return *deletion_refused;
         }
         const std::size_t client_step = commands.size();
-        auto client_write = co_await client_write_command();
-        if (client_write.empty()) co_return BoundWrite::lost;
-        commands.push_back(std::move(client_write));
+        const bool appended = co_await append_client_write(commands);
+        if (!appended) co_return BoundWrite::lost;
         if (own_transaction) {
             // The count is the proxy's, not a value of the client's.
             const std::string commit = "BEGIN NOT ATOMIC IF ROW_COUNT() = " + std::to_string(row_count) +
                                        " THEN COMMIT; ELSE ROLLBACK; END IF; END";
-            const std::vector<std::uint32_t> none;  // named: GCC 12, docs/DEVELOPING.md
-            const std::vector<std::optional<std::string>> no_own_values;
-            const auto commit_refused =
-                co_await append_block_or_undo(commit, none, no_own_values, commands, own_transaction, true);
+            const auto commit_refused = co_await append_block_or_undo(commit, commands, own_transaction, true);
             if (commit_refused) co_return *commit_refused;
         }
         pending_execute_sent_ = sends_clients_execute();

@@ -522,9 +522,9 @@ asio::awaitable<Session::Step> Session::execute_if_no_live_key(const std::vector
     protocol::Bytes probe_execute;
     const OwnBlock block = co_await own_block_execute(probe, parameters, probe_execute);
     if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? Step::lost : Step::go_on;
-    auto client_write = co_await client_write_command();
-    if (client_write.empty()) co_return Step::lost;
-    const std::vector<protocol::Bytes> commands{std::move(probe_execute), std::move(client_write)};
+    std::vector<protocol::Bytes> commands{std::move(probe_execute)};
+    const bool appended = co_await append_client_write(commands);
+    if (!appended) co_return Step::lost;
     pending_execute_sent_ = sends_clients_execute();
     error_code ec;
     const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);

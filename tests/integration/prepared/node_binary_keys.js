@@ -5,14 +5,11 @@
 // move the keys; the proxy must compare the bytes as they are. Prints one JSON line:
 // {"answers": [...]}. UG_TEXT=1: the same statements as text (mysql2 `query`). Run from tests/integration/clients/node.
 const path = require('path');
-const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
+const { connect, runSteps } = require(path.join(__dirname, 'node_steps.js'));
 
 (async () => {
   const t = process.env.UG_TABLE;
-  const c = await mysql.createConnection({
-    host: process.env.UG_HOST, port: Number(process.env.UG_PORT), user: process.env.UG_USER,
-    password: process.env.UG_PASSWORD, database: 'shop',
-  });
+  const c = await connect();
   const fffe = Buffer.from([0xff, 0xfe]);
   const fffd = Buffer.from([0xff, 0xfd]);
   const steps = [
@@ -31,15 +28,7 @@ const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promis
     // row 3 holds (b, FFFD) now: 1062
     [`INSERT INTO ${t} (id, name, model, price) VALUES (?, ?, ?, ?)`, [4, 'b', fffd, 4]],
   ];
-  const answers = [];
-  for (const [sql, values] of steps) {
-    try {
-      const [r] = process.env.UG_TEXT ? await c.query(sql, values) : await c.execute(sql, values);
-      answers.push({ affectedRows: r.affectedRows });
-    } catch (e) {
-      answers.push({ errno: e.errno, message: e.message });
-    }
-  }
+  const answers = await runSteps(c, steps);
   console.log(JSON.stringify({ answers }));
   await c.end();
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -1,29 +1,20 @@
 'use strict';
 // prepared_test.py multi_row_upserts_bound: prepared multi-row INSERTs some of whose rows a live
 // key turns into something else — the client's INSERT IGNORE and INSERT ... ON DUPLICATE KEY
-// UPDATE (rule on_duplicate: error, table UG_TABLE), a rule with on_duplicate: ignore (UG_TABLE_IGNORE), one with on_duplicate: update
-// (UG_TABLE_UPDATE) — then the session's own counters, read through the same connection.
+// UPDATE (rule on_duplicate: error, table UG_TABLE), a rule with on_duplicate: ignore
+// (UG_TABLE_IGNORE), one with on_duplicate: update (UG_TABLE_UPDATE) — then the session's own counters, read through the same connection.
 // UG_TEXT=1: the same statements as text (mysql2 `query`). Prints one JSON line:
 // {"answers": [...], "before": {...}, "after": {...}, "rows": {...}}. Run from
 // tests/integration/clients/node.
 const path = require('path');
-const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
-
-const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Questions'];
+const { connect, counters, runSteps } = require(path.join(__dirname, 'node_steps.js'));
 
 (async () => {
   const { UG_TABLE: t, UG_TABLE_IGNORE: ti, UG_TABLE_UPDATE: tu } = process.env;
-  const c = await mysql.createConnection({
-    host: process.env.UG_HOST, port: Number(process.env.UG_PORT), user: process.env.UG_USER,
-    password: process.env.UG_PASSWORD, database: 'shop', charset: 'utf8mb4_general_ci',
-  });
+  const c = await connect({ charset: 'utf8mb4_general_ci' });
   await c.query(`INSERT INTO ${t} (name, model, price) VALUES ('x', 'm', 0)`);
   await c.query(`INSERT INTO ${t} (id, name, model, price) VALUES (100, 'taken_id', 'm', 0)`);
   await c.query(`INSERT INTO ${tu} (name, model, price) VALUES ('u', 'm', 0)`);
-  const status = async () => {
-    const [rows] = await c.query(`SHOW SESSION STATUS WHERE Variable_name IN (${COUNTERS.map(() => '?').join(', ')})`, COUNTERS);
-    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
-  };
   const odd = "m'k\\\\ \u0000é";  // would break SQL if pasted
   const three = '(?, ?, ?), (?, ?, ?), (?, ?, ?)';
   const steps = [
@@ -45,21 +36,9 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
     [`INSERT INTO ${t} (name, model, price) VALUES ${three} ON DUPLICATE KEY UPDATE price = VALUES(price) + ?`,
       ['X', 'm', 7, 'odk', 'm', 1, 'Y', 'm', 8, 100]],
   ];
-  const before = await status();
-  const answers = [];
-  for (const [sql, values] of steps) {
-    try {
-      if (sql === 'text') {
-        await c.query(values);
-        continue;
-      }
-      const [r] = process.env.UG_TEXT ? await c.query(sql, values) : await c.execute(sql, values);
-      answers.push({ affectedRows: r.affectedRows });
-    } catch (e) {
-      answers.push({ errno: e.errno, message: e.message });
-    }
-  }
-  const after = await status();
+  const before = await counters(c);
+  const answers = await runSteps(c, steps);
+  const after = await counters(c);
   const rows = {};
   for (const [label, table] of [['t', t], ['ti', ti], ['tu', tu]]) {
     [rows[label]] = await c.query(`SELECT name, model, price, delete_status FROM ${table} ORDER BY name, price`);

@@ -6,21 +6,12 @@
 // then the session's own counters, read through the same connection. Prints one JSON line:
 // {"answers": [...], "before": {...}, "after": {...}}. Run from tests/integration/clients/node.
 const path = require('path');
-const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
-
-const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Questions'];
+const { connect, counters, runSteps } = require(path.join(__dirname, 'node_steps.js'));
 
 (async () => {
   const { UG_TABLE: t, UG_TABLE_IGNORE: ti, UG_TABLE_UPDATE: tu } = process.env;
-  const c = await mysql.createConnection({
-    host: process.env.UG_HOST, port: Number(process.env.UG_PORT), user: process.env.UG_USER,
-    password: process.env.UG_PASSWORD, database: 'shop', charset: 'utf8mb4_general_ci',
-  });
+  const c = await connect({ charset: 'utf8mb4_general_ci' });
   await c.query(`INSERT INTO ${t} (id, name, model, price) VALUES (100, 'taken_id', 'm', 0)`);
-  const status = async () => {
-    const [rows] = await c.query(`SHOW SESSION STATUS WHERE Variable_name IN (${COUNTERS.map(() => '?').join(', ')})`, COUNTERS);
-    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
-  };
   const odd = "o'k\\\\ \u0000é";  // would break SQL if pasted
   const steps = [
     [`INSERT IGNORE INTO ${t} (name, model, price) VALUES (?, ?, ?)`, [odd, 'm', 1]],
@@ -36,17 +27,9 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
     [`INSERT INTO ${tu} (name, model, price) VALUES (?, ?, ?)`, [odd, 'm', 1]],
     [`INSERT INTO ${tu} (name, model, price) VALUES (?, ?, ?)`, [odd.toUpperCase(), 'm', 9]],
   ];
-  const before = await status();
-  const answers = [];
-  for (const [sql, values] of steps) {
-    try {
-      const [r] = await c.execute(sql, values);
-      answers.push({ affectedRows: r.affectedRows });
-    } catch (e) {
-      answers.push({ errno: e.errno, message: e.message });
-    }
-  }
-  const after = await status();
+  const before = await counters(c);
+  const answers = await runSteps(c, steps);
+  const after = await counters(c);
   const [[updated]] = await c.query(`SELECT name, price FROM ${tu} WHERE delete_status = 0`);
   const [[upserted]] = await c.query(`SELECT name, price FROM ${t} WHERE name = 'up' AND delete_status = 0`);
   console.log(JSON.stringify({ answers, before, after, updated, upserted }));

@@ -7,22 +7,13 @@
 // {"answers": [...], "before": {...}, "after": {...}, "statements": N}. Run from
 // tests/integration/clients/node.
 const path = require('path');
-const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
-
-const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Questions'];
+const { connect, counters, runSteps } = require(path.join(__dirname, 'node_steps.js'));
 
 (async () => {
   const t = process.env.UG_TABLE;
-  const c = await mysql.createConnection({
-    host: process.env.UG_HOST, port: Number(process.env.UG_PORT), user: process.env.UG_USER,
-    password: process.env.UG_PASSWORD, database: 'shop', charset: 'utf8mb4_general_ci',
-  });
+  const c = await connect({ charset: 'utf8mb4_general_ci' });
   await c.query(`INSERT INTO ${t} (name, model, price) VALUES ('a', 'm', 1), ('b', 'm', 2), ('c', 'm', 3), ('d', 'm', 4)`);
   const [[first]] = await c.query(`SELECT id FROM ${t} WHERE name = 'a'`);
-  const status = async () => {
-    const [rows] = await c.query(`SHOW SESSION STATUS WHERE Variable_name IN (${COUNTERS.map(() => '?').join(', ')})`, COUNTERS);
-    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
-  };
   // A value that would break SQL if it were pasted: quotes, a backslash, a NUL, non-ASCII.
   const odd = "q'\\\\ \u0000é";
   const steps = [
@@ -49,23 +40,10 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
     [`UPDATE ${t} SET delete_status = 0 WHERE id = ?`, [first.id]],
     ['text', 'COMMIT'],
   ];
-  const before = await status();
-  const answers = [];
-  let statements = 0;
-  for (const [sql, values] of steps) {
-    try {
-      if (sql === 'text') {
-        await c.query(values);
-        continue;
-      }
-      statements += 1;
-      const [r] = await c.execute(sql, values);
-      answers.push({ affectedRows: r.affectedRows });
-    } catch (e) {
-      answers.push({ errno: e.errno, message: e.message });
-    }
-  }
-  const after = await status();
+  const before = await counters(c);
+  const answers = await runSteps(c, steps);
+  const after = await counters(c);
+  const statements = steps.filter(([sql]) => sql !== 'text').length;
   console.log(JSON.stringify({ answers, before, after, statements }));
   await c.end();
 })().catch((e) => { console.error(e); process.exit(1); });

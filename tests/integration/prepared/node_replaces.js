@@ -6,20 +6,11 @@
 // Prints one JSON line: {"answers": [...], "before": {...}, "after": {...}, "rows": [...]}.
 // Run from tests/integration/clients/node.
 const path = require('path');
-const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
-
-const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Questions'];
+const { connect, counters, runSteps } = require(path.join(__dirname, 'node_steps.js'));
 
 (async () => {
   const t = process.env.UG_TABLE;
-  const c = await mysql.createConnection({
-    host: process.env.UG_HOST, port: Number(process.env.UG_PORT), user: process.env.UG_USER,
-    password: process.env.UG_PASSWORD, database: 'shop', charset: 'utf8mb4_general_ci',
-  });
-  const status = async () => {
-    const [rows] = await c.query(`SHOW SESSION STATUS WHERE Variable_name IN (${COUNTERS.map(() => '?').join(', ')})`, COUNTERS);
-    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
-  };
+  const c = await connect({ charset: 'utf8mb4_general_ci' });
   const odd = "r'\\\\ \u0000é";  // would break SQL if pasted
   const replace = `REPLACE INTO ${t} (id, name, model, price) VALUES (?, ?, ?, ?)`;
   const steps = [
@@ -35,21 +26,9 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
     [replace, [6, 'e', 'm', 3e9]],             // out of range for the price (INT): 1264, nothing changes
     [replace, [7, 'd', 'm', 8]],               // row 5 replaced: 2
   ];
-  const before = await status();
-  const answers = [];
-  for (const [sql, values] of steps) {
-    try {
-      if (sql === 'text') {
-        await c.query(values);
-        continue;
-      }
-      const [r] = process.env.UG_TEXT ? await c.query(sql, values) : await c.execute(sql, values);
-      answers.push({ affectedRows: r.affectedRows });
-    } catch (e) {
-      answers.push({ errno: e.errno, message: e.message });
-    }
-  }
-  const after = await status();
+  const before = await counters(c);
+  const answers = await runSteps(c, steps);
+  const after = await counters(c);
   const [rows] = await c.query(`SELECT id, name, model, price, delete_status FROM ${t} ORDER BY id`);
   console.log(JSON.stringify({ answers, before, after, rows }));
   await c.end();
