@@ -679,13 +679,42 @@ asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const r
             distinct.push_back(holders[row]);
         }
     }
-    const std::string lock = begin_statement(own_transaction) + "\n;SELECT " + primary_key_column_list(schema) +
-                             " FROM " + quote_table(plan.schema, plan.table) + " WHERE " +
-                             primary_key_in(schema, distinct, no_backslash) + " AND " +
-                             live_condition(rule.soft_delete, no_backslash) + " FOR UPDATE";
+    const std::string holders_locked = " FROM " + quote_table(plan.schema, plan.table) + " WHERE ";
+    const std::string still_live_and_locked = " AND " + live_condition(rule.soft_delete, no_backslash) + " FOR UPDATE";
     error_code ec;
-    auto locked = co_await run_statements(lock, ec);
-    if (ec || locked.empty()) co_return false;
+    std::vector<StatementOutcome> locked;
+    if (fits_bound_upsert(plan, schema)) {
+        // The holders' primary keys bound too, read back as the binary protocol sends them.
+        std::vector<std::optional<std::string>> holder_keys;
+        std::vector<std::uint32_t> parameters;
+        const auto client_count = static_cast<std::uint32_t>(bound_execute_->values.size());
+        for (const auto& holder : distinct) {
+            for (const auto& value : holder) {
+                parameters.push_back(client_count + static_cast<std::uint32_t>(holder_keys.size()));
+                holder_keys.push_back(value);
+            }
+        }
+        const std::string read = "SELECT " + primary_key_column_list(schema, PrimaryKeyAs::binary) + holders_locked +
+                                 primary_key_in_placeholders(schema, distinct.size()) + still_live_and_locked;
+        std::uint32_t id = 0;
+        protocol::ErrPacket refused{};
+        const bool prepared = co_await own_statement(read, parameters.size(), id, refused);
+        if (!prepared) co_return false;
+        if (refused.error_code == 0) {
+            const std::vector<protocol::Bytes> commands{protocol::encode_query(begin_statement(own_transaction)),
+                                                        own_execute(id, parameters, holder_keys)};
+            if (commands.back().empty()) co_return false;
+            locked = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+            if (ec || locked.size() != commands.size()) co_return false;
+            if (const std::size_t failed = first_failed(locked); failed < locked.size()) locked.resize(failed + 1);
+        }
+    }
+    if (locked.empty()) {
+        const std::string lock = begin_statement(own_transaction) + "\n;SELECT " + primary_key_column_list(schema) +
+                                 holders_locked + primary_key_in(schema, distinct, no_backslash) + still_live_and_locked;
+        locked = co_await run_statements(lock, ec);
+        if (ec || locked.empty()) co_return false;
+    }
     if (locked.back().is_error || locked.size() != 2) {
         if (!locked.back().is_error) co_return false;
         const auto error = locked.back().error;

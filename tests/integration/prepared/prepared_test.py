@@ -553,11 +553,12 @@ def scenario_own_upserts_bound(s):
         prepares = 5 + 3 + 1 + 1 + 4
     else:
         # The check of the key, then the client's execute when the key is free;
-        # on_duplicate: update's UPDATE of the live row; ODKU onto a live key: the row aimed at
-        # the holder and the commit block.
-        executes = (1 + 1) + 1 + (1 + 1) + (1 + 1) + (1 + 2) + (1 + 1) + 1 + (1 + 1) + (1 + 1)
-        # The client's 5; the check for each table (3); the UPDATE; the aimed row, the commit block.
-        prepares = 5 + 3 + 1 + 2
+        # on_duplicate: update's UPDATE of the live row; ODKU onto a live key: the locking read
+        # of the holder, the row aimed at it and the commit block.
+        executes = (1 + 1) + 1 + (1 + 1) + (1 + 1) + (1 + 3) + (1 + 1) + 1 + (1 + 1) + (1 + 1)
+        # The client's 5; the check for each table (3); the UPDATE; the holder's locking read,
+        # the aimed row, the commit block.
+        prepares = 5 + 3 + 1 + 3
     s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
     s.check(delta["Com_stmt_prepare"] == prepares, f"COM_STMT_PREPARE on the session: {delta}, expected {prepares}")
     s.check_table(t, expect_keys=[("o'k\\\\ \0é", "m"), ("taken_id", "m"), ("up", "m")], expect_live=3)
@@ -617,13 +618,14 @@ def scenario_multi_row_upserts_bound(s):
         # in; on_duplicate: update's UPDATE of the live row. In the transaction the committed
         # read is the control connection's; the session's own-view read and the locking read
         # of the holder are the session's. The text path: the checks only.
-        # The upsert: the check, then (the holders locked as text: the proxy's own values) the
-        # new row and the two rows aimed at their holders (3 guarded blocks) and the commit block.
-        executes = (1 + 1) + (1 + 1) + (1 + 1) + (1 + 1 + 1) + (2 + 1) + (1 + 3 + 1)
+        # The upsert: the check, the locking read of the holders (their primary keys bound), the
+        # new row and the two rows aimed at their holders (3 guarded blocks), the commit block.
+        executes = (1 + 1) + (1 + 1) + (1 + 1) + (1 + 1 + 1) + (2 + 1) + (1 + 1 + 3 + 1)
         # The client's 5; the checks (4 texts); the inserts of the rows that go in (4); the
         # UPDATE; the own-view and locking reads.
-        prepares = 5 + 4 + 4 + 1 + 2 + (1 + 1 + 1 + 1)  # the upsert's: the client's, the new row's
-        # and the aimed rows' blocks, the commit block (its 3-row check is the first INSERT's)
+        prepares = 5 + 4 + 4 + 1 + 2 + (1 + 1 + 1 + 1 + 1)  # the upsert's: the client's, the locking
+        # read, the new row's and the aimed rows' blocks, the commit block (its 3-row check is the
+        # first INSERT's)
     s.check(delta["Com_stmt_execute"] == executes, f"COM_STMT_EXECUTE on the session: {delta}, expected {executes}")
     s.check(delta["Com_stmt_prepare"] == prepares, f"COM_STMT_PREPARE on the session: {delta}, expected {prepares}")
     for t, ti, tu in sets.values():

@@ -102,6 +102,22 @@ TEST(DedupSql, ReplaceDeletesRowsWithItsLiteralIdsAndTheHoldersOfItsLiveKeys) {
         << "row 2 is inserted soft-deleted: it replaces no live row by its key";
 }
 
+TEST(DedupSql, PreparedReplaceKeepsItsParametersInBothConditions) {
+    const std::string sql = "REPLACE INTO product (id, name, model) VALUES (?, ?, 'x'), (5, ?, ?)";
+    const Analysed prepared(sql);
+    const Analysed executed("REPLACE INTO product (id, name, model) VALUES (1, 'a', 'x'), (5, 'b', 'y')");
+    const auto placeholders = find_placeholders(sql, {});
+    const std::vector<const rules::RulePlan*> executed_rules{&executed.rule()};
+    const auto doomed = rows_replace_would_delete(sql, prepared.plan, prepared.schema, {&prepared.rule()}, {}, false,
+                                                  &placeholders, &executed_rules);
+    EXPECT_EQ(doomed.by_primary_key, "(`id`) IN ((?), (5))");
+    EXPECT_EQ(doomed.by_primary_key_parameters, (std::vector<std::uint32_t>{0}));
+    EXPECT_EQ(doomed.by_live_key,
+              "(`delete_status` = 0 AND ((`name` = ? AND `model` = 'x') OR (`name` = ? AND `model` = ?)))")
+        << "which rows count is the execute's plan: the prepared one knows no key yet";
+    EXPECT_EQ(doomed.by_live_key_parameters, (std::vector<std::uint32_t>{1, 2, 3}));
+}
+
 TEST(DedupSql, ReplaceWithoutIdsOrLiveKeysPredictsNothing) {
     const std::string sql = "REPLACE INTO product SET name = 'a', model = 'x', delete_status = 1";
     const Analysed analysed(sql);

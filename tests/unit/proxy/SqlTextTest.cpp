@@ -1,6 +1,7 @@
 // SQL the proxy builds for its own statements: quoting, and the existence-check
 // query built from an INSERT's plan (literals copied verbatim).
 #include "ProductSchema.hpp"
+#include "proxy/PreparedWrites.hpp"
 #include "proxy/SchemaCache.hpp"
 #include "proxy/SqlText.hpp"
 #include "rules/Analyser.hpp"
@@ -133,6 +134,19 @@ TEST(SqlText, CheckQueryOfAPreparedStatementKeepsItsPlaceholders) {
     EXPECT_EQ(tagged_live_rows_query(rule, {"`name` = ?"}, schema, "shop", "product", false, " LIMIT 1", true),
               "SELECT '0', CAST(`id` AS BINARY) FROM `shop`.`product` WHERE `delete_status` = 0 AND `name` = ? LIMIT 1")
         << "string columns only: the binary protocol's rows then carry the text a COM_QUERY would";
+}
+
+TEST(SqlText, RowsLeftOutOfAPreparedInsertTakeTheirParametersWithThem) {
+    const auto schema = product_schema();
+    const std::string sql =
+        "INSERT INTO product (name, model, price) VALUES (?, ?, ?), (?, 'x', ?), (?, ?, 1) "
+        "ON DUPLICATE KEY UPDATE price = ?";
+    const ProductWrite write(sql, schema);
+    const auto placeholders = find_placeholders(sql, {});
+    std::vector<std::uint32_t> parameters;
+    EXPECT_EQ(rebuild_without_rows(sql, write.plan.insert, {false, true, false}, placeholders, parameters),
+              "INSERT INTO product (name, model, price) VALUES (?, ?, ?), (?, ?, 1) ON DUPLICATE KEY UPDATE price = ?");
+    EXPECT_EQ(parameters, (std::vector<std::uint32_t>{0, 1, 2, 5, 6, 7})) << "the update's ? stays last";
 }
 
 TEST(SqlText, SplitsRowValuesAtTopLevelCommas) {
