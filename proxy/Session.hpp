@@ -154,10 +154,11 @@ private:
     [[nodiscard]] bool execute_bindable() const noexcept { return pending_execute_ != nullptr && bound_execute_; }
     // Whether the client's write goes as its own COM_STMT_EXECUTE (client_write_command).
     [[nodiscard]] bool sends_clients_execute() const noexcept {
-        return !bound_execute_ || !bound_execute_->used_long_data;
+        return !bound_execute_ || (!bound_execute_->used_long_data && !bound_execute_->no_client_execute);
     }
     asio::awaitable<protocol::Bytes> client_write_command();
     asio::awaitable<bool> append_client_write(std::vector<protocol::Bytes>& commands);
+    bool bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExecute& bulk);
     // bound_rule_plan(rule) when every key value of its rows is a parameter, a literal or a
     // column default (what the proxy's own statements can bind); nullptr otherwise.
     [[nodiscard]] const rules::RulePlan* bindable_keys(const rules::RulePlan& rule) const;
@@ -339,6 +340,7 @@ private:
         std::vector<protocol::ParamType> types;
         std::vector<std::optional<std::string>> values;  // per parameter; nullopt: NULL
         bool used_long_data = false;                     // the server forgets it after one execute
+        bool no_client_execute = false;                  // a bulk execution: `sql` is its rows' statement
         PreparedWrite* write = nullptr;                  // the remembered statement
     };
     std::optional<BoundExecute> bound_execute_;

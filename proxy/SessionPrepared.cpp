@@ -240,6 +240,12 @@ asio::awaitable<bool> Session::send_client_write(const std::string& sql) {
         const bool sent = co_await send_statement(sql);
         co_return sent;
     }
+    if (bound_execute_ && bound_execute_->no_client_execute) {
+        const auto copy = co_await client_write_command();
+        if (copy.empty()) co_return false;
+        const bool sent = co_await forward_execute(copy);
+        co_return sent;
+    }
     pending_execute_sent_ = true;
     const bool sent = co_await forward_execute(*pending_execute_);
     co_return sent;
@@ -345,8 +351,57 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
         co_return sent;
     }
     const auto classification = context_.rules.classify(sql, rule_context());
-    const bool done = co_await enforce(sql, classification);
+    const bool have_facts = co_await load_table_facts(classification, ec);
+    if (!have_facts) co_return false;
+    if (!bind_bulk_insert(write, decoded.value())) {
+        const bool done = co_await enforce(sql, classification);
+        co_return done;
+    }
+    // Enforced like an execute of its rows' statement: what the proxy sends binds the values.
+    const protocol::Bytes no_client_execute;
+    pending_execute_ = &no_client_execute;
+    const auto copy = co_await client_write_command();  // prepared first, as for long data
+    bool done = false;
+    if (!copy.empty()) done = co_await enforce(sql, classification);
+    pending_execute_ = nullptr;
+    bound_execute_.reset();
     co_return done;
+}
+
+// A bulk execution of a one-row INSERT ... VALUES as the execute of one statement with a
+// row for each of its rows: bound_execute_ (no_client_execute: its write is the statement
+// prepared by the proxy). False, with nothing set, when a row carries an indicator other
+// than NULL (DEFAULT, IGNORE: no value to bind) or the plans do not line up.
+bool Session::bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExecute& bulk) {
+    if (bulk.rows.empty() || write.values_row.empty() || write.types.size() != write.param_count) return false;
+    BoundExecute bound;
+    const std::string_view row = write.values_row.in(write.sql);
+    bound.sql = write.sql.substr(0, write.values_row.begin);
+    for (std::size_t i = 0; i < bulk.rows.size(); ++i) {
+        bound.sql.append(i == 0 ? "" : ", ").append(row);
+        for (const auto& param : bulk.rows[i]) {
+            if (param.kind == protocol::ParamValue::Kind::null) {
+                bound.values.emplace_back(std::nullopt);
+            } else if (param.is_value()) {
+                bound.values.emplace_back(std::string(reinterpret_cast<const char*>(param.bytes.data()), param.bytes.size()));
+            } else {
+                return false;
+            }
+        }
+        bound.types.insert(bound.types.end(), write.types.begin(), write.types.end());
+    }
+    bound.sql.append(write.sql.substr(write.values_row.end));
+    const auto context = rule_context();
+    bound.placeholders = find_placeholders(bound.sql, context.lex_options());
+    if (bound.placeholders.size() != bound.values.size()) return false;
+    const auto classification = context_.rules.classify(bound.sql, context);
+    const auto facts = cached_facts(classification);
+    bound.plan = rules::analyse_write(bound.sql, classification, context_.rules, context, facts.get());
+    if (bound.plan.insert.rows.size() != bulk.rows.size()) return false;
+    bound.no_client_execute = true;
+    bound.write = &write;
+    bound_execute_ = std::move(bound);
+    return true;
 }
 
 // MariaDB's COM_STMT_BULK_EXECUTE of a remembered write other than a one-row INSERT

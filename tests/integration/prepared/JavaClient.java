@@ -171,12 +171,19 @@ public class JavaClient {
 
     interface SqlCall { String run() throws SQLException; }
 
+    // The session's Com_stmt_execute (the statements of the proxy's own count on the client's session).
+    static long sessionExecutes(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SHOW SESSION STATUS LIKE 'Com_stmt_execute'")) { rs.next(); return rs.getLong(2); }
+    }
+
     static void bulk() throws Exception {
         try (Connection c = connect("useServerPrepStmts=true&useBulkStmts=true");
              Statement st = c.createStatement()) {
             PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (name, model, price) VALUES (?, ?, ?)");
             for (int i = 0; i < 3; i++) { ps.setString(1, "bk" + i); ps.setString(2, "m"); ps.setInt(3, i); ps.addBatch(); }
+            long executesBefore = sessionExecutes(st);
             System.out.println("bulk batch: " + attempt(() -> Arrays.toString(ps.executeBatch())));
+            System.out.println("executes for the bulk batch: " + (sessionExecutes(st) - executesBefore));
             System.out.println("rows after bulk: " + attempt(() -> {
                 try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + TABLE)) { rs.next(); return rs.getString(1); }
             }));

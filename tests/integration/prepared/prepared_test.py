@@ -335,7 +335,8 @@ def scenario_sysbench(s):
 
 def scenario_java_bulk(s):
     """Connector/J with useBulkStmts=true: bulk INSERT batches on a rule table are enforced like one multi-row
-    INSERT, bulk UPDATE batches row by row in one transaction."""
+    INSERT (its rows one statement prepared by the proxy, the values bound), bulk UPDATE batches row by
+    row in one transaction."""
     need("java", "javac")
     t = s.table("t")
     port = s.start(rule_yaml(t))[0]
@@ -352,6 +353,13 @@ def scenario_java_bulk(s):
     s.check(results.get("bulk batch") == "[-2, -2, -2]",
             f"bulk batch: expected [-2, -2, -2] (success, no per-row counts), got {results.get('bulk batch')!r}")
     s.check(results.get("rows after bulk") == "3", f"rows after the bulk batch: {results.get('rows after bulk')}")
+    # Its rows as one statement prepared by the proxy, the values bound (as text: no execute):
+    # serialize, the probe block and the statement; dedup, the guarded key insert, the
+    # statement and the commit block.
+    executes = "2" if MODE == "serialize" else "3"
+    s.check(results.get("executes for the bulk batch") == executes,
+            f"executes on the session for the bulk batch: {results.get('executes for the bulk batch')}, "
+            f"expected {executes}")
     got = results.get("bulk batch with a live key", "")
     s.check(got.startswith("BatchUpdateException 1062 23000 Duplicate entry 'bk1-m' for key 'product_name_model'"),
             f"bulk batch with a live key: expected the rule's 1062, got {got!r}")
