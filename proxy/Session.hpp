@@ -141,6 +141,15 @@ private:
                                         protocol::ErrPacket& failure);
     [[nodiscard]] protocol::Bytes own_execute(std::uint32_t id, const std::vector<std::uint32_t>& parameters,
                                               const std::vector<std::optional<std::string>>& own_values = {}) const;
+    // Values of the proxy's own to bind after the client's parameters (own_execute), with
+    // the parameter index of each, in the same order.
+    struct OwnValues {
+        std::vector<std::optional<std::string>> values;
+        std::vector<std::uint32_t> parameters;
+    };
+    // The primary keys of `rows` (their first `key_columns` columns) as own values.
+    [[nodiscard]] OwnValues primary_keys_bound(const std::vector<protocol::TextRow>& rows,
+                                               std::size_t key_columns) const;
     enum class OwnBlock { ready, refused, lost };
     asio::awaitable<OwnBlock> own_block_execute(const std::string& sql, const std::vector<std::uint32_t>& parameters,
                                                 protocol::Bytes& payload,
@@ -195,6 +204,7 @@ private:
     };
     asio::awaitable<bool> run_own_step(const OwnStep& step, StatementOutcome& outcome);
     asio::awaitable<bool> insert_kept_rows_bound(const std::vector<bool>& drop);
+    [[nodiscard]] OwnStep kept_rows_bound(const std::vector<bool>& drop) const;
     asio::awaitable<bool> run_upsert(const std::string& sql, const rules::WritePlan& plan,
                                      const rules::TableSchema& schema, const std::vector<bool>& drop,
                                      const std::vector<const rules::RulePlan*>& update_rule, bool begun,

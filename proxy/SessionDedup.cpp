@@ -683,23 +683,16 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
     const bool room = co_await make_room_for_own_statements(holders.size() + 2);
     if (!room) co_return false;
 
-    // The writes: SQL, parameters and own values; the client's own execute stands alone.
-    struct Write {
-        std::string sql;
-        std::vector<std::uint32_t> parameters{};
-    };
-    std::vector<Write> writes;
-    std::vector<std::optional<std::string>> own_values;  // the holders' primary keys
-    if (any_free && any_live) {
-        Write kept;
-        kept.sql = rebuild_without_rows(bound.sql, bound.plan.insert, key_was_live, bound.placeholders, kept.parameters);
-        writes.push_back(std::move(kept));
-    }
+    // The writes, bound (the holders' primary keys as own values); the client's own execute
+    // stands alone.
+    std::vector<OwnStep> writes;
+    std::vector<std::optional<std::string>> own_values;
+    if (any_free && any_live) writes.push_back(kept_rows_bound(key_was_live));
     for (std::size_t row = 0; row < holders.size(); ++row) {
         if (!holders[row]) continue;
-        Write aimed;
+        OwnStep aimed{{}, std::vector<std::uint32_t>{}};
         const BoundUpsert aim{&bound.placeholders, client_count + static_cast<std::uint32_t>(own_values.size()),
-                              &aimed.parameters};
+                              &*aimed.parameters};
         own_values.insert(own_values.end(), holders[row]->begin(), holders[row]->end());
         aimed.sql = upsert_into_live_row(bound.sql, bound.plan, schema, row, *holders[row],
                                          context.no_backslash_escapes, context.lex_options(), &aim);
@@ -722,7 +715,7 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
     for (const auto& write : writes) {
         if (guarded) {
             const std::string block = guarded_dedup_write(write.sql, own_transaction, false);
-            const auto refused = co_await append_block_or_undo(block, write.parameters, own_values, commands,
+            const auto refused = co_await append_block_or_undo(block, *write.parameters, own_values, commands,
                                                                own_transaction, true);
             if (refused) {
                 deadlock_to_retry_ = *refused == BoundWrite::not_taken;  // run again, without blocks
@@ -732,13 +725,13 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
         }
         std::uint32_t id = 0;
         protocol::ErrPacket failure{};
-        const bool prepared = co_await own_statement(write.sql, write.parameters.size(), id, failure);
+        const bool prepared = co_await own_statement(write.sql, write.parameters->size(), id, failure);
         if (!prepared) co_return false;
         if (failure.error_code != 0) {
             const bool answered = co_await undo_and_answer(own_transaction, true, failure);
             co_return answered;
         }
-        commands.push_back(own_execute(id, write.parameters, own_values));
+        commands.push_back(own_execute(id, *write.parameters, own_values));
         if (commands.back().empty()) co_return false;
     }
     const std::size_t write_steps = commands.size();
@@ -980,14 +973,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
 
         // The rows' primary keys are bound after the client's parameters.
         const auto& rows = locked.back().rows;
-        std::vector<std::optional<std::string>> row_keys;
-        for (const auto& row : rows) {
-            for (std::size_t i = 0; i < schema.primary_key.size() && i < row.size(); ++i) row_keys.push_back(row[i]);
-        }
-        std::vector<std::uint32_t> row_key_parameters;
-        for (std::size_t i = 0; i < row_keys.size(); ++i) {
-            row_key_parameters.push_back(static_cast<std::uint32_t>(bound.values.size() + i));
-        }
+        const OwnValues keys_of_rows = primary_keys_bound(rows, schema.primary_key.size());
+        const auto& row_keys = keys_of_rows.values;
+        const auto& row_key_parameters = keys_of_rows.parameters;
         std::vector<std::string> removals;
         std::vector<std::string> claims;
         std::vector<std::uint32_t> removal_parameters;

@@ -605,6 +605,19 @@ protocol::Bytes Session::own_execute(std::uint32_t id, const std::vector<std::ui
     return protocol::encode_stmt_execute(execute);
 }
 
+Session::OwnValues Session::primary_keys_bound(const std::vector<protocol::TextRow>& rows,
+                                               std::size_t key_columns) const {
+    const std::size_t client_count = bound_execute_ ? bound_execute_->values.size() : 0;
+    OwnValues out;
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < key_columns && i < row.size(); ++i) {
+            out.parameters.push_back(static_cast<std::uint32_t>(client_count + out.values.size()));
+            out.values.push_back(row[i]);
+        }
+    }
+    return out;
+}
+
 // One of the proxy's own MariaDB blocks (guarded_dedup_write, guarded_live_key_probe,
 // after_client_write) as a COM_STMT_EXECUTE with the execute's `parameters` bound (see
 // own_execute for `own_values`), in `payload`. A server that refuses the block (not

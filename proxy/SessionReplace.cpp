@@ -135,14 +135,8 @@ asio::awaitable<Session::BoundWrite> Session::replace_holders_bound(const rules:
                                                                     bool own_transaction) {
     const bool no_backslash = rule_context().no_backslash_escapes;
     const auto& bound = *bound_execute_;
-    std::vector<std::optional<std::string>> holder_keys;
-    std::vector<std::uint32_t> parameters;
-    for (const auto& holder : holders) {
-        for (const auto& value : holder) {
-            parameters.push_back(static_cast<std::uint32_t>(bound.values.size() + holder_keys.size()));
-            holder_keys.push_back(value);
-        }
-    }
+    OwnValues holder_keys = primary_keys_bound(holders, schema.primary_key.size());
+    auto& parameters = holder_keys.parameters;  // the rows' keys follow
     std::string key_conditions;  // a holder renamed since the check is left alone
     for (const auto& check : checks) {
         if (check.rule->actions.report_only) continue;
@@ -163,7 +157,7 @@ asio::awaitable<Session::BoundWrite> Session::replace_holders_bound(const rules:
     std::vector<protocol::Bytes> commands;
     const std::string guarded = guarded_dedup_write(deletion, own_transaction, true);
     const auto guard_refused =
-        co_await append_block_or_undo(guarded, parameters, holder_keys, commands, own_transaction, false);
+        co_await append_block_or_undo(guarded, parameters, holder_keys.values, commands, own_transaction, false);
     if (guard_refused) co_return *guard_refused;
     const std::size_t client_step = commands.size();
     const bool appended = co_await append_client_write(commands);
@@ -363,7 +357,6 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
     const auto context = rule_context();
     const bool no_backslash = context.no_backslash_escapes;
     const auto& bound = *bound_execute_;
-    const auto client_count = static_cast<std::uint32_t>(bound.values.size());
     const std::string source = quote_table(plan.schema, plan.table);
     std::vector<const rules::RulePlan*> bound_rules;
     std::vector<OwnStep> claims;
@@ -434,14 +427,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
         }
 
         // 2. The doomed rows' keys bound after the client's parameters.
-        std::vector<std::optional<std::string>> row_keys;
-        std::vector<std::uint32_t> row_key_parameters;
-        for (const auto& row : doomed_rows) {
-            for (std::size_t i = 0; i < schema.primary_key.size() && i < row.size(); ++i) {
-                row_key_parameters.push_back(client_count + static_cast<std::uint32_t>(row_keys.size()));
-                row_keys.push_back(row[i]);
-            }
-        }
+        const OwnValues doomed_keys = primary_keys_bound(doomed_rows, schema.primary_key.size());
+        const auto& row_keys = doomed_keys.values;
+        const auto& row_key_parameters = doomed_keys.parameters;
         std::vector<protocol::Bytes> commands;
         std::size_t deleted_step = 0;
         if (!doomed_rows.empty()) {

@@ -646,11 +646,17 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
 }
 
 // The rows of an execute that go in (those not in `drop`) as a statement of the proxy's
-// own with their values bound; its answer is the client's.
-asio::awaitable<bool> Session::insert_kept_rows_bound(const std::vector<bool>& drop) {
+// own with their values bound.
+Session::OwnStep Session::kept_rows_bound(const std::vector<bool>& drop) const {
     const auto& bound = *bound_execute_;
     OwnStep kept{{}, std::vector<std::uint32_t>{}};
     kept.sql = rebuild_without_rows(bound.sql, bound.plan.insert, drop, bound.placeholders, *kept.parameters);
+    return kept;
+}
+
+// kept_rows_bound, run; its answer is the client's.
+asio::awaitable<bool> Session::insert_kept_rows_bound(const std::vector<bool>& drop) {
+    const OwnStep kept = kept_rows_bound(drop);
     StatementOutcome outcome;
     const bool alive = co_await run_own_step(kept, outcome);
     if (!alive) co_return false;
@@ -685,24 +691,16 @@ asio::awaitable<bool> Session::upsert_serialized(const std::string& sql, const r
     std::vector<StatementOutcome> locked;
     if (fits_bound_upsert(plan, schema)) {
         // The holders' primary keys bound too, read back as the binary protocol sends them.
-        std::vector<std::optional<std::string>> holder_keys;
-        std::vector<std::uint32_t> parameters;
-        const auto client_count = static_cast<std::uint32_t>(bound_execute_->values.size());
-        for (const auto& holder : distinct) {
-            for (const auto& value : holder) {
-                parameters.push_back(client_count + static_cast<std::uint32_t>(holder_keys.size()));
-                holder_keys.push_back(value);
-            }
-        }
+        const OwnValues holder_keys = primary_keys_bound(distinct, schema.primary_key.size());
         const std::string read = "SELECT " + primary_key_column_list(schema, PrimaryKeyAs::binary) + holders_locked +
                                  primary_key_in_placeholders(schema, distinct.size()) + still_live_and_locked;
         std::uint32_t id = 0;
         protocol::ErrPacket refused{};
-        const bool prepared = co_await own_statement(read, parameters.size(), id, refused);
+        const bool prepared = co_await own_statement(read, holder_keys.parameters.size(), id, refused);
         if (!prepared) co_return false;
         if (refused.error_code == 0) {
             const std::vector<protocol::Bytes> commands{protocol::encode_query(begin_statement(own_transaction)),
-                                                        own_execute(id, parameters, holder_keys)};
+                                                        own_execute(id, holder_keys.parameters, holder_keys.values)};
             if (commands.back().empty()) co_return false;
             locked = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
             if (ec || locked.size() != commands.size()) co_return false;

@@ -117,11 +117,7 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
     if (std::find(drop.begin(), drop.end(), false) != drop.end()) {
         if (bound && inserts_all) client_execute_step = steps.size();
         if (bound && !inserts_all) {
-            // The rows that go in, as a statement of the proxy's own with their values bound.
-            std::vector<std::uint32_t> parameters;
-            auto kept = rebuild_without_rows(bound_execute_->sql, bound_execute_->plan.insert, drop,
-                                             bound_execute_->placeholders, parameters);
-            steps.push_back({std::move(kept), std::move(parameters)});
+            steps.push_back(kept_rows_bound(drop));
         } else {
             steps.push_back({rebuild_without_rows(sql, plan.insert, drop)});
         }
