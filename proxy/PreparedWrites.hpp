@@ -10,8 +10,10 @@
 #include "protocol/Result.hpp"
 #include "rules/Lexer.hpp"
 #include "rules/Plan.hpp"
+#include "rules/SessionContext.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,6 +39,26 @@ struct PreparedWrite {
     void note_duplicate(bool duplicate) noexcept {
         recent_duplicates = 0.75F * recent_duplicates + (duplicate ? 0.25F : 0.0F);
     }
+    // The plan of `sql` as prepared (its key values are parameters), which the proxy's own
+    // statements bind from. An execute analyses its rendered text to decide anyway; keeping
+    // this one spares it a second analysis, for as long as what the plan was made under
+    // holds: the same table facts (the very object: a schema change replaces it) and the
+    // same session context.
+    struct PlanAsPrepared {
+        std::shared_ptr<const rules::WritePlan> plan{};
+        std::shared_ptr<const rules::TableSchema> facts{};
+        std::string database{};
+        bool no_backslash_escapes = false;
+        int lower_case_table_names = 0;
+        rules::Charset charset = rules::Charset::utf8;
+        [[nodiscard]] bool made_under(const rules::SessionContext& context,
+                                      const std::shared_ptr<const rules::TableSchema>& now) const noexcept {
+            return plan && facts == now && database == context.current_database &&
+                   no_backslash_escapes == context.no_backslash_escapes &&
+                   lower_case_table_names == context.lower_case_table_names && charset == context.charset;
+        }
+    };
+    PlanAsPrepared plan_as_prepared{};
 };
 
 // A statement whose recent_duplicates is above this takes the hot-key path.

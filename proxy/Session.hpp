@@ -81,12 +81,17 @@ private:
     asio::awaitable<bool> relay_prepare(std::uint32_t frame_length, PreparedWrite* track);
     asio::awaitable<bool> intercept_execute(std::uint32_t frame_length);
     asio::awaitable<bool> forward_execute(const protocol::Bytes& payload);
+    [[nodiscard]] std::shared_ptr<const rules::WritePlan> plan_as_prepared(
+        PreparedWrite& write, const std::shared_ptr<const rules::TableSchema>& facts) const;
     asio::awaitable<bool> send_client_write(const std::string& sql);
     asio::awaitable<bool> intercept_bulk_execute(PreparedWrite& write, const std::string& table);
+    asio::awaitable<bool> enforce_bulk_row(PreparedWrite& write, const std::vector<protocol::ParamType>& types,
+                                           const std::vector<protocol::ParamValue>& row, const std::string& sql);
     asio::awaitable<bool> intercept_statement_command(protocol::Command command, std::uint32_t frame_length);
     enum class Verdict {
         relay, refuse, enforce_insert, enforce_replace, enforce_update, dedup_insert, dedup_replace, dedup_rows, dedup_truncate
     };
+    [[nodiscard]] static bool binds_values(Verdict verdict) noexcept;
     struct Decision {
         Verdict verdict = Verdict::relay;
         std::string reason;  // refuse: quotable in the error message
@@ -107,6 +112,8 @@ private:
     // client, or into bulk_answers_ while a bulk execution is run row by row.
     asio::awaitable<bool> answer_ok(const protocol::OkPacket& ok);
     asio::awaitable<bool> answer_error(const protocol::ErrPacket& error);
+    // A statement's outcome as the answer; an OK's `status_flags` become the session's.
+    asio::awaitable<bool> answer_outcome(const StatementOutcome& outcome, std::uint16_t status_flags);
     asio::awaitable<bool> run_bulk_row_by_row(PreparedWrite& write, const protocol::StmtBulkExecute& bulk,
                                               const std::string& table);
     asio::awaitable<bool> send_error(std::uint16_t code, std::string_view sql_state, const std::string& message);
@@ -346,12 +353,13 @@ private:
     struct BoundExecute {
         std::string sql;                                 // as prepared, with its `?`
         std::vector<rules::Span> placeholders;           // each `?` of `sql`, in order
-        rules::WritePlan plan;                           // of `sql`: key values are parameters
+        std::shared_ptr<const rules::WritePlan> analysis;  // of `sql`: key values are parameters
         std::vector<protocol::ParamType> types;
         std::vector<std::optional<std::string>> values;  // per parameter; nullopt: NULL
         bool used_long_data = false;                     // the server forgets it after one execute
         bool no_client_execute = false;                  // a bulk execution: `sql` is its rows' statement
         PreparedWrite* write = nullptr;                  // the remembered statement
+        [[nodiscard]] const rules::WritePlan& plan() const noexcept { return *analysis; }
     };
     std::optional<BoundExecute> bound_execute_;
     // The proxy's own prepared statements on the backend connection, by SQL text. Their

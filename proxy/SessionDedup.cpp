@@ -415,7 +415,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
 // claim is a guarded block).
 bool Session::fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const {
     return execute_bindable() && (rows_in_key_order(rule).size() == 1 || !blocks_unavailable_) &&
-           bound_execute_->plan.insert.rows.size() == plan.insert.rows.size() && bindable_keys(rule) != nullptr;
+           bound_execute_->plan().insert.rows.size() == plan.insert.rows.size() && bindable_keys(rule) != nullptr;
 }
 
 // on_duplicate: ignore | update (and the client's own INSERT IGNORE): one INSERT
@@ -615,7 +615,7 @@ asio::awaitable<bool> Session::upsert_into_live_rows(const std::string& sql, con
 // prepared lines up, a primary key to aim at, blocks available.
 bool Session::fits_bound_upsert(const rules::WritePlan& plan, const rules::TableSchema& schema) const {
     return execute_bindable() && !blocks_unavailable_ &&
-           bound_execute_->plan.insert.rows.size() == plan.insert.rows.size() && !schema.primary_key.empty();
+           bound_execute_->plan().insert.rows.size() == plan.insert.rows.size() && !schema.primary_key.empty();
 }
 
 // upsert_into_live_rows for an execute, nothing written into SQL text: each live key's
@@ -694,7 +694,7 @@ asio::awaitable<bool> Session::write_upsert_bound(const rules::TableSchema& sche
         const BoundUpsert aim{&bound.placeholders, client_count + static_cast<std::uint32_t>(own_values.size()),
                               &*aimed.parameters};
         own_values.insert(own_values.end(), holders[row]->begin(), holders[row]->end());
-        aimed.sql = upsert_into_live_row(bound.sql, bound.plan, schema, row, *holders[row],
+        aimed.sql = upsert_into_live_row(bound.sql, bound.plan(), schema, row, *holders[row],
                                          context.no_backslash_escapes, context.lex_options(), &aim);
         if (aimed.sql.empty()) {
             const protocol::ErrPacket failure{
@@ -919,7 +919,7 @@ asio::awaitable<std::optional<Session::BoundWrite>> Session::append_block_or_und
 // block that claims them does not say which dedup table refused).
 bool Session::fits_bound_dedup_rows(const rules::WritePlan& plan) const {
     if (!execute_bindable() || blocks_unavailable_) return false;
-    const auto& prepared = bound_execute_->plan;
+    const auto& prepared = bound_execute_->plan();
     if (prepared.kind != plan.kind || prepared.filter.table_reference.empty()) return false;
     const auto claiming = std::count_if(plan.rules.begin(), plan.rules.end(),
                                         [](const rules::RulePlan& rule) { return rule.actions.insert_dedup_keys; });
@@ -942,8 +942,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
     const bool no_backslash = rule_context().no_backslash_escapes;
     const auto& bound = *bound_execute_;
     const std::string source = quote_table(plan.schema, plan.table);
-    const std::string read = rows_to_change_query(bound.sql, bound.plan, schema, "", true);
-    const auto read_parameters = rows_to_change_parameters(bound.plan, bound.placeholders);
+    const std::string read = rows_to_change_query(bound.sql, bound.plan(), schema, "", true);
+    const auto read_parameters = rows_to_change_parameters(bound.plan(), bound.placeholders);
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
         const bool room = co_await make_room_for_own_statements(4);  // read, removal, write, claim
@@ -1005,9 +1005,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
                 co_await append_block_or_undo(guarded, removal_parameters, row_keys, commands, own_transaction, false);
             if (stop) co_return *stop;
         }
-        const std::string write = restrict_filtered_write(bound.sql, bound.plan,
+        const std::string write = restrict_filtered_write(bound.sql, bound.plan(),
                                                           primary_key_in_placeholders(schema, rows.size()));
-        const auto write_parameters = restricted_write_parameters(bound.plan, bound.placeholders, row_keys.size());
+        const auto write_parameters = restricted_write_parameters(bound.plan(), bound.placeholders, row_keys.size());
         std::uint32_t write_id = 0;
         const bool write_prepared = co_await own_statement(write, write_parameters.size(), write_id, refused);
         if (!write_prepared) co_return BoundWrite::lost;

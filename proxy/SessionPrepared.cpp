@@ -35,7 +35,43 @@ protocol::Bytes statement_command(Command command, std::uint32_t id) {
             static_cast<std::uint8_t>(id >> 16), static_cast<std::uint8_t>(id >> 24)};
 }
 
+// The values of an execute's (or a bulk row's) parameters as BoundExecute keeps them:
+// NULL as nullopt, long data from `long_data`. False when one has no value to bind (a
+// bulk row's DEFAULT or IGNORE indicator).
+bool append_bound_values(std::vector<std::optional<std::string>>& values, const std::vector<protocol::ParamValue>& params,
+                         const std::vector<std::string>& long_data = {}) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto& param = params[i];
+        switch (param.kind) {
+            case protocol::ParamValue::Kind::value:
+                values.emplace_back(std::string(reinterpret_cast<const char*>(param.bytes.data()), param.bytes.size()));
+                break;
+            case protocol::ParamValue::Kind::long_data:
+                if (i < long_data.size()) {
+                    values.emplace_back(long_data[i]);
+                } else {
+                    values.emplace_back(std::nullopt);
+                }
+                break;
+            case protocol::ParamValue::Kind::null:
+                values.emplace_back(std::nullopt);
+                break;
+            default:
+                return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
+
+// The verdicts whose statements of the proxy's own bind an execute's values
+// (bound_execute_); the others relay it, refuse it, or send no write of the client's.
+bool Session::binds_values(Verdict verdict) noexcept {
+    return verdict == Verdict::enforce_insert || verdict == Verdict::enforce_replace ||
+           verdict == Verdict::dedup_insert || verdict == Verdict::dedup_replace || verdict == Verdict::dedup_rows ||
+           verdict == Verdict::enforce_update;
+}
 
 std::shared_ptr<const rules::TableSchema> Session::cached_facts(const rules::Classification& classification) const {
     const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
@@ -149,16 +185,7 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     auto& execute = decoded.value();
     if (execute.new_params_bound) write->types = execute.types;
     BoundExecute bound{write->sql, write->placeholders, {}, execute.types, {}};
-    for (std::size_t i = 0; i < execute.params.size(); ++i) {
-        const auto& param = execute.params[i];
-        if (param.kind == protocol::ParamValue::Kind::long_data && i < write->long_data.size()) {
-            bound.values.emplace_back(write->long_data[i]);
-        } else if (param.is_value()) {
-            bound.values.emplace_back(std::string(reinterpret_cast<const char*>(param.bytes.data()), param.bytes.size()));
-        } else {
-            bound.values.emplace_back(std::nullopt);
-        }
-    }
+    append_bound_values(bound.values, execute.params, write->long_data);
     auto text = bind_as_text(*write, execute, charset_name_);
     if (!text) {
         write->has_long_data.assign(write->param_count, false);
@@ -193,13 +220,10 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     const std::uint32_t statement_id = prepared_writes_.resolve(*id);
     pending_execute_ = &payload;
     pending_execute_sent_ = false;
-    if (decision.verdict == Verdict::enforce_insert || decision.verdict == Verdict::enforce_replace ||
-        decision.verdict == Verdict::dedup_insert || decision.verdict == Verdict::dedup_replace ||
-        decision.verdict == Verdict::dedup_rows || decision.verdict == Verdict::enforce_update) {
+    if (binds_values(decision.verdict)) {
         // The proxy's own statements bind the values: they need the plan of the statement
         // as prepared, whose values are its parameters.
-        const auto original = context_.rules.classify(bound.sql, rule_context());
-        bound.plan = rules::analyse_write(bound.sql, original, context_.rules, rule_context(), facts.get());
+        bound.analysis = plan_as_prepared(*write, facts);
         bound.used_long_data = used_long_data;
         bound.write = write;
         bound_execute_ = std::move(bound);
@@ -223,8 +247,32 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     co_return !ec;
 }
 
+// The plan of a remembered write as prepared, from its cache while that was made under
+// the same facts and session context (PreparedWrite::PlanAsPrepared).
+std::shared_ptr<const rules::WritePlan> Session::plan_as_prepared(
+    PreparedWrite& write, const std::shared_ptr<const rules::TableSchema>& facts) const {
+    const auto context = rule_context();
+    auto& cached = write.plan_as_prepared;
+    if (cached.made_under(context, facts)) return cached.plan;
+    const auto classification = context_.rules.classify(write.sql, context);
+    cached.plan = std::make_shared<const rules::WritePlan>(
+        rules::analyse_write(write.sql, classification, context_.rules, context, facts.get()));
+    cached.facts = facts;
+    cached.database = std::string(context.current_database);
+    cached.no_backslash_escapes = context.no_backslash_escapes;
+    cached.lower_case_table_names = context.lower_case_table_names;
+    cached.charset = context.charset;
+    return cached.plan;
+}
+
 asio::awaitable<bool> Session::forward_execute(const protocol::Bytes& payload) {
     error_code ec;
+    if (bulk_answers_) {
+        const auto outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_, payload, ec);
+        if (ec) co_return false;
+        const bool kept = co_await answer_outcome(outcome, outcome.ok.status_flags);
+        co_return kept;
+    }
     tracker_.on_command(payload);
     co_await write_packet(backend_, payload, 0, ec);
     if (ec) co_return false;
@@ -379,15 +427,7 @@ bool Session::bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExe
     bound.sql = write.sql.substr(0, write.values_row.begin);
     for (std::size_t i = 0; i < bulk.rows.size(); ++i) {
         bound.sql.append(i == 0 ? "" : ", ").append(row);
-        for (const auto& param : bulk.rows[i]) {
-            if (param.kind == protocol::ParamValue::Kind::null) {
-                bound.values.emplace_back(std::nullopt);
-            } else if (param.is_value()) {
-                bound.values.emplace_back(std::string(reinterpret_cast<const char*>(param.bytes.data()), param.bytes.size()));
-            } else {
-                return false;
-            }
-        }
+        if (!append_bound_values(bound.values, bulk.rows[i])) return false;
         bound.types.insert(bound.types.end(), write.types.begin(), write.types.end());
     }
     bound.sql.append(write.sql.substr(write.values_row.end));
@@ -396,8 +436,9 @@ bool Session::bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExe
     if (bound.placeholders.size() != bound.values.size()) return false;
     const auto classification = context_.rules.classify(bound.sql, context);
     const auto facts = cached_facts(classification);
-    bound.plan = rules::analyse_write(bound.sql, classification, context_.rules, context, facts.get());
-    if (bound.plan.insert.rows.size() != bulk.rows.size()) return false;
+    bound.analysis = std::make_shared<const rules::WritePlan>(
+        rules::analyse_write(bound.sql, classification, context_.rules, context, facts.get()));
+    if (bound.plan().insert.rows.size() != bulk.rows.size()) return false;
     bound.no_client_execute = true;
     bound.write = &write;
     bound_execute_ = std::move(bound);
@@ -414,7 +455,7 @@ bool Session::bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExe
 asio::awaitable<bool> Session::run_bulk_row_by_row(PreparedWrite& write, const protocol::StmtBulkExecute& bulk,
                                                    const std::string& table) {
     static constexpr std::string_view kBulkSavepoint = "uniqgate_bulk";
-    std::vector<std::string> statements;
+    std::vector<std::string> statements;  // rendered, to decide; sent only for rows that cannot be bound
     for (const auto& row : bulk.rows) {
         protocol::StmtExecute execute;
         execute.types = bulk.types;
@@ -447,9 +488,8 @@ asio::awaitable<bool> Session::run_bulk_row_by_row(PreparedWrite& write, const p
     tracker_.set_status_flags(begun.front().ok.status_flags);
     bulk_answers_.emplace();
     bool alive = true;
-    for (const auto& sql : statements) {
-        const auto classification = context_.rules.classify(sql, rule_context());
-        alive = co_await enforce(sql, classification);
+    for (std::size_t row = 0; row < statements.size(); ++row) {
+        alive = co_await enforce_bulk_row(write, bulk.types, bulk.rows[row], statements[row]);
         own_writes_pending_ = true;  // the next row's check must see this row's write
         if (!alive || bulk_answers_->error) break;
     }
@@ -477,12 +517,50 @@ asio::awaitable<bool> Session::run_bulk_row_by_row(PreparedWrite& write, const p
     co_return sent;
 }
 
+// One row of a bulk execution run row by row, decided on its rendered text `sql` like an
+// execute of the statement with the row's values: what the proxy sends binds them (the
+// client's write is its statement prepared by the proxy: there is no execute of the
+// client's to forward). A row with a DEFAULT indicator has no value to bind: its
+// rendered text is enforced as a text statement.
+asio::awaitable<bool> Session::enforce_bulk_row(PreparedWrite& write, const std::vector<protocol::ParamType>& types,
+                                                const std::vector<protocol::ParamValue>& row, const std::string& sql) {
+    error_code ec;
+    const auto classification = context_.rules.classify(sql, rule_context());
+    const bool have_facts = co_await load_table_facts(classification, ec);
+    if (!have_facts) co_return false;
+    const auto facts = cached_facts(classification);
+    const auto decision = decide(sql, classification, rule_context(), facts.get());
+    BoundExecute bound{write.sql, write.placeholders, {}, types, {}};
+    const bool bindable = (decision.verdict == Verdict::relay || binds_values(decision.verdict)) &&
+                          write.types.size() == write.param_count && append_bound_values(bound.values, row);
+    if (!bindable) {
+        const bool done = co_await run_decision(sql, decision, facts.get());
+        co_return done;
+    }
+    bound.analysis = plan_as_prepared(write, facts);
+    bound.no_client_execute = true;
+    bound.write = &write;
+    bound_execute_ = std::move(bound);
+    const protocol::Bytes no_client_execute;
+    pending_execute_ = &no_client_execute;
+    bool done = false;
+    const auto copy = co_await client_write_command();  // prepared first, as for long data
+    if (!copy.empty() && decision.verdict == Verdict::relay) {
+        done = co_await forward_execute(copy);
+    } else if (!copy.empty()) {
+        done = co_await run_decision(sql, decision, facts.get());
+    }
+    pending_execute_ = nullptr;
+    bound_execute_.reset();
+    co_return done;
+}
+
 // The plan of the execute being enforced (bound_execute_) for the same rule as
 // `rendered`, a rule of the plan of its text with the values written in; nullptr
 // when there is none or the two do not line up row for row.
 const rules::RulePlan* Session::bound_rule_plan(const rules::RulePlan& rendered) const noexcept {
     if (!bound_execute_) return nullptr;
-    for (const auto& rule : bound_execute_->plan.rules) {
+    for (const auto& rule : bound_execute_->plan().rules) {
         if (rule.rule_index == rendered.rule_index && rule.rows.size() == rendered.rows.size()) return &rule;
     }
     return nullptr;

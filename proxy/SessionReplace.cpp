@@ -367,7 +367,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
                                         rows_in_key_order(*rule), bound.sql, schema, &*claim.parameters);
         if (!claim.sql.empty()) claims.push_back(std::move(claim));
     }
-    const auto doomed = rows_replace_would_delete(bound.sql, bound.plan, schema, bound_rules, context.lex_options(),
+    const auto doomed = rows_replace_would_delete(bound.sql, bound.plan(), schema, bound_rules, context.lex_options(),
                                                   no_backslash, &bound.placeholders, &dedup_rules);
     const std::string pk_columns = primary_key_column_list(schema, PrimaryKeyAs::text);
     std::vector<OwnStep> reads;

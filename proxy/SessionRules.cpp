@@ -94,6 +94,17 @@ asio::awaitable<bool> Session::answer_ok(const protocol::OkPacket& ok) {
     co_return !ec;
 }
 
+asio::awaitable<bool> Session::answer_outcome(const StatementOutcome& outcome, std::uint16_t status_flags) {
+    if (outcome.is_error) {
+        // In a bulk execution run row by row, the bulk's end learns the status.
+        const bool sent = co_await answer_error(outcome.error);
+        co_return sent;
+    }
+    tracker_.set_status_flags(status_flags);
+    const bool sent = co_await answer_ok(outcome.ok);
+    co_return sent;
+}
+
 // Sends a statement the proxy (re)built or assembled, and relays its response (or,
 // in a bulk execution run row by row, keeps it).
 asio::awaitable<bool> Session::send_statement(std::string_view sql) {
@@ -101,12 +112,7 @@ asio::awaitable<bool> Session::send_statement(std::string_view sql) {
     if (bulk_answers_) {
         auto outcomes = co_await run_internal_query(backend_, backend_buffer_, client_caps_, sql, ec);
         if (ec || outcomes.empty()) co_return false;
-        if (outcomes.front().is_error) {
-            const bool kept = co_await answer_error(outcomes.front().error);  // the bulk's end learns the status
-            co_return kept;
-        }
-        tracker_.set_status_flags(outcomes.back().ok.status_flags);
-        const bool kept = co_await answer_ok(outcomes.front().ok);
+        const bool kept = co_await answer_outcome(outcomes.front(), outcomes.back().ok.status_flags);
         co_return kept;
     }
     const auto payload = protocol::encode_query(sql);

@@ -637,7 +637,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
         const bool sent = co_await send_ok(0, 0);  // every row was a duplicate
         co_return sent;
     }
-    if (execute_bindable() && bound_execute_->plan.insert.rows.size() == plan.insert.rows.size()) {
+    if (execute_bindable() && bound_execute_->plan().insert.rows.size() == plan.insert.rows.size()) {
         const bool sent = co_await insert_kept_rows_bound(drop);
         co_return sent;
     }
@@ -650,7 +650,7 @@ asio::awaitable<bool> Session::enforce_insert(const std::string& sql, const rule
 Session::OwnStep Session::kept_rows_bound(const std::vector<bool>& drop) const {
     const auto& bound = *bound_execute_;
     OwnStep kept{{}, std::vector<std::uint32_t>{}};
-    kept.sql = rebuild_without_rows(bound.sql, bound.plan.insert, drop, bound.placeholders, *kept.parameters);
+    kept.sql = rebuild_without_rows(bound.sql, bound.plan().insert, drop, bound.placeholders, *kept.parameters);
     return kept;
 }
 

@@ -159,14 +159,14 @@ asio::awaitable<Session::KeyChange> Session::check_key_changes(const std::string
     }
     // An execute's rows are read by a prepared statement of the proxy's own with the
     // client's values bound, and its new keys are checked with them bound too.
-    const bool bound = pending_execute_ != nullptr && bound_execute_ && bound_execute_->plan.kind == plan.kind;
+    const bool bound = pending_execute_ != nullptr && bound_execute_ && bound_execute_->plan().kind == plan.kind;
     std::vector<protocol::TextRow> rows;
     protocol::ErrPacket read_failure{};
     if (bound) {
         const auto& prepared = *bound_execute_;
         const std::string read = rows_to_change_query(
-            prepared.sql, prepared.plan, schema, rule_columns(layout, schema, context.no_backslash_escapes, true), true);
-        const bool alive = co_await read_rows_bound(read, rows_to_change_parameters(prepared.plan, prepared.placeholders),
+            prepared.sql, prepared.plan(), schema, rule_columns(layout, schema, context.no_backslash_escapes, true), true);
+        const bool alive = co_await read_rows_bound(read, rows_to_change_parameters(prepared.plan(), prepared.placeholders),
                                                     rows, read_failure);
         if (!alive) co_return KeyChange::lost;
     } else {

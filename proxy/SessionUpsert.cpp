@@ -110,7 +110,7 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
     // An execute whose values can be bound: all its rows going in is the client's own
     // execute (client_write_command); its UPDATEs bind the values too.
     const bool bound = execute_bindable() &&
-                       bound_execute_->plan.insert.rows.size() == plan.insert.rows.size();
+                       bound_execute_->plan().insert.rows.size() == plan.insert.rows.size();
     const bool inserts_all = std::find(drop.begin(), drop.end(), true) == drop.end();
     std::vector<OwnStep> steps;
     std::optional<std::size_t> client_execute_step;
@@ -129,7 +129,7 @@ asio::awaitable<bool> Session::run_upsert(const std::string& sql, const rules::W
         const rules::RulePlan* bound_rule = bound ? bound_rule_plan(*update_rule[row]) : nullptr;
         if (bound_rule != nullptr) {
             std::vector<std::uint32_t> parameters;
-            auto update = upsert_update(bound_execute_->sql, bound_execute_->plan, schema, *bound_rule, row, malformed,
+            auto update = upsert_update(bound_execute_->sql, bound_execute_->plan(), schema, *bound_rule, row, malformed,
                                         &parameters);
             if (!malformed) {
                 steps.push_back({std::move(update), std::move(parameters)});

@@ -202,12 +202,16 @@ public class JavaClient {
             PreparedStatement soft = c.prepareStatement(
                     "UPDATE " + TABLE + " SET delete_status = 1 WHERE name = ? AND model = ? AND delete_status = 0");
             for (String name : new String[] {"bk0", "bk2"}) { soft.setString(1, name); soft.setString(2, "m"); soft.addBatch(); }
+            long softBefore = sessionExecutes(st);
             System.out.println("bulk soft-delete batch: " + attempt(() -> Arrays.toString(soft.executeBatch())));
+            System.out.println("executes for the bulk soft-delete batch: " + (sessionExecutes(st) - softBefore));
             PreparedStatement rename = c.prepareStatement(
                     "UPDATE " + TABLE + " SET name = ? WHERE name = ? AND model = 'm' AND delete_status = 0");
             rename.setString(1, "bk_renamed"); rename.setString(2, "bk_after"); rename.addBatch();
             rename.setString(1, "bk1"); rename.setString(2, "bk_renamed"); rename.addBatch();
+            long renameBefore = sessionExecutes(st);
             System.out.println("bulk rename batch onto a live key: " + attempt(() -> Arrays.toString(rename.executeBatch())));
+            System.out.println("executes for the bulk rename batch: " + (sessionExecutes(st) - renameBefore));
             System.out.println("live rows after the renames: " + attempt(() -> {
                 try (ResultSet rs = st.executeQuery("SELECT GROUP_CONCAT(name ORDER BY name) FROM " + TABLE
                         + " WHERE delete_status = 0")) { rs.next(); return rs.getString(1); }

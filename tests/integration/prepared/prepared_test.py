@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|replace_bound|multi_row_upserts_bound|long_data_bound|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|replace_bound|plan_after_ddl|multi_row_upserts_bound|long_data_bound|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -336,7 +336,7 @@ def scenario_sysbench(s):
 def scenario_java_bulk(s):
     """Connector/J with useBulkStmts=true: bulk INSERT batches on a rule table are enforced like one multi-row
     INSERT (its rows one statement prepared by the proxy, the values bound), bulk UPDATE batches row by
-    row in one transaction."""
+    row in one transaction, each row like an execute of the statement with its values (bound too)."""
     need("java", "javac")
     t = s.table("t")
     port = s.start(rule_yaml(t))[0]
@@ -371,6 +371,16 @@ def scenario_java_bulk(s):
     # the statement, all in one transaction; the first failure undoes the whole batch.
     s.check(results.get("bulk soft-delete batch") == "[-2, -2]",
             f"bulk soft-delete batch: {results.get('bulk soft-delete batch')!r}, expected [-2, -2]")
+    # Each row like an execute of the statement, its values bound (as text: no execute at all):
+    # serialize relays a soft delete as the statement prepared by the proxy, one execute per row;
+    # dedup reads the row, writes it and moves its key, three per row. The renames add the
+    # proxy's reads and key checks, up to the second row's 1062.
+    executes = {"serialize": ("2", "5"), "dedup": ("6", "8")}[MODE]
+    s.check((results.get("executes for the bulk soft-delete batch"),
+             results.get("executes for the bulk rename batch")) == executes,
+            f"executes on the session for the soft-delete and rename batches: "
+            f"{results.get('executes for the bulk soft-delete batch')}, "
+            f"{results.get('executes for the bulk rename batch')}, expected {executes} (0: sent as text)")
     got = results.get("bulk rename batch onto a live key", "")
     s.check(got.startswith("BatchUpdateException 1062 23000 Duplicate entry 'bk1-m' for key 'product_name_model'"),
             f"bulk rename onto a live key: expected the rule's 1062, got {got!r}")
@@ -776,6 +786,22 @@ def scenario_binary_keys(s):
         s.check_table(t, expect_live=2, label=protocol)
 
 
+def scenario_plan_after_ddl(s):
+    """A prepared INSERT without a column list, executed again after an ALTER TABLE sent through
+    uniqgate moved a column in front of the key columns: the key comes from the new positions
+    (free, then 1062 for both keys), although uniqgate keeps the statement's plan between executes."""
+    need("node")
+    t = s.table("t", id_sql="BIGINT")
+    answers = run_node_script(s, "node_plan_after_ddl.js", t)["answers"]
+    expected = [1, 1, 1062, 1062]
+    for i, want in enumerate(expected):
+        got = answers[i].get("errno", 0) if want == 1062 else answers[i].get("affectedRows")
+        s.check(got == want, f"step {i + 1}: {answers[i]}, expected {'1062' if want == 1062 else 'affectedRows 1'}")
+    s.check("'k-a'" in answers[2].get("message", "") and "'k-b'" in answers[3].get("message", ""),
+            f"the duplicates after the ALTER are (k, a) and (k, b): {answers[2:]}")
+    s.check_table(t, expect_keys=[("k", "a"), ("k", "b")], expect_live=2)
+
+
 def scenario_replace_bound(s):
     """Prepared REPLACEs (a new key, a live key's case variant, through the primary key, both at
     once, in autocommit and in the client's transaction, one the server refuses) answer exactly
@@ -874,6 +900,7 @@ SCENARIOS = {
     "key_moves": scenario_key_moves,
     "binary_keys": scenario_binary_keys,
     "replace_bound": scenario_replace_bound,
+    "plan_after_ddl": scenario_plan_after_ddl,
     "multi_row_upserts_bound": scenario_multi_row_upserts_bound,
     "long_data_bound": scenario_long_data_bound,
     "own_upserts_bound": scenario_own_upserts_bound,
