@@ -163,6 +163,37 @@ protocol::Result<std::string> bind_rows_as_text(const PreparedWrite& write, rule
     return out;
 }
 
+bool append_bulk_row(BoundRows& out, const PreparedWrite& write, rules::Span part,
+                     const std::vector<protocol::ParamType>& types, const std::vector<protocol::ParamValue>& row) {
+    if (row.size() != write.placeholders.size() || types.size() != row.size()) return false;
+    std::uint32_t at = part.begin;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+        const auto& placeholder = write.placeholders[i];
+        if (placeholder.begin < at || placeholder.end > part.end) return false;
+        out.sql.append(write.sql, at, placeholder.begin - at);
+        at = placeholder.end;
+        const auto& value = row[i];
+        switch (value.kind) {
+            case protocol::ParamValue::Kind::value:
+                out.values.emplace_back(std::string(reinterpret_cast<const char*>(value.bytes.data()), value.bytes.size()));
+                break;
+            case protocol::ParamValue::Kind::null:
+                out.values.emplace_back(std::nullopt);
+                break;
+            case protocol::ParamValue::Kind::default_value:
+            case protocol::ParamValue::Kind::ignore:
+                out.sql += "DEFAULT";
+                continue;
+            case protocol::ParamValue::Kind::long_data:
+                return false;
+        }
+        out.sql += '?';
+        out.types.push_back(types[i]);
+    }
+    out.sql.append(write.sql, at, part.end - at);
+    return true;
+}
+
 std::optional<std::uint32_t> statement_id_of(protocol::ByteView payload) {
     if (payload.size() < 5) return std::nullopt;
     return static_cast<std::uint32_t>(payload[1]) | (static_cast<std::uint32_t>(payload[2]) << 8) |

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -85,6 +86,21 @@ protocol::Result<std::string> bind_as_text(const PreparedWrite& write, const pro
 // placeholder lies outside the row.
 protocol::Result<std::string> bind_rows_as_text(const PreparedWrite& write, rules::Span row,
                                                 const protocol::StmtBulkExecute& bulk, std::string_view charset);
+
+// A statement of the proxy's own to execute with the values of one row of a bulk
+// execution bound: its SQL (`?` kept for the row's values and NULLs, DEFAULT written
+// where the row has a DEFAULT or IGNORE indicator, which no value can say), and the
+// values and types of its `?`, in order.
+struct BoundRows {
+    std::string sql;
+    std::vector<protocol::ParamType> types{};
+    std::vector<std::optional<std::string>> values{};  // nullopt: NULL
+};
+
+// Appends `part` of `write.sql` (its placeholders inside it) with `row` bound as BoundRows
+// says. False when the row does not fit the statement, or holds long data.
+bool append_bulk_row(BoundRows& out, const PreparedWrite& write, rules::Span part,
+                     const std::vector<protocol::ParamType>& types, const std::vector<protocol::ParamValue>& row);
 
 // The statement id a COM_STMT_EXECUTE / SEND_LONG_DATA / RESET / CLOSE payload names
 // (the 4 bytes after the command byte), or nullopt if the payload is too short.

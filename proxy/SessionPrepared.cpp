@@ -35,32 +35,20 @@ protocol::Bytes statement_command(Command command, std::uint32_t id) {
             static_cast<std::uint8_t>(id >> 16), static_cast<std::uint8_t>(id >> 24)};
 }
 
-// The values of an execute's (or a bulk row's) parameters as BoundExecute keeps them:
-// NULL as nullopt, long data from `long_data`. False when one has no value to bind (a
-// bulk row's DEFAULT or IGNORE indicator).
-bool append_bound_values(std::vector<std::optional<std::string>>& values, const std::vector<protocol::ParamValue>& params,
-                         const std::vector<std::string>& long_data = {}) {
+// The values of an execute's parameters as BoundExecute keeps them: NULL as nullopt,
+// long data from `long_data`.
+void append_bound_values(std::vector<std::optional<std::string>>& values, const std::vector<protocol::ParamValue>& params,
+                         const std::vector<std::string>& long_data) {
     for (std::size_t i = 0; i < params.size(); ++i) {
         const auto& param = params[i];
-        switch (param.kind) {
-            case protocol::ParamValue::Kind::value:
-                values.emplace_back(std::string(reinterpret_cast<const char*>(param.bytes.data()), param.bytes.size()));
-                break;
-            case protocol::ParamValue::Kind::long_data:
-                if (i < long_data.size()) {
-                    values.emplace_back(long_data[i]);
-                } else {
-                    values.emplace_back(std::nullopt);
-                }
-                break;
-            case protocol::ParamValue::Kind::null:
-                values.emplace_back(std::nullopt);
-                break;
-            default:
-                return false;
+        if (param.kind == protocol::ParamValue::Kind::long_data && i < long_data.size()) {
+            values.emplace_back(long_data[i]);
+        } else if (param.is_value()) {
+            values.emplace_back(std::string(reinterpret_cast<const char*>(param.bytes.data()), param.bytes.size()));
+        } else {
+            values.emplace_back(std::nullopt);
         }
     }
-    return true;
 }
 
 }  // namespace
@@ -418,20 +406,18 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
 
 // A bulk execution of a one-row INSERT ... VALUES as the execute of one statement with a
 // row for each of its rows: bound_execute_ (no_client_execute: its write is the statement
-// prepared by the proxy). False, with nothing set, when a row carries an indicator other
-// than NULL (DEFAULT, IGNORE: no value to bind) or the plans do not line up.
+// prepared by the proxy; a DEFAULT or IGNORE indicator is DEFAULT there). False, with
+// nothing set, when the plans do not line up.
 bool Session::bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExecute& bulk) {
     if (bulk.rows.empty() || write.values_row.empty() || write.types.size() != write.param_count) return false;
-    BoundExecute bound;
-    const std::string_view row = write.values_row.in(write.sql);
-    bound.sql = write.sql.substr(0, write.values_row.begin);
+    BoundRows rows{write.sql.substr(0, write.values_row.begin)};
     for (std::size_t i = 0; i < bulk.rows.size(); ++i) {
-        bound.sql.append(i == 0 ? "" : ", ").append(row);
-        if (!append_bound_values(bound.values, bulk.rows[i])) return false;
-        bound.types.insert(bound.types.end(), write.types.begin(), write.types.end());
+        if (i > 0) rows.sql += ", ";
+        if (!append_bulk_row(rows, write, write.values_row, write.types, bulk.rows[i])) return false;
     }
-    bound.sql.append(write.sql.substr(write.values_row.end));
+    rows.sql.append(write.sql, write.values_row.end);
     const auto context = rule_context();
+    BoundExecute bound{std::move(rows.sql), {}, {}, std::move(rows.types), std::move(rows.values)};
     bound.placeholders = find_placeholders(bound.sql, context.lex_options());
     if (bound.placeholders.size() != bound.values.size()) return false;
     const auto classification = context_.rules.classify(bound.sql, context);
@@ -520,24 +506,33 @@ asio::awaitable<bool> Session::run_bulk_row_by_row(PreparedWrite& write, const p
 // One row of a bulk execution run row by row, decided on its rendered text `sql` like an
 // execute of the statement with the row's values: what the proxy sends binds them (the
 // client's write is its statement prepared by the proxy: there is no execute of the
-// client's to forward). A row with a DEFAULT indicator has no value to bind: its
-// rendered text is enforced as a text statement.
+// client's to forward). A DEFAULT indicator is DEFAULT in that statement.
 asio::awaitable<bool> Session::enforce_bulk_row(PreparedWrite& write, const std::vector<protocol::ParamType>& types,
                                                 const std::vector<protocol::ParamValue>& row, const std::string& sql) {
     error_code ec;
-    const auto classification = context_.rules.classify(sql, rule_context());
+    const auto context = rule_context();
+    const auto classification = context_.rules.classify(sql, context);
     const bool have_facts = co_await load_table_facts(classification, ec);
     if (!have_facts) co_return false;
     const auto facts = cached_facts(classification);
-    const auto decision = decide(sql, classification, rule_context(), facts.get());
-    BoundExecute bound{write.sql, write.placeholders, {}, types, {}};
+    const auto decision = decide(sql, classification, context, facts.get());
+    BoundRows rows;
     const bool bindable = (decision.verdict == Verdict::relay || binds_values(decision.verdict)) &&
-                          write.types.size() == write.param_count && append_bound_values(bound.values, row);
+                          append_bulk_row(rows, write, {0, static_cast<std::uint32_t>(write.sql.size())}, types, row);
     if (!bindable) {
         const bool done = co_await run_decision(sql, decision, facts.get());
         co_return done;
     }
-    bound.analysis = plan_as_prepared(write, facts);
+    BoundExecute bound{std::move(rows.sql), {}, {}, std::move(rows.types), std::move(rows.values)};
+    if (bound.sql == write.sql) {
+        bound.placeholders = write.placeholders;
+        bound.analysis = plan_as_prepared(write, facts);
+    } else {  // DEFAULT in the place of some `?`
+        bound.placeholders = find_placeholders(bound.sql, context.lex_options());
+        const auto own = context_.rules.classify(bound.sql, context);
+        bound.analysis = std::make_shared<const rules::WritePlan>(
+            rules::analyse_write(bound.sql, own, context_.rules, context, facts.get()));
+    }
     bound.no_client_execute = true;
     bound.write = &write;
     bound_execute_ = std::move(bound);

@@ -3,7 +3,7 @@
 clients of one library insert overlapping keys with server-side prepared statements, soft-delete
 and re-insert some, some inside explicit transactions; afterwards the database is counted.
 
-    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|replace_bound|plan_after_ddl|multi_row_upserts_bound|long_data_bound|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
+    prepared_test.py php|node|java|java_bulk|sysbench|equivalence|own_reads_bound|own_writes_bound|key_moves|binary_keys|replace_bound|plan_after_ddl|bulk_indicators|multi_row_upserts_bound|long_data_bound|own_upserts_bound|hot_key_bound|last_prepared|blocks_refused
 
 The clients (php_client.php, node_client.js, JavaClient.java, sysbench_client.lua) all run the
 same kind of plan, one TSV file per client (written here), and write one TSV line per outcome:
@@ -802,6 +802,38 @@ def scenario_plan_after_ddl(s):
     s.check_table(t, expect_keys=[("k", "a"), ("k", "b")], expect_live=2)
 
 
+def scenario_bulk_indicators(s):
+    """MariaDB Connector/C array binding (COM_STMT_BULK_EXECUTE) with DEFAULT indicators: a bulk
+    INSERT enforced as one multi-row INSERT, its key column `model` (default 'd') left to the default
+    in some rows; bulk UPDATEs and two-row INSERTs row by row, DEFAULT for `price` or `model`. All of
+    it bound (the session counts the proxy's executes); a live key answers 1062 and undoes its batch."""
+    client = os.environ.get("UG_BULK_CLIENT", "")
+    if not client or not os.access(client, os.X_OK):
+        print("SKIP: no UG_BULK_CLIENT (built by CMake as it_bulk_indicators_client)")
+        sys.exit(77)
+    t = s.table("t", id_sql="BIGINT")
+    with s.admin.cursor() as c:
+        c.execute(f"ALTER TABLE {t.qualified} ALTER COLUMN model SET DEFAULT 'd'")
+    port = s.start(rule_yaml(t))[0]
+    log = s.state / "bulk_indicators.log"
+    p = subprocess.Popen([client], env=client_env(port, t), stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL)
+    run_procs(s, [("bulk_indicators_client", p, log)], 60, "bulk_indicators")
+    text = log.read_text(errors="replace")
+    print(text)
+    results = dict(ln.split(": ", 1) for ln in text.splitlines() if ": " in ln)
+    executes = {"serialize": (2, 3, 5, 5, 3), "dedup": (3, 3, 8, 8, 4)}[MODE]  # as text: 0
+    expected = [("insert", "ok 3"), ("insert onto a live key", "error 1062 Duplicate entry 'b-d'"),
+                ("update with a default", "ok 2"), ("update onto a live key", "error 1062 Duplicate entry 'x-n'"),
+                ("two-row inserts", "ok 4")]
+    for (batch, answer), count in zip(expected, executes):
+        got = results.get(batch, "")
+        s.check(got.startswith(answer), f"{batch}: {got!r}, expected {answer!r}...")
+        s.check(got.endswith(f"; executes {count}"), f"{batch}: {got!r}, expected {count} executes of the proxy's")
+    s.check_table(t, expect_keys=[("a", "n"), ("b", "d"), ("c", "n"), ("f", "d"), ("g", "m"), ("h", "d"), ("i", "m")],
+                  expect_live=7)
+
+
 def scenario_replace_bound(s):
     """Prepared REPLACEs (a new key, a live key's case variant, through the primary key, both at
     once, in autocommit and in the client's transaction, one the server refuses) answer exactly
@@ -901,6 +933,7 @@ SCENARIOS = {
     "binary_keys": scenario_binary_keys,
     "replace_bound": scenario_replace_bound,
     "plan_after_ddl": scenario_plan_after_ddl,
+    "bulk_indicators": scenario_bulk_indicators,
     "multi_row_upserts_bound": scenario_multi_row_upserts_bound,
     "long_data_bound": scenario_long_data_bound,
     "own_upserts_bound": scenario_own_upserts_bound,

@@ -123,6 +123,48 @@ TEST(PreparedWrites, BulkRowsBecomeOneMultiRowInsert) {
         << "a placeholder outside the row would need one value for every row";
 }
 
+TEST(PreparedWrites, BulkRowsBoundKeepTheirValuesOutOfTheText) {
+    auto write = prepared("INSERT INTO t (id, name) VALUES (?, ?) -- batch");
+    const auto row_at = static_cast<std::uint32_t>(write.sql.find("(?, ?)"));
+    write.values_row = {row_at, row_at + 6};
+    const std::vector<ParamType> types = {{field_type::tiny, 0}, {field_type::var_string, 0}};
+    const std::uint8_t one[] = {1}, two[] = {2};
+    BoundRows rows{write.sql.substr(0, row_at)};
+    ASSERT_TRUE(append_bulk_row(rows, write, write.values_row, types,
+                                {ParamValue::of(protocol::ByteView(one)), ParamValue::of(std::string_view("it's"))}));
+    rows.sql += ", ";
+    ASSERT_TRUE(append_bulk_row(rows, write, write.values_row, types,
+                                {ParamValue::of(protocol::ByteView(two)), ParamValue{ParamValue::Kind::default_value, {}}}));
+    rows.sql += ", ";
+    ASSERT_TRUE(append_bulk_row(rows, write, write.values_row, types, {ParamValue{}, ParamValue{ParamValue::Kind::ignore, {}}}));
+    rows.sql.append(write.sql, write.values_row.end);
+    EXPECT_EQ(rows.sql, "INSERT INTO t (id, name) VALUES (?, ?), (?, DEFAULT), (?, DEFAULT) -- batch");
+    ASSERT_EQ(rows.values.size(), 4U);
+    EXPECT_EQ(rows.values[0], std::string(1, '\x01'));
+    EXPECT_EQ(rows.values[1], "it's");
+    EXPECT_EQ(rows.values[2], std::string(1, '\x02'));
+    EXPECT_EQ(rows.values[3], std::nullopt) << "NULL stays a `?`, bound as NULL";
+    ASSERT_EQ(rows.types.size(), 4U);
+    EXPECT_EQ(rows.types[1].type, field_type::var_string);
+    EXPECT_EQ(rows.types[3].type, field_type::tiny);
+
+    BoundRows whole;
+    const auto update = prepared("UPDATE t SET name = ? WHERE id = ?");
+    ASSERT_TRUE(append_bulk_row(whole, update, {0, static_cast<std::uint32_t>(update.sql.size())}, types,
+                                {ParamValue{ParamValue::Kind::default_value, {}}, ParamValue::of(protocol::ByteView(one))}));
+    EXPECT_EQ(whole.sql, "UPDATE t SET name = DEFAULT WHERE id = ?");
+    EXPECT_EQ(whole.values.size(), 1U);
+
+    BoundRows short_row;
+    EXPECT_FALSE(append_bulk_row(short_row, update, {0, static_cast<std::uint32_t>(update.sql.size())}, types,
+                                 {ParamValue::of(protocol::ByteView(one))}))
+        << "fewer values than placeholders";
+    BoundRows outside;
+    EXPECT_FALSE(append_bulk_row(outside, write, {row_at, row_at + 3}, types,
+                                 {ParamValue::of(protocol::ByteView(one)), ParamValue::of(protocol::ByteView(two))}))
+        << "a placeholder outside the part";
+}
+
 TEST(PreparedWrites, StatementIdsAndTheLastPrepared) {
     const std::uint8_t execute[] = {0x17, 0x2a, 0x00, 0x00, 0x01, 0x00};
     EXPECT_EQ(statement_id_of(protocol::ByteView(execute)), 0x100002aU);
