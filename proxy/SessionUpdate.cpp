@@ -83,6 +83,10 @@ std::optional<NewKey> new_key(const rules::RulePlan& rule, const protocol::TextR
             text = std::string(assigned.text.in(sql));
             literal = rules::read_literal_text(text, context.lex_options());
             if (literal.kind == rules::LiteralKind::null) return std::nullopt;
+        } else if (assigned.kind == rules::ValueKind::column_default) {  // SET k = DEFAULT, a constant default
+            text = column.default_value.literal;
+            literal = rules::read_literal_text(text, context.lex_options());
+            if (literal.kind == rules::LiteralKind::null) return std::nullopt;
         } else {
             return std::nullopt;  // NULL assigned; other kinds are refused by the analyser
         }
@@ -92,9 +96,11 @@ std::optional<NewKey> new_key(const rules::RulePlan& rule, const protocol::TextR
         }
         key.condition += quote_identifier(rule.rule->key[k]) + " = " + text;
         if (bound != nullptr) {
-            // The client's own literals stay; its parameters and the row's old values are bound.
+            // The client's own literals (and the column's default) stay; its parameters and the row's
+            // old values are bound.
             const auto& prepared = bound->rule->assigned_key_values[k];
-            const bool client_literal = prepared.kind == rules::ValueKind::literal;
+            const bool client_literal =
+                prepared.kind == rules::ValueKind::literal || prepared.kind == rules::ValueKind::column_default;
             bound->condition += (k > 0 ? " AND " : "") + quote_identifier(rule.rule->key[k]) + " = " + (client_literal ? text : "?");
             if (prepared.kind == rules::ValueKind::parameter) {
                 bound->parameters.push_back(prepared.parameter);

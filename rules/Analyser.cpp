@@ -126,8 +126,17 @@ void read_assignments_for_rule(const TokenCursor& cursor, const detail::FilterSy
     for (const detail::Assignment& assignment : syntax.assignments) {
         const Token& column = cursor.tokens()[assignment.column.end - 1];
         Literal literal;
-        const ValueRef value = detail::classify_value(cursor, assignment.value, session.lex_options(), literal);
+        const ValueRef assigned = detail::classify_value(cursor, assignment.value, session.lex_options(), literal);
+        // `SET c = DEFAULT`: the column's default, when it is a constant the proxy can use.
+        const auto resolved = [&](int index) {
+            if (assigned.kind != ValueKind::column_default) return assigned;
+            if (schema == nullptr || index < 0) return ValueRef{ValueKind::expression, assigned.text};
+            std::string reason;
+            return detail::default_value(schema->columns[static_cast<std::size_t>(index)], session.lex_options(),
+                                         assigned.text, literal, reason);
+        };
         if (identifier_equals(column, rule.rule->soft_delete.column, true)) {
+            const ValueRef value = resolved(rule.soft_delete_column);
             rule.writes_soft_delete = true;
             rule.assigned_liveness = detail::liveness_of(value.kind, literal, column_or_text(schema, rule.soft_delete_column),
                                                          rule.rule->soft_delete);
@@ -139,7 +148,7 @@ void read_assignments_for_rule(const TokenCursor& cursor, const detail::FilterSy
         for (std::size_t k = 0; k < rule.rule->key.size(); ++k) {
             if (!identifier_equals(column, rule.rule->key[k], true)) continue;
             rule.writes_key = true;
-            rule.assigned_key_values[k] = value;
+            rule.assigned_key_values[k] = resolved(rule.key_columns[k]);
         }
     }
 }
@@ -152,7 +161,7 @@ void update_actions(RulePlan& rule, bool multi_table) {
     }
     for (std::size_t k = 0; k < rule.assigned_key_values.size(); ++k) {
         const ValueKind kind = rule.assigned_key_values[k].kind;
-        if (kind == ValueKind::expression || kind == ValueKind::column_default) {
+        if (kind == ValueKind::expression) {
             rule.unsupported = cannot_check(rule, "UPDATE setting key column '" + rule.rule->key[k] + "' to an expression");
             return;
         }

@@ -26,35 +26,6 @@ int position_in_row(const InsertSyntax& syntax, const TableSchema& schema, int s
     return -1;
 }
 
-// The value a column gets when the row omits it or writes DEFAULT.
-ValueRef default_value(const ColumnInfo& column, LexOptions options, Span text, Literal& literal, std::string& reason) {
-    ValueRef out{ValueKind::expression, text};
-    if (column.auto_increment) {
-        reason = "column '" + column.name + "' is AUTO_INCREMENT";
-        return out;
-    }
-    switch (column.default_value.kind) {
-    case DefaultKind::null:
-        return ValueRef{ValueKind::null, text};
-    case DefaultKind::literal:
-        literal = read_literal_text(column.default_value.literal, options);
-        if (literal.kind == LiteralKind::null) return ValueRef{ValueKind::null, text};
-        if (literal.kind == LiteralKind::string || literal.kind == LiteralKind::number || literal.kind == LiteralKind::bytes) {
-            return ValueRef{ValueKind::column_default, text};
-        }
-        reason = "column '" + column.name + "' has a default that is not a constant";
-        return out;
-    case DefaultKind::expression:
-        reason = "column '" + column.name + "' has an expression default";
-        return out;
-    case DefaultKind::none:
-        if (column.nullable) return ValueRef{ValueKind::null, text};
-        reason = "column '" + column.name + "' has no default value";
-        return out;
-    }
-    return out;
-}
-
 struct ColumnValue {
     ValueRef ref;
     Literal literal;
@@ -161,6 +132,34 @@ private:
 };
 
 }  // namespace
+
+ValueRef default_value(const ColumnInfo& column, LexOptions options, Span text, Literal& literal, std::string& reason) {
+    ValueRef out{ValueKind::expression, text};
+    if (column.auto_increment) {
+        reason = "column '" + column.name + "' is AUTO_INCREMENT";
+        return out;
+    }
+    switch (column.default_value.kind) {
+    case DefaultKind::null:
+        return ValueRef{ValueKind::null, text};
+    case DefaultKind::literal:
+        literal = read_literal_text(column.default_value.literal, options);
+        if (literal.kind == LiteralKind::null) return ValueRef{ValueKind::null, text};
+        if (literal.kind == LiteralKind::string || literal.kind == LiteralKind::number || literal.kind == LiteralKind::bytes) {
+            return ValueRef{ValueKind::column_default, text};
+        }
+        reason = "column '" + column.name + "' has a default that is not a constant";
+        return out;
+    case DefaultKind::expression:
+        reason = "column '" + column.name + "' has an expression default";
+        return out;
+    case DefaultKind::none:
+        if (column.nullable) return ValueRef{ValueKind::null, text};
+        reason = "column '" + column.name + "' has no default value";
+        return out;
+    }
+    return out;
+}
 
 ValueRef classify_value(const TokenCursor& cursor, TokenRange range, LexOptions options, Literal& literal) {
     const auto& tokens = cursor.tokens();

@@ -176,6 +176,11 @@ FilterSyntax parse_delete(TokenCursor& cursor, FilterShape& shape);
 // The value at `range` as a ValueRef, with its literal read into `literal`.
 ValueRef classify_value(const TokenCursor& cursor, TokenRange range, LexOptions options, Literal& literal);
 
+// The value a column gets when a row omits it or writes DEFAULT: column_default (its
+// literal read into `literal`) when the default is a constant, null, or an expression with
+// `reason` set (AUTO_INCREMENT, an expression default, no default). `text`: where DEFAULT stands.
+ValueRef default_value(const ColumnInfo& column, LexOptions options, Span text, Literal& literal, std::string& reason);
+
 // Liveness of a soft-delete column value against the rule's live value.
 Liveness liveness_of(ValueKind kind, const Literal& literal, const ColumnInfo& column, const config::SoftDelete& soft_delete);
 

@@ -118,6 +118,12 @@ int main() {
                                             " (id, name, model, price) VALUES (?, ?, ?, ?), (?, ?, ?, ?)",
               {ints({6, 8}), texts({"f", "h"}), texts({nullptr, nullptr}), ints({6, 8}), ints({7, 9}),
                texts({"g", "i"}), texts({"m", "m"}), ints({7, 9})});
+    // A key column set to its default: (g, m) and (i, m) become (g, d) and (i, d), both free
+    run_batch(mysql, "key to its default", "UPDATE " + table + " SET model = ? WHERE id = ?",
+              {texts({nullptr, nullptr}), ints({7, 9})});
+    // Row 1 to (z, d), then row 3 onto the live (b, d): 1062, and row 1 stays (a, n)
+    run_batch(mysql, "key onto a live default", "UPDATE " + table + " SET name = ?, model = ? WHERE id = ?",
+              {texts({"z", "b"}), texts({nullptr, nullptr}), ints({1, 3})});
     mysql_close(mysql);
     return 0;
 }

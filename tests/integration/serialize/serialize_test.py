@@ -790,6 +790,30 @@ def scenario_undelete_or_rekey_is_duplicate(s: Scenario):
     s.check_table(t, expect_keys=[("ud1", "m"), ("ud2", "m")], expect_live=2)
 
 
+def scenario_set_to_default(s: Scenario):
+    """`SET model = DEFAULT` and `SET delete_status = DEFAULT` in an UPDATE: the key the column's
+    default makes is checked like any other (they were refused with 1235)."""
+    t = s.table("t")
+    with s.admin.cursor() as c:
+        c.execute(f"ALTER TABLE {t.qualified} ALTER COLUMN model SET DEFAULT 'd'")
+    port = s.start(rule_yaml(t))[0]
+    c = connect(port)
+    try:
+        expect_ok(s, "INSERT (k, d)", try_execute(c, *insert_sql(t, "k", "d")))
+        expect_ok(s, "INSERT (k, m)", try_execute(c, *insert_sql(t, "k", "m")))
+        expect_dup(s, "(k, m) to the default model, live",
+                   try_execute(c, f"UPDATE {t.name} SET model = DEFAULT WHERE name = 'k' AND model = 'm'"), "k", "d")
+        old_id = scalar(s.admin, f"SELECT id FROM {t.qualified} WHERE name = 'k' AND model = 'd'")
+        expect_ok(s, "soft delete (k, d)", try_execute(c, f"UPDATE {t.name} SET delete_status = 1 WHERE id = {old_id}"))
+        expect_ok(s, "(k, m) to the default model, free now",
+                  try_execute(c, f"UPDATE {t.name} SET model = DEFAULT WHERE name = 'k' AND model = 'm'"))
+        expect_dup(s, "un-delete the old (k, d) by its default status",
+                   try_execute(c, f"UPDATE {t.name} SET delete_status = DEFAULT WHERE id = {old_id}"), "k", "d")
+    finally:
+        close_quietly(c)
+    s.check_table(t, expect_keys=[("k", "d")], expect_live=1)
+
+
 # ------------------------------------------------------------------ 5. collation variants
 
 def variants_of(name, rnd):
@@ -1565,6 +1589,7 @@ SCENARIOS = {
     "soft_delete_reinsert": scenario_soft_delete_reinsert,
     "soft_delete_reinsert_deleted_at": scenario_soft_delete_reinsert_deleted_at,
     "undelete_or_rekey_is_duplicate": scenario_undelete_or_rekey_is_duplicate,
+    "set_to_default": scenario_set_to_default,
     "collation_variants": scenario_collation_variants,
     "multirow_batches": scenario_multirow_batches,
     "rr_gap_no_deadlock": scenario_rr_gap_no_deadlock,

@@ -69,6 +69,24 @@ TEST(AnalyseUpdate, KeySetToAnExpressionCannotBeChecked) {
     EXPECT_EQ(a.plan.unsupported_reason(), "UPDATE setting key column 'name' to an expression on rule 'product_name_model' cannot be checked");
 }
 
+TEST(AnalyseUpdate, KeyOrSoftDeleteSetToTheirDefault) {
+    // model's default is '' (a constant): the key's new value is known.
+    const auto a = analyse("UPDATE product SET model = DEFAULT WHERE id = 1");
+    EXPECT_TRUE(a.plan.unsupported_reason().empty()) << a.plan.unsupported_reason();
+    EXPECT_EQ(a.plan.rules[0].assigned_key_values[1].kind, ValueKind::column_default);
+    EXPECT_TRUE(a.plan.rules[0].actions.check_live);
+    // delete_status's default 0 is the live value: an un-delete.
+    const auto b = analyse("UPDATE product SET delete_status = DEFAULT WHERE id = 1");
+    EXPECT_EQ(b.plan.rules[0].assigned_liveness, Liveness::live);
+    EXPECT_TRUE(b.plan.rules[0].actions.check_live);
+    // deleted_at defaults to NULL, the live value there.
+    const auto c = analyse("UPDATE users SET deleted_at = DEFAULT WHERE id = 1");
+    EXPECT_EQ(c.plan.rules[0].assigned_liveness, Liveness::live);
+    // name has no default: nothing to check against.
+    const auto d = analyse("UPDATE product SET name = DEFAULT WHERE id = 1");
+    EXPECT_EQ(d.plan.unsupported_reason(), "UPDATE setting key column 'name' to an expression on rule 'product_name_model' cannot be checked");
+}
+
 TEST(AnalyseUpdate, PlaceholderKeysAreParameters) {
     const std::string sql = "update product set delete_status=?,model=?,name=?,price=? where id=?";
     const auto a = analyse(sql);
