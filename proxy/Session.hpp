@@ -173,6 +173,7 @@ private:
         return !bound_execute_ || (!bound_execute_->used_long_data && !bound_execute_->no_client_execute);
     }
     asio::awaitable<protocol::Bytes> client_write_command();
+    asio::awaitable<OwnBlock> prepare_client_write();
     asio::awaitable<bool> append_client_write(std::vector<protocol::Bytes>& commands);
     bool bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExecute& bulk);
     // bound_rule_plan(rule) when every key value of its rows is a parameter, a literal or a

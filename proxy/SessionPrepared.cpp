@@ -215,13 +215,15 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
         bound.used_long_data = used_long_data;
         bound.write = write;
         bound_execute_ = std::move(bound);
-        if (used_long_data && decision.verdict != Verdict::dedup_rows) {  // that one never sends the client's write
-            // Prepared before the write's own statements, which cannot evict it then.
-            const auto copy = co_await client_write_command();
-            if (copy.empty()) co_return false;
-        }
     }
-    const bool done = co_await run_decision(sql, decision, facts.get());
+    // With long data, the client's write is its statement prepared by the proxy: prepared
+    // first, so that the write's own statements cannot evict it (dedup_rows never sends it).
+    OwnBlock copy = OwnBlock::ready;
+    if (used_long_data && bound_execute_ && decision.verdict != Verdict::dedup_rows) {
+        copy = co_await prepare_client_write();
+    }
+    bool done = copy == OwnBlock::refused;
+    if (copy == OwnBlock::ready) done = co_await run_decision(sql, decision, facts.get());
     bound_execute_.reset();
     pending_execute_ = nullptr;
     if (pending_execute_sent_) write->server_has_types = true;
@@ -301,6 +303,21 @@ asio::awaitable<protocol::Bytes> Session::client_write_command() {
     std::vector<std::uint32_t> every_parameter(bound.values.size());
     std::iota(every_parameter.begin(), every_parameter.end(), 0U);
     co_return own_execute(id, every_parameter);
+}
+
+// Prepares what client_write_command sends when that is the client's statement as the
+// proxy's own (long data, bulk rows), before anything else of the write runs. A server
+// that refuses it (max_prepared_stmt_count reached; DEFAULT where a bulk row's indicator
+// put it and SQL allows none) has that refusal answered: `refused`.
+asio::awaitable<Session::OwnBlock> Session::prepare_client_write() {
+    if (sends_clients_execute()) co_return OwnBlock::ready;
+    std::uint32_t id = 0;
+    protocol::ErrPacket refused{};
+    const bool alive = co_await own_statement(bound_execute_->sql, bound_execute_->values.size(), id, refused);
+    if (!alive) co_return OwnBlock::lost;
+    if (refused.error_code == 0) co_return OwnBlock::ready;
+    const bool sent = co_await answer_error(refused);
+    co_return sent ? OwnBlock::refused : OwnBlock::lost;
 }
 
 // Appends client_write_command to a pipeline; false when it cannot be sent.
@@ -396,9 +413,9 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
     // Enforced like an execute of its rows' statement: what the proxy sends binds the values.
     const protocol::Bytes no_client_execute;
     pending_execute_ = &no_client_execute;
-    const auto copy = co_await client_write_command();  // prepared first, as for long data
-    bool done = false;
-    if (!copy.empty()) done = co_await enforce(sql, classification);
+    const OwnBlock copy = co_await prepare_client_write();  // prepared first, as for long data
+    bool done = copy == OwnBlock::refused;
+    if (copy == OwnBlock::ready) done = co_await enforce(sql, classification);
     pending_execute_ = nullptr;
     bound_execute_.reset();
     co_return done;
@@ -538,11 +555,12 @@ asio::awaitable<bool> Session::enforce_bulk_row(PreparedWrite& write, const std:
     bound_execute_ = std::move(bound);
     const protocol::Bytes no_client_execute;
     pending_execute_ = &no_client_execute;
-    bool done = false;
-    const auto copy = co_await client_write_command();  // prepared first, as for long data
-    if (!copy.empty() && decision.verdict == Verdict::relay) {
-        done = co_await forward_execute(copy);
-    } else if (!copy.empty()) {
+    const OwnBlock copy = co_await prepare_client_write();  // prepared first, as for long data
+    bool done = copy == OwnBlock::refused;
+    if (copy == OwnBlock::ready && decision.verdict == Verdict::relay) {
+        const auto execute = co_await client_write_command();
+        if (!execute.empty()) done = co_await forward_execute(execute);
+    } else if (copy == OwnBlock::ready) {
         done = co_await run_decision(sql, decision, facts.get());
     }
     pending_execute_ = nullptr;

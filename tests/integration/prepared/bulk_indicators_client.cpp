@@ -124,6 +124,11 @@ int main() {
     // Row 1 to (z, d), then row 3 onto the live (b, d): 1062, and row 1 stays (a, n)
     run_batch(mysql, "key onto a live default", "UPDATE " + table + " SET name = ?, model = ? WHERE id = ?",
               {texts({"z", "b"}), texts({nullptr, nullptr}), ints({1, 3})});
+    // DEFAULT for a value in WHERE of a key UPDATE: SQL has no DEFAULT there (MariaDB itself
+    // matches no row); the session goes on
+    run_batch(mysql, "default in a condition", "UPDATE " + table + " SET model = ? WHERE id = ?",
+              {texts({"q"}), defaults(1)});
+    run_batch(mysql, "after the refusal", "UPDATE " + table + " SET price = ? WHERE id = ?", {ints({5}), ints({2})});
     mysql_close(mysql);
     return 0;
 }
