@@ -83,6 +83,8 @@ private:
     asio::awaitable<bool> forward_execute(const protocol::Bytes& payload);
     [[nodiscard]] std::shared_ptr<const rules::WritePlan> plan_as_prepared(
         PreparedWrite& write, const std::shared_ptr<const rules::TableSchema>& facts) const;
+    [[nodiscard]] std::shared_ptr<const rules::WritePlan> plan_as_prepared(
+        const std::string& sql, const rules::Classification& classification, const rules::TableSchema* facts) const;
     asio::awaitable<bool> send_client_write(const std::string& sql);
     asio::awaitable<bool> intercept_bulk_execute(PreparedWrite& write, const std::string& table);
     asio::awaitable<bool> enforce_bulk_row(PreparedWrite& write, const std::vector<protocol::ParamType>& types,

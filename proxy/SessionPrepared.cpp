@@ -237,6 +237,15 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     co_return !ec;
 }
 
+// The plan of a statement as prepared (its values are `?` parameters), for the proxy's
+// own statements to bind from.
+std::shared_ptr<const rules::WritePlan> Session::plan_as_prepared(const std::string& sql,
+                                                                  const rules::Classification& classification,
+                                                                  const rules::TableSchema* facts) const {
+    return std::make_shared<const rules::WritePlan>(
+        rules::analyse_write(sql, classification, context_.rules, rule_context(), facts));
+}
+
 // The plan of a remembered write as prepared, from its cache while that was made under
 // the same facts and session context (PreparedWrite::PlanAsPrepared).
 std::shared_ptr<const rules::WritePlan> Session::plan_as_prepared(
@@ -244,9 +253,7 @@ std::shared_ptr<const rules::WritePlan> Session::plan_as_prepared(
     const auto context = rule_context();
     auto& cached = write.plan_as_prepared;
     if (cached.made_under(context, facts)) return cached.plan;
-    const auto classification = context_.rules.classify(write.sql, context);
-    cached.plan = std::make_shared<const rules::WritePlan>(
-        rules::analyse_write(write.sql, classification, context_.rules, context, facts.get()));
+    cached.plan = plan_as_prepared(write.sql, context_.rules.classify(write.sql, context), facts.get());
     cached.facts = facts;
     cached.database = std::string(context.current_database);
     cached.no_backslash_escapes = context.no_backslash_escapes;
@@ -439,8 +446,7 @@ bool Session::bind_bulk_insert(PreparedWrite& write, const protocol::StmtBulkExe
     if (bound.placeholders.size() != bound.values.size()) return false;
     const auto classification = context_.rules.classify(bound.sql, context);
     const auto facts = cached_facts(classification);
-    bound.analysis = std::make_shared<const rules::WritePlan>(
-        rules::analyse_write(bound.sql, classification, context_.rules, context, facts.get()));
+    bound.analysis = plan_as_prepared(bound.sql, classification, facts.get());
     if (bound.plan().insert.rows.size() != bulk.rows.size()) return false;
     bound.no_client_execute = true;
     bound.write = &write;
@@ -546,9 +552,7 @@ asio::awaitable<bool> Session::enforce_bulk_row(PreparedWrite& write, const std:
         bound.analysis = plan_as_prepared(write, facts);
     } else {  // DEFAULT in the place of some `?`
         bound.placeholders = find_placeholders(bound.sql, context.lex_options());
-        const auto own = context_.rules.classify(bound.sql, context);
-        bound.analysis = std::make_shared<const rules::WritePlan>(
-            rules::analyse_write(bound.sql, own, context_.rules, context, facts.get()));
+        bound.analysis = plan_as_prepared(bound.sql, context_.rules.classify(bound.sql, context), facts.get());
     }
     bound.no_client_execute = true;
     bound.write = &write;

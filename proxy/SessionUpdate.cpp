@@ -79,12 +79,10 @@ std::optional<NewKey> new_key(const rules::RulePlan& rule, const protocol::TextR
             if (!old_value) return std::nullopt;  // NULL: never a duplicate
             literal = rules::Literal{rules::LiteralKind::string, *old_value, context.charset};
             text = quote_string(*old_value, context.no_backslash_escapes);
-        } else if (assigned.kind == rules::ValueKind::literal) {
-            text = std::string(assigned.text.in(sql));
-            literal = rules::read_literal_text(text, context.lex_options());
-            if (literal.kind == rules::LiteralKind::null) return std::nullopt;
-        } else if (assigned.kind == rules::ValueKind::column_default) {  // SET k = DEFAULT, a constant default
-            text = column.default_value.literal;
+        } else if (assigned.kind == rules::ValueKind::literal || assigned.kind == rules::ValueKind::column_default) {
+            // SET k = DEFAULT: the column's default, a constant (the analyser refuses the others).
+            text = assigned.kind == rules::ValueKind::literal ? std::string(assigned.text.in(sql))
+                                                             : column.default_value.literal;
             literal = rules::read_literal_text(text, context.lex_options());
             if (literal.kind == rules::LiteralKind::null) return std::nullopt;
         } else {
