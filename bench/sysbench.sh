@@ -198,7 +198,7 @@ fi
 # One measured run: appends a line to $RAW.
 run_leg() {
     local workload=$1 threads=$2 round=$3 leg=$4 port pid log cpu0=0 cpu1=0 db0 db1 parsed
-    local tps queries p95 errors cpu_us=- db_us=-
+    local tps queries p95 errors cpu_us=- db_us=- switches0=0 switches1=0 per_query=""
     port=$(leg_port "$leg")
     pid=$(leg_pid "$leg")
     log="$LOGS/$workload-t$threads-r$round-$leg.log"
@@ -214,20 +214,21 @@ run_leg() {
         printf '%s\t%s\t%s\t%s\tERR\t-\t-\t-\t-\t-\n' "$workload" "$threads" "$round" "$leg" >>"$RAW"
         return 0
     fi
-    [[ -z "$pid" ]] || cpu0=$(bench_cpu_ticks "$pid")
+    [[ -z "$pid" ]] || { cpu0=$(bench_cpu_ticks "$pid"); switches0=$(bench_context_switches "$pid"); }
     db0=$(bench_cpu_ticks "$DB_PID")
     if run_sysbench $((TIME + 120)) "$log" "$workload" "${sysbench_common[@]}" --mysql-port="$port" \
         --threads="$threads" --time="$TIME" --report-interval=0 --percentile=95 run \
         && parsed=$(bench_parse_sysbench "$log"); then
-        [[ -z "$pid" ]] || cpu1=$(bench_cpu_ticks "$pid")
+        [[ -z "$pid" ]] || { cpu1=$(bench_cpu_ticks "$pid"); switches1=$(bench_context_switches "$pid"); }
         db1=$(bench_cpu_ticks "$DB_PID")
         read -r tps queries p95 errors <<<"$parsed"
         if ((queries > 0)); then
             [[ -z "$pid" ]] || cpu_us=$(awk -v d=$((cpu1 - cpu0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+            [[ -z "$pid" ]] || per_query=$(awk -v d=$((switches1 - switches0)) -v q="$queries" 'BEGIN { printf "  context switches %.3f/q", d / q }')
             db_us=$(awk -v d=$((db1 - db0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
         fi
-        bench_log "$(printf '%-18s t=%-3s r%s %-8s tps %9.1f  p95 %7.2f ms  proxy CPU %6s µs/q  errors %s' \
-            "$workload" "$threads" "$round" "$leg" "$tps" "$p95" "$cpu_us" "$errors")"
+        bench_log "$(printf '%-18s t=%-3s r%s %-8s tps %9.1f  p95 %7.2f ms  proxy CPU %6s µs/q  errors %s%s' \
+            "$workload" "$threads" "$round" "$leg" "$tps" "$p95" "$cpu_us" "$errors" "$per_query")"
     else
         tps=ERR queries=- p95=- errors=-
         FAILED_RUNS=$((FAILED_RUNS + 1))

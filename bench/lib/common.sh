@@ -62,6 +62,12 @@ bench_cpu_ticks() {
     echo $((f[11] + f[12]))
 }
 
+# Context switches (voluntary + involuntary) of all threads of process $1 so far: most
+# of a relay's CPU is kernel time, and its wake-ups say whether a change moved it.
+bench_context_switches() {
+    awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }' "/proc/$1"/task/*/status 2>/dev/null || echo 0
+}
+
 # shellcheck disable=SC2034  # used by the scripts that source this file
 BENCH_CLK_TCK=$(getconf CLK_TCK)
 
