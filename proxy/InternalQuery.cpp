@@ -57,8 +57,10 @@ asio::awaitable<bool> read_result_set(Connection& backend, FrameBuffer& buffer, 
         }
         auto row = binary_rows ? protocol::decode_binary_string_row(packet.payload, static_cast<std::size_t>(columns))
                                : protocol::decode_text_row(packet.payload, static_cast<std::size_t>(columns));
-        if (!row) co_return false;
-        outcome.rows.push_back(std::move(row.value()));
+        // A kept result set is the client's (INSERT ... RETURNING): passed on as it came,
+        // whatever its columns' types; only the proxy's own must be readable as strings.
+        if (!row && !keep) co_return false;
+        if (row) outcome.rows.push_back(std::move(row.value()));
         if (keep) outcome.result_packets.push_back(std::move(packet.payload));
     }
 }
@@ -125,11 +127,12 @@ asio::awaitable<std::vector<StatementOutcome>> read_query_responses(Connection& 
 
 // The whole response to one command, up to its last result; the outcome describes the last.
 asio::awaitable<StatementOutcome> read_command_outcome(Connection& backend, FrameBuffer& buffer,
-                                                       protocol::Capabilities caps, bool binary_rows, error_code& ec) {
+                                                       protocol::Capabilities caps, bool binary_rows, error_code& ec,
+                                                       bool keep = false) {
     StatementOutcome outcome;
     for (;;) {
         outcome = StatementOutcome{};
-        const bool read = co_await read_one_response(backend, buffer, caps, binary_rows, false, outcome, ec);
+        const bool read = co_await read_one_response(backend, buffer, caps, binary_rows, keep, outcome, ec);
         if (!read || outcome.is_error) co_return outcome;
         if (!(outcome.ok.status_flags & protocol::status::more_results_exists)) co_return outcome;
     }
@@ -185,7 +188,7 @@ asio::awaitable<StatementOutcome> run_internal_execute(Connection& backend, Fram
 asio::awaitable<std::vector<StatementOutcome>> run_internal_pipeline(Connection& backend, FrameBuffer& buffer,
                                                                     protocol::Capabilities caps,
                                                                     const std::vector<protocol::Bytes>& commands,
-                                                                    error_code& ec) {
+                                                                    error_code& ec, std::size_t kept_step) {
     std::vector<StatementOutcome> outcomes;
     protocol::Bytes framed;
     for (const auto& command : commands) {
@@ -196,7 +199,8 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_pipeline(Connection&
     if (ec) co_return outcomes;
     for (const auto& command : commands) {
         const bool binary_rows = !command.empty() && command[0] == static_cast<std::uint8_t>(protocol::Command::stmt_execute);
-        auto outcome = co_await read_command_outcome(backend, buffer, caps, binary_rows, ec);
+        const bool keep = outcomes.size() == kept_step;
+        auto outcome = co_await read_command_outcome(backend, buffer, caps, binary_rows, ec, keep);
         if (ec) co_return outcomes;
         outcomes.push_back(std::move(outcome));
     }

@@ -73,11 +73,14 @@ asio::awaitable<StatementOutcome> run_internal_execute(Connection& backend, Fram
 // Commands (payloads, command byte included) sent in one write, the server answering
 // each in turn: one outcome per command (see run_internal_execute), fewer when the
 // connection failed (`ec`). Unlike a multi-statement, a failing command does not stop
-// the ones after it: the proxy's pipelines are built so that they need not.
+// the ones after it: the proxy's pipelines are built so that they need not. The result
+// set of command `kept_step` (the client's INSERT ... RETURNING) is kept as it came
+// (StatementOutcome::result_packets), its rows of any type.
+inline constexpr std::size_t kNoKeptStep = static_cast<std::size_t>(-1);
 asio::awaitable<std::vector<StatementOutcome>> run_internal_pipeline(Connection& backend, FrameBuffer& buffer,
                                                                     protocol::Capabilities caps,
                                                                     const std::vector<protocol::Bytes>& commands,
-                                                                    error_code& ec);
+                                                                    error_code& ec, std::size_t kept_step = kNoKeptStep);
 
 // Switches multi-statements off again if run_internal_statements switched them on.
 asio::awaitable<void> switch_multi_statements_off(Connection& backend, FrameBuffer& buffer, bool& switched_on,

@@ -27,6 +27,7 @@ struct PreparedWrite {
     std::vector<rules::Span> placeholders{};  // each `?` of `sql`, in order
     std::vector<bool> row_counts{};           // per placeholder: a LIMIT or OFFSET count
     rules::Span values_row{};                 // INSERT ... VALUES with one row: "(?, ?)", for bulk executes
+    bool returns_rows = false;                // INSERT ... RETURNING
     std::uint16_t param_count = 0;            // from the server's COM_STMT_PREPARE_OK
     int rule_table = -1;                      // into RuleSet::tables(): the table it writes
     std::vector<protocol::ParamType> types{};  // of the last execute that sent them

@@ -124,17 +124,19 @@ asio::awaitable<bool> Session::undo_and_answer(bool own_transaction, bool to_sav
 }
 
 // Undoes a pipelined write (guarded steps, the client's write at `client_step`, then in
-// the proxy's own transaction a last step that commits or rolls back) whose first failed
-// step is `failed_step`. The proxy's own transaction was rolled back by the last step,
-// unless that step is what failed; in the client's, the savepoint is rolled back to, or
-// the READ ONLY transaction a guard left (the error had ended the client's) rolled back.
+// the proxy's own transaction usually a last step that commits or rolls back) whose
+// first failed step is `failed_step`. The proxy's own transaction was rolled back by
+// that last step, unless it is what failed or there is none (after an INSERT ...
+// RETURNING); in the client's, the savepoint is rolled back to, or the READ ONLY
+// transaction a guard left (the error had ended the client's) rolled back.
 asio::awaitable<bool> Session::undo_pipelined_write(const std::vector<StatementOutcome>& outcomes,
                                                     std::size_t failed_step, std::size_t client_step,
                                                     bool own_transaction) {
     const bool guard_replaced_transaction =
         !own_transaction && outcomes[client_step].is_error &&
         outcomes[client_step].error.error_code == mysql_error::kReadOnlyTransaction && failed_step < client_step;
-    if (own_transaction && failed_step + 1 < outcomes.size()) {
+    const bool last_step_ended_it = outcomes.size() > client_step + 1 && failed_step + 1 < outcomes.size();
+    if (own_transaction && last_step_ended_it) {
         tracker_.set_status_flags(outcomes.back().ok.status_flags);
         co_return true;
     }
@@ -242,6 +244,24 @@ asio::awaitable<bool> Session::send_wrapped_result(const StatementOutcome& clien
     co_return !ec;
 }
 
+// Answers a bound INSERT ... RETURNING that went through with its rows, in autocommit
+// once its transaction is committed (a COMMIT that fails is the answer then).
+asio::awaitable<bool> Session::answer_returned_rows(const StatementOutcome& client_step, bool own_transaction) {
+    if (!own_transaction) {
+        const bool sent = co_await send_wrapped_result(client_step, client_step.ok.status_flags);
+        co_return sent;
+    }
+    error_code ec;
+    const auto committed = co_await run_internal_query(backend_, backend_buffer_, client_caps_, "COMMIT", ec);
+    if (ec || committed.empty()) co_return false;
+    if (committed.front().is_error) {
+        const bool sent = co_await undo_and_answer(true, false, committed.front().error);
+        co_return sent;
+    }
+    const bool sent = co_await send_wrapped_result(client_step, committed.front().ok.status_flags);
+    co_return sent;
+}
+
 // Answers a failed wrapped write: a duplicate in a dedup table is the rule's 1062.
 asio::awaitable<bool> Session::answer_wrapped_failure(const protocol::ErrPacket& error, const config::Rule* dedup_rule) {
     if (dedup_rule != nullptr && error.error_code == mysql_error::kDupEntry) {
@@ -270,6 +290,16 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
         const auto bound = co_await enforce_dedup_insert_bound(plan, schema);
         if (bound != BoundWrite::not_taken) co_return bound == BoundWrite::answered;
     }
+    if (pending_execute_ != nullptr && !plan.insert.returning.empty()) {
+        // As text, its rows would come back in the text protocol, not the binary one the
+        // client's execute expects.
+        const bool sent = co_await send_error(
+            mysql_error::kNotSupportedYet, mysql_error::kNotSupportedYetState,
+            "uniqgate: this prepared INSERT ... RETURNING into table '" + plan.table +
+                "' cannot be checked with its values bound (a key that is an expression, or a session whose server "
+                "refuses BEGIN NOT ATOMIC); send it as text");
+        co_return sent;
+    }
     const std::string statement = statement_text(sql);
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
@@ -296,11 +326,11 @@ asio::awaitable<bool> Session::enforce_dedup_insert(const std::string& sql, cons
 }
 
 // Whether a COM_STMT_EXECUTE of an INSERT can take enforce_dedup_insert_bound: every
-// dedup rule answers a duplicate with 1062, the client asks for no IGNORE, ODKU or
-// RETURNING, and each key value is a parameter, a literal or a column default.
+// dedup rule answers a duplicate with 1062, the client asks for no IGNORE or ODKU, and
+// each key value is a parameter, a literal or a column default.
 bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
     if (!execute_bindable() || blocks_unavailable_ || plan.insert.ignore ||
-        !plan.insert.on_duplicate_key_update.empty() || !plan.insert.returning.empty()) {
+        !plan.insert.on_duplicate_key_update.empty()) {
         return false;
     }
     for (const auto& rule : plan.rules) {
@@ -320,13 +350,16 @@ bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
 // The dedup rows still go first, in key order. A pipeline does not stop at an error,
 // so the dedup insert is guarded (guarded_dedup_write): if it fails, the execute fails
 // too and nothing is committed. After a failure in the client's transaction the
-// savepoint is rolled back to (a second round trip, failures only).
+// savepoint is rolled back to (a second round trip, failures only). An INSERT ...
+// RETURNING leaves ROW_COUNT() at -1 even when it succeeds, so in autocommit its COMMIT
+// (or ROLLBACK) follows in a second round trip, chosen by the proxy from its answer.
 asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const rules::WritePlan& plan,
                                                                          const rules::TableSchema& schema) {
     const auto claiming_rules = std::count_if(plan.rules.begin(), plan.rules.end(), [](const rules::RulePlan& rule) {
         return rule.actions.insert_dedup_keys && !rows_in_key_order(rule).empty();
     });
     PreparedWrite* write = bound_execute_->write;
+    const bool returns_rows = !plan.insert.returning.empty();
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
         // Most of this statement's recent executes repeated a live key (a hot key): the key
@@ -380,7 +413,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
         const std::size_t client_step = commands.size();
         const bool appended = co_await append_client_write(commands);
         if (!appended) co_return BoundWrite::lost;
-        if (own_transaction) {
+        if (own_transaction && !returns_rows) {
             const std::string finish(kCommitUnlessLastFailed);
             const std::vector<std::uint32_t> no_parameters;
             protocol::Bytes execute;
@@ -389,12 +422,17 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             commands.push_back(std::move(execute));
         }
         pending_execute_sent_ = sends_clients_execute();
-        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec,
+                                                             returns_rows ? client_step : kNoKeptStep);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
         const std::size_t failed_step = first_failed(outcomes);
         if (write != nullptr && !claim_first) {
             write->note_duplicate(failed_step < client_step &&
                                   outcomes[failed_step].error.error_code == mysql_error::kDupEntry);
+        }
+        if (failed_step == outcomes.size() && returns_rows) {
+            const auto answered = co_await answer_returned_rows(outcomes[client_step], own_transaction);
+            co_return answered ? BoundWrite::answered : BoundWrite::lost;
         }
         if (failed_step == outcomes.size()) {
             const bool sent = co_await send_wrapped_ok(outcomes[client_step].ok, outcomes.back().ok.status_flags);

@@ -61,6 +61,16 @@ bool Session::binds_values(Verdict verdict) noexcept {
            verdict == Verdict::enforce_update;
 }
 
+// An INSERT ... RETURNING whose rows a duplicate may drop or turn into an update of the
+// live row: the proxy would have to assemble its result set (done for text only).
+bool Session::returns_rows_of_changed_insert(const rules::WritePlan& plan) {
+    if (plan.kind != rules::StatementKind::insert || plan.insert.returning.empty()) return false;
+    if (plan.insert.ignore || !plan.insert.on_duplicate_key_update.empty()) return true;
+    return std::any_of(plan.rules.begin(), plan.rules.end(), [](const rules::RulePlan& rule) {
+        return rule.rule->on_duplicate != config::OnDuplicate::error;
+    });
+}
+
 std::shared_ptr<const rules::TableSchema> Session::cached_facts(const rules::Classification& classification) const {
     const auto& table = context_.rules.tables()[static_cast<std::size_t>(classification.rule_table)];
     const std::string& schema = table.name.schema.empty() ? current_database_ : table.name.schema;
@@ -85,11 +95,13 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
     if (!have_facts) co_return false;
     const auto facts = cached_facts(classification);
     auto decision = decide(sql, classification, context, facts.get());
-    const bool returns_rows = decision.plan.kind == rules::StatementKind::insert && !decision.plan.insert.returning.empty();
-    if (decision.verdict != Verdict::relay && decision.verdict != Verdict::refuse && returns_rows) {
+    if (decision.verdict != Verdict::relay && decision.verdict != Verdict::refuse &&
+        returns_rows_of_changed_insert(decision.plan)) {
+        // Its answer would be rows the proxy rebuilds (rows skipped, or turned into updates).
         decision.verdict = Verdict::refuse;
         decision.reason = "a prepared INSERT ... RETURNING into table '" + decision.plan.table +
-                          "' cannot be checked; send it as text";
+                          "' with INSERT IGNORE, ON DUPLICATE KEY UPDATE or on_duplicate ignore/update cannot be "
+                          "checked; send it as text";
     }
     if (decision.verdict == Verdict::refuse) {
         client_buffer_.consume(kFrameHeaderSize + frame_length);
@@ -110,6 +122,7 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
     if (decision.plan.kind == rules::StatementKind::insert && !insert.set_form && insert.rows.size() == 1) {
         write.values_row = insert.rows.front();
     }
+    write.returns_rows = decision.plan.kind == rules::StatementKind::insert && !insert.returning.empty();
     const bool relayed = co_await relay_prepare(frame_length, &write);
     co_return relayed;
 }
@@ -389,6 +402,10 @@ asio::awaitable<bool> Session::intercept_bulk_execute(PreparedWrite& write, cons
     } else if (decoded.value().flags & protocol::bulk_flag::send_unit_results) {
         refusal = "uniqgate: bulk execution with per-row results of a prepared write to table '" + table +
                   "' is not enforced yet; execute it row by row (Connector/J: useBulkStmts=false)";
+    } else if (write.returns_rows) {
+        // The proxy answers a bulk with an OK of its own; this one's answer is rows.
+        refusal = "uniqgate: bulk execution of a prepared INSERT ... RETURNING into table '" + table +
+                  "' is not enforced yet; execute it row by row";
     } else if (write.values_row.empty()) {
         // Not one multi-row INSERT: each row becomes the statement, all in one transaction.
         if (decoded.value().flags & protocol::bulk_flag::send_types_to_server) write.types = decoded.value().types;

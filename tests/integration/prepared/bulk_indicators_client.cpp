@@ -129,6 +129,9 @@ int main() {
     run_batch(mysql, "default in a condition", "UPDATE " + table + " SET model = ? WHERE id = ?",
               {texts({"q"}), defaults(1)});
     run_batch(mysql, "after the refusal", "UPDATE " + table + " SET price = ? WHERE id = ?", {ints({5}), ints({2})});
+    // A bulk whose answer would be rows (INSERT ... RETURNING): refused, nothing inserted
+    run_batch(mysql, "insert returning", insert + " RETURNING id",
+              {ints({10, 11}), texts({"r", "s"}), texts({"m", "m"}), ints({10, 11})});
     mysql_close(mysql);
     return 0;
 }

@@ -44,6 +44,12 @@ const CASES = [
   ['update: another insert', ins('U', 'name, model, price, note'), ['v', 'm', 3, 'third'], { affectedRows: 1 }],
   ['update: rows', 'SELECT name, model, price, note FROM {U} ORDER BY id', [], { rows: [{ name: 'u', model: 'm', price: 2, note: 'second' }, { name: 'v', model: 'm', price: 3, note: 'third' }] }],
   ['update: LAST_INSERT_ID', 'SELECT LAST_INSERT_ID() AS id', [], {}],
+  // MariaDB's INSERT ... RETURNING: the rows come back as a result set (binary, when prepared).
+  ['returning: insert', `${insNMP} RETURNING id, name, model`, ['r', 'm1', 1], { rows: [{ id: 9, name: 'r', model: 'm1' }] }],
+  ['returning: duplicate', `${insNMP} RETURNING id`, ['R', 'm1', 2], dup('R-m1')],
+  ['returning: two rows', 'INSERT INTO {E} (name, model, price) VALUES (?, ?, ?), (?, ?, ?) RETURNING name, price', ['s', 'm1', 3, 't', 'm1', 4], { rows: [{ name: 's', price: 3 }, { name: 't', price: 4 }] }],
+  ['returning: LAST_INSERT_ID', 'SELECT LAST_INSERT_ID() AS id', [], { rows: [{ id: 10 }] }],
+  ['returning: live rows', 'SELECT name, model, price FROM {E} WHERE delete_status = 0 ORDER BY id', [], {}],
 ];
 
 function connect(port) {
