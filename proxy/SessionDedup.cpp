@@ -343,14 +343,17 @@ bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
 // A prepared INSERT in mode dedup with nothing written into SQL text: the dedup-table
 // insert is a statement of the proxy's own with the client's values bound, the row
 // goes in by the client's own COM_STMT_EXECUTE (the server's own OK: affected rows,
-// insert id, warnings), and everything is pipelined in one round trip:
-//   autocommit:           the guarded dedup insert (opening the transaction), the
-//                         execute, COMMIT unless the execute failed (kCommitUnlessLastFailed)
-//   client's transaction: the guarded dedup insert (setting the savepoint), the execute
+// insert id, warnings):
+//   autocommit:           in one round trip, the guarded dedup insert (opening the
+//                         transaction), the execute, COMMIT unless the execute failed
+//                         (kCommitUnlessLastFailed)
+//   client's transaction: the guarded dedup insert (setting the savepoint), then, when
+//                         it went in, the execute
 // The dedup rows still go first, in key order. A pipeline does not stop at an error,
 // so the dedup insert is guarded (guarded_dedup_write): if it fails, the execute fails
-// too and nothing is committed. After a failure in the client's transaction the
-// savepoint is rolled back to (a second round trip, failures only). An INSERT ...
+// too (its transaction is READ ONLY) and nothing is committed. The client's transaction
+// cannot be replaced that way, hence two round trips there; after a failure in it the
+// savepoint is rolled back to. An INSERT ...
 // RETURNING leaves ROW_COUNT() at -1 even when it succeeds, so in autocommit its COMMIT
 // (or ROLLBACK) follows in a second round trip, chosen by the proxy from its answer.
 asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const rules::WritePlan& plan,
@@ -363,9 +366,12 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
         // Most of this statement's recent executes repeated a live key (a hot key): the key
-        // insert goes alone first, and a duplicate costs one command, not three.
-        const bool claim_first = own_transaction && claiming_rules == 1 && write != nullptr &&
-                                 write->recent_duplicates >= kClaimFirstAbove;
+        // insert goes alone first, and a duplicate costs one command, not three. In the
+        // client's transaction the keys are always claimed first: a failed guard cannot end
+        // that transaction, so an execute pipelined after it would run (moving
+        // LAST_INSERT_ID(), firing triggers, taking locks) before the savepoint undid it.
+        const bool claim_first = !own_transaction || (claiming_rules == 1 && write != nullptr &&
+                                                      write->recent_duplicates >= kClaimFirstAbove);
         const bool room = co_await make_room_for_own_statements(plan.rules.size() + 1);  // key inserts, commit
         if (!room) co_return BoundWrite::lost;
         std::vector<protocol::Bytes> commands;
@@ -378,8 +384,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             const auto insert = dedup_insert_values(*bound_rule_plan(rule), dedup_table_sql(*rule.rule, plan.schema),
                                                     rows, bound_execute_->sql, schema, false, &parameters);
             // Named, not a temporary in the co_await expression (GCC 12, docs/DEVELOPING.md).
-            const std::string guarded =
-                claim_first ? dedup_write_alone(insert) : guarded_dedup_write(insert, own_transaction, commands.empty());
+            const std::string guarded = claim_first && own_transaction
+                                            ? dedup_write_alone(insert)
+                                            : guarded_dedup_write(insert, own_transaction, commands.empty());
             protocol::Bytes execute;
             const OwnBlock block = co_await own_block_execute(guarded, parameters, execute);
             if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? BoundWrite::lost : BoundWrite::not_taken;
@@ -395,18 +402,24 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
         if (claim_first) {
             const auto claimed = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
             if (ec || claimed.size() != commands.size()) co_return BoundWrite::lost;
-            const bool duplicate = claimed.front().is_error && claimed.front().error.error_code == mysql_error::kDupEntry;
-            write->note_duplicate(duplicate);
-            if (claimed.front().is_error) {  // the block rolled its transaction back
-                const auto error = claimed.front().error;
-                if (error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
-                    co_await back_off(attempt);
-                    continue;
+            const std::size_t failed = first_failed(claimed);
+            const bool duplicate = failed < claimed.size() && claimed[failed].error.error_code == mysql_error::kDupEntry;
+            if (write != nullptr) write->note_duplicate(duplicate);
+            if (failed < claimed.size()) {
+                const auto error = claimed[failed].error;
+                if (own_transaction) {  // the block rolled its transaction back
+                    if (error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+                        co_await back_off(attempt);
+                        continue;
+                    }
+                } else {
+                    const bool undone = co_await undo_wrapped_write(false, true);
+                    if (!undone) co_return BoundWrite::lost;
                 }
-                const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step.front());
+                const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed]);
                 co_return sent ? BoundWrite::answered : BoundWrite::lost;
             }
-            tracker_.set_status_flags(claimed.front().ok.status_flags);
+            tracker_.set_status_flags(claimed.back().ok.status_flags);
             commands.clear();
             dedup_rule_of_step.clear();
         }

@@ -50,6 +50,15 @@ const CASES = [
   ['returning: two rows', 'INSERT INTO {E} (name, model, price) VALUES (?, ?, ?), (?, ?, ?) RETURNING name, price', ['s', 'm1', 3, 't', 'm1', 4], { rows: [{ name: 's', price: 3 }, { name: 't', price: 4 }] }],
   ['returning: LAST_INSERT_ID', 'SELECT LAST_INSERT_ID() AS id', [], { rows: [{ id: 10 }] }],
   ['returning: live rows', 'SELECT name, model, price FROM {E} WHERE delete_status = 0 ORDER BY id', [], {}],
+  // In the client's own transaction a refused INSERT must not have run at all.
+  ['transaction: begin', 'START TRANSACTION', [], {}],
+  ['transaction: insert', insNMP, ['w', 'm1', 1], { affectedRows: 1, insertId: 12 }],
+  ['transaction: duplicate', insNMP, ['W', 'm1', 2], dup('W-m1')],
+  ['transaction: LAST_INSERT_ID unchanged by a refused insert', 'SELECT LAST_INSERT_ID() AS id', [], { rows: [{ id: 12 }] }],
+  ['transaction: returning', `${insNMP} RETURNING id`, ['v', 'm1', 3], { rows: [{ id: 13 }] }],
+  ['transaction: returning a duplicate', `${insNMP} RETURNING id`, ['V', 'm1', 4], dup('V-m1')],
+  ['transaction: commit', 'COMMIT', [], {}],
+  ['transaction: rows', 'SELECT id, name FROM {E} WHERE id >= 12 ORDER BY id', [], { rows: [{ id: 12, name: 'w' }, { id: 13, name: 'v' }] }],
 ];
 
 function connect(port) {
