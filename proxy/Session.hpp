@@ -270,6 +270,10 @@ private:
     [[nodiscard]] bool fits_bound_dedup_insert(const rules::WritePlan& plan) const;
     asio::awaitable<BoundWrite> enforce_dedup_insert_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
     [[nodiscard]] static bool returns_rows_of_changed_insert(const rules::WritePlan& plan);
+    asio::awaitable<std::vector<StatementOutcome>> run_guarded_pipeline(const std::vector<protocol::Bytes>& commands,
+                                                                       std::size_t client_step, bool own_transaction,
+                                                                       error_code& ec,
+                                                                       std::size_t kept_step = kNoKeptStep);
     asio::awaitable<bool> answer_returned_rows(const StatementOutcome& client_step, bool own_transaction);
     [[nodiscard]] bool fits_bound_dedup_claims(const rules::WritePlan& plan, const rules::RulePlan& rule) const;
     asio::awaitable<bool> claim_dedup_keys_row_by_row(const std::string& sql, const rules::WritePlan& plan,

@@ -144,6 +144,39 @@ asio::awaitable<bool> Session::undo_pipelined_write(const std::vector<StatementO
     co_return undone;
 }
 
+// Runs a pipeline whose steps before `client_step` are the proxy's guarded writes. A
+// failed guard leaves a READ ONLY transaction in place of the proxy's own, and the steps
+// after it fail; it cannot replace the client's transaction. There the steps from
+// `client_step` on are sent only once those before went through (a second round trip):
+// a refused write must not run at all (it would move LAST_INSERT_ID(), use up an
+// auto-increment value, fire triggers, keep row locks), even if the savepoint undoes it.
+// A step not sent has the failed step's outcome.
+asio::awaitable<std::vector<StatementOutcome>> Session::run_guarded_pipeline(const std::vector<protocol::Bytes>& commands,
+                                                                           std::size_t client_step,
+                                                                           bool own_transaction, error_code& ec,
+                                                                           std::size_t kept_step) {
+    if (own_transaction || client_step == 0 || client_step >= commands.size()) {
+        auto outcomes =
+            co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec, kept_step);
+        co_return outcomes;
+    }
+    const std::vector<protocol::Bytes> guards(commands.begin(), commands.begin() + static_cast<std::ptrdiff_t>(client_step));
+    auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, guards, ec);
+    if (ec || outcomes.size() != guards.size()) co_return outcomes;
+    const std::size_t failed = first_failed(outcomes);
+    if (failed < outcomes.size()) {
+        pending_execute_sent_ = false;
+        const StatementOutcome not_sent = outcomes[failed];
+        outcomes.resize(commands.size(), not_sent);
+        co_return outcomes;
+    }
+    const std::vector<protocol::Bytes> rest(commands.begin() + static_cast<std::ptrdiff_t>(client_step), commands.end());
+    const std::size_t kept_in_rest = kept_step == kNoKeptStep ? kNoKeptStep : kept_step - client_step;
+    auto tail = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, rest, ec, kept_in_rest);
+    for (auto& outcome : tail) outcomes.push_back(std::move(outcome));
+    co_return outcomes;
+}
+
 // A wrapped write of an upsert failed with `error`: its savepoint (or the proxy's own
 // transaction) is undone; a deadlock in the proxy's own transaction sets
 // deadlock_to_retry_ for the caller to run it again, anything else is answered.
@@ -348,12 +381,11 @@ bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
 //                         transaction), the execute, COMMIT unless the execute failed
 //                         (kCommitUnlessLastFailed)
 //   client's transaction: the guarded dedup insert (setting the savepoint), then, when
-//                         it went in, the execute
+//                         it went in, the execute (run_guarded_pipeline)
 // The dedup rows still go first, in key order. A pipeline does not stop at an error,
 // so the dedup insert is guarded (guarded_dedup_write): if it fails, the execute fails
-// too (its transaction is READ ONLY) and nothing is committed. The client's transaction
-// cannot be replaced that way, hence two round trips there; after a failure in it the
-// savepoint is rolled back to. An INSERT ...
+// too (its transaction is READ ONLY) and nothing is committed. After a failure in the
+// client's transaction the savepoint is rolled back to. An INSERT ...
 // RETURNING leaves ROW_COUNT() at -1 even when it succeeds, so in autocommit its COMMIT
 // (or ROLLBACK) follows in a second round trip, chosen by the proxy from its answer.
 asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const rules::WritePlan& plan,
@@ -366,12 +398,9 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
         // Most of this statement's recent executes repeated a live key (a hot key): the key
-        // insert goes alone first, and a duplicate costs one command, not three. In the
-        // client's transaction the keys are always claimed first: a failed guard cannot end
-        // that transaction, so an execute pipelined after it would run (moving
-        // LAST_INSERT_ID(), firing triggers, taking locks) before the savepoint undid it.
-        const bool claim_first = !own_transaction || (claiming_rules == 1 && write != nullptr &&
-                                                      write->recent_duplicates >= kClaimFirstAbove);
+        // insert goes alone first, and a duplicate costs one command, not three.
+        const bool claim_first = own_transaction && claiming_rules == 1 && write != nullptr &&
+                                 write->recent_duplicates >= kClaimFirstAbove;
         const bool room = co_await make_room_for_own_statements(plan.rules.size() + 1);  // key inserts, commit
         if (!room) co_return BoundWrite::lost;
         std::vector<protocol::Bytes> commands;
@@ -384,9 +413,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             const auto insert = dedup_insert_values(*bound_rule_plan(rule), dedup_table_sql(*rule.rule, plan.schema),
                                                     rows, bound_execute_->sql, schema, false, &parameters);
             // Named, not a temporary in the co_await expression (GCC 12, docs/DEVELOPING.md).
-            const std::string guarded = claim_first && own_transaction
-                                            ? dedup_write_alone(insert)
-                                            : guarded_dedup_write(insert, own_transaction, commands.empty());
+            const std::string guarded =
+                claim_first ? dedup_write_alone(insert) : guarded_dedup_write(insert, own_transaction, commands.empty());
             protocol::Bytes execute;
             const OwnBlock block = co_await own_block_execute(guarded, parameters, execute);
             if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? BoundWrite::lost : BoundWrite::not_taken;
@@ -402,24 +430,18 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
         if (claim_first) {
             const auto claimed = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
             if (ec || claimed.size() != commands.size()) co_return BoundWrite::lost;
-            const std::size_t failed = first_failed(claimed);
-            const bool duplicate = failed < claimed.size() && claimed[failed].error.error_code == mysql_error::kDupEntry;
-            if (write != nullptr) write->note_duplicate(duplicate);
-            if (failed < claimed.size()) {
-                const auto error = claimed[failed].error;
-                if (own_transaction) {  // the block rolled its transaction back
-                    if (error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
-                        co_await back_off(attempt);
-                        continue;
-                    }
-                } else {
-                    const bool undone = co_await undo_wrapped_write(false, true);
-                    if (!undone) co_return BoundWrite::lost;
+            const bool duplicate = claimed.front().is_error && claimed.front().error.error_code == mysql_error::kDupEntry;
+            write->note_duplicate(duplicate);
+            if (claimed.front().is_error) {  // the block rolled its transaction back
+                const auto error = claimed.front().error;
+                if (error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+                    co_await back_off(attempt);
+                    continue;
                 }
-                const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step[failed]);
+                const bool sent = co_await answer_wrapped_failure(error, dedup_rule_of_step.front());
                 co_return sent ? BoundWrite::answered : BoundWrite::lost;
             }
-            tracker_.set_status_flags(claimed.back().ok.status_flags);
+            tracker_.set_status_flags(claimed.front().ok.status_flags);
             commands.clear();
             dedup_rule_of_step.clear();
         }
@@ -435,8 +457,8 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
             commands.push_back(std::move(execute));
         }
         pending_execute_sent_ = sends_clients_execute();
-        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec,
-                                                             returns_rows ? client_step : kNoKeptStep);
+        const auto outcomes =
+            co_await run_guarded_pipeline(commands, client_step, own_transaction, ec, returns_rows ? client_step : kNoKeptStep);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
         const std::size_t failed_step = first_failed(outcomes);
         if (write != nullptr && !claim_first) {
@@ -1076,7 +1098,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_rows_bound(const rul
             if (stop) co_return *stop;
         }
 
-        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+        const auto outcomes = co_await run_guarded_pipeline(commands, client_step, own_transaction, ec);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
         const std::size_t failed_step = first_failed(outcomes);
         if (failed_step == outcomes.size()) {

@@ -169,7 +169,7 @@ asio::awaitable<Session::BoundWrite> Session::replace_holders_bound(const rules:
     }
     pending_execute_sent_ = sends_clients_execute();
     error_code ec;
-    const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+    const auto outcomes = co_await run_guarded_pipeline(commands, client_step, own_transaction, ec);
     if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
     const std::size_t failed_step = first_failed(outcomes);
     if (failed_step == outcomes.size()) {
@@ -468,7 +468,7 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_replace_bound(
             if (commit_refused) co_return *commit_refused;
         }
         pending_execute_sent_ = sends_clients_execute();
-        const auto outcomes = co_await run_internal_pipeline(backend_, backend_buffer_, client_caps_, commands, ec);
+        const auto outcomes = co_await run_guarded_pipeline(commands, client_step, own_transaction, ec);
         if (ec || outcomes.size() != commands.size()) co_return BoundWrite::lost;
         const std::size_t failed_step = first_failed(outcomes);
         if (failed_step == outcomes.size() && outcomes[client_step].ok.affected_rows != row_count) {
