@@ -433,10 +433,11 @@ def scenario_equivalence(s):
             s.check_table(t, label=way)
 
 
-def run_node_script(s: Scenario, script: str, table: Table, extra=None, rules=None):
-    """Starts uniqgate with the rule on `table` (or `rules`), runs one node script of this
-    folder against it and returns the JSON of its last output line."""
-    port = s.start(rules or rule_yaml(table))[0]
+def run_node_script(s: Scenario, script: str, table: Table, extra=None, rules=None, port=None):
+    """Starts uniqgate with the rule on `table` (or `rules`) unless given its `port`, runs one
+    node script of this folder against it and returns the JSON of its last output line."""
+    if port is None:
+        port = s.start(rules or rule_yaml(table))[0]
     log = s.state / (Path(script).stem + ".log")
     p = subprocess.Popen(["node", str(HERE / script)], env=client_env(port, table, extra), cwd=CLIENTS_DIR / "node",
                          stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -735,10 +736,12 @@ def scenario_returning(s):
     """MariaDB's INSERT ... RETURNING as a prepared statement (node mysql2 execute): 12
     connections at once, half of them in their own transactions, insert the same 40 keys.
     Each key goes in once; every success answers with its row (binary result set) and the
-    row is the one in the table; every other execute gets 1062."""
-    need("node")
+    row is the one in the table; every other execute gets 1062. Then PHP mysqli
+    (get_result): a new key, its case variant (1062), another new key."""
+    need("node", "php")
     t = s.table("t")
-    result = run_node_script(s, "node_returning.js", t)
+    port = s.start(rule_yaml(t))[0]
+    result = run_node_script(s, "node_returning.js", t, port=port)
     s.check(not result["bad"] and not result["other"],
             f"answers that are neither the new row nor 1062: {result['bad'][:3]} {result['other'][:3]}")
     s.check(len(result["inserted"]) == 40, f"{len(result['inserted'])} keys inserted, expected 40")
@@ -748,7 +751,20 @@ def scenario_returning(s):
         rows = list(c.fetchall())
     s.check(sorted(tuple(map(str, r)) for r in result["inserted"]) == sorted(tuple(map(str, r)) for r in rows),
             f"the returned rows are not the table's rows: {result['inserted'][:3]} vs {rows[:3]}")
-    s.check_table(t, expect_live=40)
+    log = s.state / "php_returning.log"
+    p = subprocess.Popen(["php", str(HERE / "php_returning.php")], env=client_env(port, t), stdout=open(log, "wb"),
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    run_procs(s, [("php_returning.php", p, log)], 60, "php_returning")
+    answers = [json.loads(line) for line in log.read_text(errors="replace").splitlines() if line.startswith(("[", "{"))]
+    print(answers)
+    s.check(len(answers) == 3, f"php: {len(answers)} answers, expected 3")
+    if len(answers) == 3:
+        s.check(isinstance(answers[0], list) and len(answers[0]) == 1 and answers[0][0]["name"] == "php1",
+                f"php: a new key answers its row: {answers[0]}")
+        s.check(isinstance(answers[1], dict) and answers[1].get("errno") == 1062, f"php: its case variant: {answers[1]}")
+        s.check(isinstance(answers[2], list) and len(answers[2]) == 1 and answers[2][0]["name"] == "php2",
+                f"php: another new key answers its row: {answers[2]}")
+    s.check_table(t, expect_live=42)
 
 
 def scenario_key_moves(s):
