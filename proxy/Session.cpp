@@ -125,6 +125,7 @@ asio::awaitable<void> Session::command_loop() {
             if (command == Command::reset_connection) {
                 prepared_writes_.clear();
                 forget_own_statements();  // the server closes every prepared statement
+                hidden_rule_tables_.clear();  // and drops the temporary tables
             }
             alive = co_await relay_command(header.payload_length);
         }
@@ -308,6 +309,7 @@ asio::awaitable<bool> Session::relay_infile_data() {
 asio::awaitable<bool> Session::change_user() {
     prepared_writes_.clear();  // the server closes every prepared statement
     forget_own_statements();
+    hidden_rule_tables_.clear();  // and drops the temporary tables
     error_code ec;
     auto packet = co_await read_packet(client_, client_buffer_, kMaxAuthPacket, ec);
     if (ec) co_return false;

@@ -7,6 +7,7 @@
 #include "protocol/Messages.hpp"
 #include "protocol/ResponseTracker.hpp"
 #include "proxy/AuthRelay.hpp"
+#include "rules/TemporaryTables.hpp"
 #include "proxy/Connection.hpp"
 #include "proxy/FrameBuffer.hpp"
 #include "proxy/InternalQuery.hpp"
@@ -355,6 +356,11 @@ private:
     bool own_writes_pending_ = false;
     bool command_began_transaction_ = false;  // the current command is BEGIN / START TRANSACTION
     PreparedWrites prepared_writes_;  // the client's prepared statements that write rule tables
+    // Rule tables (RuleSet::tables() indexes) a TEMPORARY table of this session hides: its
+    // writes to that name go to the temporary table, and no rule applies (TemporaryTables.hpp).
+    std::vector<int> hidden_rule_tables_;
+    [[nodiscard]] bool hides(int rule_table) const noexcept;
+    void note_temporary_tables(const rules::TemporaryTableChange& change);
     bool deadlock_to_retry_ = false;  // a wrapped write in the proxy's own transaction hit 1213: run it again
     const protocol::Bytes* pending_execute_ = nullptr;  // the COM_STMT_EXECUTE being enforced, if any
     // That execute's statement and values, owned, so the proxy's own reads bind them

@@ -87,7 +87,7 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
     const std::string sql(reinterpret_cast<const char*>(client_buffer_.data()) + kFrameHeaderSize + 1, frame_length - 1);
     const auto context = rule_context();
     const auto classification = context_.rules.classify(sql, context);
-    if (!classification.involves_rule()) {
+    if (!classification.involves_rule() || hides(classification.rule_table)) {
         const bool relayed = co_await relay_prepare(frame_length, nullptr);
         co_return relayed;
     }
@@ -208,6 +208,11 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     if (!execute.new_params_bound && !write->server_has_types) {
         execute.new_params_bound = true;
         payload = protocol::encode_stmt_execute(execute);
+    }
+    if (hides(write->rule_table)) {  // prepared before a temporary table took the name
+        write->server_has_types = true;
+        const bool relayed = co_await forward_execute(payload);
+        co_return relayed;
     }
     const bool have_facts = co_await load_table_facts(classification, ec);
     if (!have_facts) co_return false;
@@ -374,7 +379,7 @@ asio::awaitable<bool> Session::intercept_statement_command(Command command, std:
     const auto& table = context_.rules.tables()[static_cast<std::size_t>(write->rule_table)];
     const bool passthrough =
         context_.rules.rules()[table.rule_indexes.front()].unsupported == config::Unsupported::passthrough;
-    if (command == Command::mariadb_stmt_bulk_execute && !passthrough) {
+    if (command == Command::mariadb_stmt_bulk_execute && !passthrough && !hides(write->rule_table)) {
         const bool done = co_await intercept_bulk_execute(*write, table.name.table);
         co_return done;
     }

@@ -47,6 +47,20 @@ bool all_unsupported_pass_through(const rules::WritePlan& plan) {
 
 }  // namespace
 
+bool Session::hides(int rule_table) const noexcept {
+    return std::find(hidden_rule_tables_.begin(), hidden_rule_tables_.end(), rule_table) != hidden_rule_tables_.end();
+}
+
+// After a CREATE TEMPORARY TABLE or DROP TABLE the server accepted. A DROP TABLE of a name
+// a temporary table hides drops the temporary table (a DROP of the base table itself
+// leaves nothing to hide either).
+void Session::note_temporary_tables(const rules::TemporaryTableChange& change) {
+    for (const int table : change.dropped) std::erase(hidden_rule_tables_, table);
+    for (const int table : change.created) {
+        if (!hides(table)) hidden_rule_tables_.push_back(table);
+    }
+}
+
 rules::SessionContext Session::rule_context() const noexcept {
     rules::SessionContext context;
     context.current_database = current_database_;
@@ -157,12 +171,19 @@ asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
             database_change_pending_ = true;
         }
     }
-    if (!classification.involves_rule()) {
+    // Only statements that may create or drop tables can change what a temporary table hides.
+    const bool may_change_tables =
+        classification.kind == rules::StatementKind::ddl || classification.kind == rules::StatementKind::other;
+    const auto temporary = may_change_tables ? rules::temporary_table_change(sql, context_.rules, context)
+                                             : rules::TemporaryTableChange{};
+    if (!classification.involves_rule() || hides(classification.rule_table)) {
+        bool relayed = false;
         if (multi_frame) {
-            const bool sent = co_await send_statement(sql);
-            co_return sent;
+            relayed = co_await send_statement(sql);
+        } else {
+            relayed = co_await relay_command(frame_length);
         }
-        const bool relayed = co_await relay_command(frame_length);
+        if (relayed && !temporary.empty() && !tracker_.ended_with_error()) note_temporary_tables(temporary);
         co_return relayed;
     }
     std::string statement(sql);

@@ -767,6 +767,33 @@ def scenario_returning(s):
     s.check_table(t, expect_live=42)
 
 
+def scenario_temporary_table(s):
+    """A session's TEMPORARY table with the rule table's name: prepared INSERTs on that name
+    (one prepared before the temporary table existed, one after) go to the temporary table, which
+    no rule covers: no 1062 against the rule table's live keys, no key claimed (dedup) that
+    another session then cannot use. After DROP TEMPORARY TABLE the rule applies again."""
+    need("node")
+    t = s.table("t")
+    result = run_node_script(s, "node_temporary_table.js", t)
+    answers = dict((label, answer) for label, answer in result["answers"])
+    print(answers)
+    ok = {"affectedRows": 1}
+    expected = {
+        "a: live (k, m)": ok, "a: create the temporary table": {"affectedRows": 0},
+        "a: (k, m) into it, prepared before it existed": ok, "a: (t, m) into it": ok,
+        "a: (t, m) again, prepared after it existed": ok, "b: (t, m) into the rule table": ok,
+        "b: (k, m) into the rule table": 1062, "a: drop the temporary table": {"affectedRows": 0},
+        "a: (t, m) into the rule table": 1062, "a: (v, m) into the rule table": ok,
+    }
+    for label, want in expected.items():
+        got = answers.get(label, {})
+        if want == 1062:
+            s.check(got.get("errno") == 1062, f"{label}: {got}, expected 1062")
+        else:
+            s.check(got == want, f"{label}: {got}, expected {want}")
+    s.check_table(t, expect_keys=[("k", "m"), ("t", "m"), ("v", "m")], expect_live=3)
+
+
 def scenario_key_moves(s):
     """12 node mysql2 connections at once run prepared INSERTs, soft deletes, un-deletes, renames,
     DELETEs and INSERT ... ON DUPLICATE KEY UPDATEs over 8 keys (two of them one key under the collation), all in autocommit: zero
@@ -973,6 +1000,7 @@ SCENARIOS = {
     "sysbench": scenario_sysbench,
     "equivalence": scenario_equivalence,
     "returning": scenario_returning,
+    "temporary_table": scenario_temporary_table,
     "own_reads_bound": scenario_own_reads_bound,
     "own_writes_bound": scenario_own_writes_bound,
     "key_moves": scenario_key_moves,

@@ -814,6 +814,41 @@ def scenario_set_to_default(s: Scenario):
     s.check_table(t, expect_keys=[("k", "d")], expect_live=1)
 
 
+def scenario_temporary_table(s: Scenario):
+    """A session's TEMPORARY table with a rule table's name hides the rule table from that
+    session: its writes go to the temporary table, which no rule covers. They must neither be
+    refused against the rule table's live keys nor claim keys (dedup: in the dedup table) that
+    other sessions then could not use. Text and prepared (PyMySQL has no server-side prepare:
+    SQL PREPARE/EXECUTE is text; the prepared-statement path is covered by
+    it.prepared.temporary_table). After DROP TEMPORARY TABLE the rule applies again."""
+    t = s.table("t")
+    port = s.start(rule_yaml(t))[0]
+    a, b = connect(port), connect(port)
+    try:
+        expect_ok(s, "live (k, m) in the rule table", try_execute(a, *insert_sql(t, "k", "m")))
+        expect_ok(s, "a: CREATE TEMPORARY TABLE with the rule table's name",
+                  try_execute(a, f"CREATE TEMPORARY TABLE {t.name} (id INT AUTO_INCREMENT PRIMARY KEY, "
+                                 "name VARCHAR(100), model VARCHAR(100), price INT, note VARCHAR(50), "
+                                 "delete_status TINYINT NOT NULL DEFAULT 0)"), affected=0)
+        expect_ok(s, "a: (k, m) into the temporary table", try_execute(a, *insert_sql(t, "k", "m")))
+        expect_ok(s, "a: (t, m) into the temporary table", try_execute(a, *insert_sql(t, "t", "m")))
+        expect_ok(s, "a: (t, m) again: the temporary table has no rule", try_execute(a, *insert_sql(t, "t", "m")))
+        expect_ok(s, "a: a rename in the temporary table",
+                  try_execute(a, f"UPDATE {t.name} SET name = 'u' WHERE name = 't' LIMIT 1"))
+        expect_ok(s, "b: (t, m) into the rule table: not live there",
+                  try_execute(b, *insert_sql(t, "t", "m")))
+        expect_ok(s, "b: (u, m) into the rule table: not live there",
+                  try_execute(b, *insert_sql(t, "u", "m")))
+        expect_dup(s, "b: (k, m) is live in the rule table", try_execute(b, *insert_sql(t, "k", "m")), "k", "m")
+        expect_ok(s, "a: DROP TEMPORARY TABLE", try_execute(a, f"DROP TEMPORARY TABLE {t.name}"), affected=0)
+        expect_dup(s, "a: (t, m) into the rule table again", try_execute(a, *insert_sql(t, "t", "m")), "t", "m")
+        expect_ok(s, "a: (v, m) into the rule table", try_execute(a, *insert_sql(t, "v", "m")))
+    finally:
+        close_quietly(a)
+        close_quietly(b)
+    s.check_table(t, expect_keys=[("k", "m"), ("t", "m"), ("u", "m"), ("v", "m")], expect_live=4)
+
+
 # ------------------------------------------------------------------ 5. collation variants
 
 def variants_of(name, rnd):
@@ -1590,6 +1625,7 @@ SCENARIOS = {
     "soft_delete_reinsert_deleted_at": scenario_soft_delete_reinsert_deleted_at,
     "undelete_or_rekey_is_duplicate": scenario_undelete_or_rekey_is_duplicate,
     "set_to_default": scenario_set_to_default,
+    "temporary_table": scenario_temporary_table,
     "collation_variants": scenario_collation_variants,
     "multirow_batches": scenario_multirow_batches,
     "rr_gap_no_deadlock": scenario_rr_gap_no_deadlock,
