@@ -1,8 +1,10 @@
 // libFuzzer target: classification and full analysis of any statement against a fixed
-// rule set; spans in the plan must lie inside the statement, and nothing may crash.
+// rule set, and the temporary tables it creates or drops; spans in the plan must lie inside
+// the statement, table indexes inside the rule set, and nothing may crash.
 
 #include "rules/Analyser.hpp"
 #include "rules/KeyIdentity.hpp"
+#include "rules/TemporaryTables.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -80,6 +82,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (std::size_t row = 0; row < rule.rows.size(); ++row) {
             if (rule.rows[row].identity_end > rule.identities.size()) std::abort();
         }
+    }
+    const TemporaryTableChange temporary = temporary_table_change(sql, rule_set(), session);
+    for (const int table : temporary.created) {
+        if (table < 0 || static_cast<std::size_t>(table) >= rule_set().tables().size()) std::abort();
+    }
+    for (const int table : temporary.dropped) {
+        if (table < 0 || static_cast<std::size_t>(table) >= rule_set().tables().size()) std::abort();
     }
     // Number canonicalisation on the raw text, too.
     (void)canonical_number(sql, data[0] % 4);
