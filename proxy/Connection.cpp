@@ -59,6 +59,11 @@ std::string Connection::tls_description() const {
     return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
 }
 
+void Connection::set_receive_low_water(std::size_t bytes) noexcept {
+    error_code ignored;  // an unsupported socket type just wakes up earlier
+    socket_.set_option(asio::socket_base::receive_low_watermark(static_cast<int>(bytes)), ignored);
+}
+
 void Connection::close() noexcept {
     error_code ignored;
     socket_.shutdown(Socket::shutdown_both, ignored);

@@ -31,6 +31,10 @@ public:
     asio::awaitable<void> start_tls(asio::ssl::context& context, asio::ssl::stream_base::handshake_type role,
                                     const std::string& server_name, error_code& ec);
 
+    // SO_RCVLOWAT: readiness (and so a pending read) waits until `bytes` have arrived, or the
+    // peer closed. Only a lower bound of what is certain to come is safe; 1 is the default.
+    void set_receive_low_water(std::size_t bytes) noexcept;
+
     [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
     [[nodiscard]] std::string tls_description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" or ""
     void close() noexcept;
