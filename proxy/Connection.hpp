@@ -34,6 +34,11 @@ public:
     // SO_RCVLOWAT: readiness (and so a pending read) waits until `bytes` have arrived, or the
     // peer closed. Only a lower bound of what is certain to come is safe; 1 is the default.
     void set_receive_low_water(std::size_t bytes) noexcept;
+    // Whether a pipeline's answers are read in one wake-up (run_internal_pipeline): worth it
+    // when the CPU is busy with other sessions; alone, waking for each answer overlaps the
+    // proxy's work with the server's and answers sooner.
+    void set_wait_for_all_answers(bool wait) noexcept { wait_for_all_answers_ = wait; }
+    [[nodiscard]] bool waits_for_all_answers() const noexcept { return wait_for_all_answers_; }
 
     [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
     [[nodiscard]] std::string tls_description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" or ""
@@ -43,6 +48,7 @@ public:
 private:
     Socket socket_;
     std::unique_ptr<asio::ssl::stream<Socket&>> tls_;
+    bool wait_for_all_answers_ = false;
 };
 
 }  // namespace uniqgate::proxy

@@ -201,7 +201,7 @@ asio::awaitable<std::vector<StatementOutcome>> run_internal_pipeline(Connection&
     }
     co_await backend.write_all(asio::buffer(framed), ec);
     if (ec) co_return outcomes;
-    if (commands.size() > 1 && buffer.size() == 0) {
+    if (commands.size() > 1 && buffer.size() == 0 && backend.waits_for_all_answers()) {
         // Every command is answered, in kMinResponseBytes at least: wait until all of the
         // answers can be there instead of waking up once per answer as the server sends them
         // (a third of the proxy's context switches in a prepared dedup write). A lower bound,

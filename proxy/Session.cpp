@@ -68,6 +68,22 @@ void Session::close_both() noexcept {
     backend_.close();
 }
 
+namespace {
+
+// Counts a client command in ProxyContext::commands_in_flight while it is served.
+struct CommandInFlight {
+    explicit CommandInFlight(std::atomic<int>& in_flight) noexcept
+        : counter(in_flight), others_before(in_flight.fetch_add(1, std::memory_order_relaxed)) {}
+    ~CommandInFlight() { counter.fetch_sub(1, std::memory_order_relaxed); }
+    CommandInFlight(const CommandInFlight&) = delete;
+    CommandInFlight& operator=(const CommandInFlight&) = delete;
+
+    std::atomic<int>& counter;
+    const int others_before;
+};
+
+}  // namespace
+
 asio::awaitable<void> Session::command_loop() {
     error_code ec;
     for (;;) {
@@ -90,6 +106,8 @@ asio::awaitable<void> Session::command_loop() {
         if (ec) co_return;
         const auto command = static_cast<Command>(client_buffer_.data()[kFrameHeaderSize]);
         context_.metrics.commands.fetch_add(1, std::memory_order_relaxed);
+        const CommandInFlight in_flight(context_.commands_in_flight);
+        backend_.set_wait_for_all_answers(in_flight.others_before > 0);
         if (multi_statements_switched_on_ &&
             (command == Command::change_user || command == Command::reset_connection || command == Command::set_option)) {
             // The session starts over (or the client chooses for itself): the server's

@@ -21,6 +21,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -42,6 +43,9 @@ struct ProxyContext {
     SchemaCache& schemas;
     LockManager& locks;
     ControlPool* control = nullptr;  // nullptr: no control user configured
+    // Client commands being served right now, over all sessions: more than one means the
+    // proxy's CPU is shared, and saving wake-ups beats answering a few µs sooner.
+    std::atomic<int> commands_in_flight{0};
 };
 
 class Session {
