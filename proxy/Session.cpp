@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace uniqgate::proxy {
 
@@ -106,8 +107,13 @@ asio::awaitable<void> Session::command_loop() {
         if (ec) co_return;
         const auto command = static_cast<Command>(client_buffer_.data()[kFrameHeaderSize]);
         context_.metrics.commands.fetch_add(1, std::memory_order_relaxed);
-        const CommandInFlight in_flight(context_.commands_in_flight);
-        backend_.set_wait_for_all_answers(in_flight.others_before > 0);
+        // Only rules make the proxy send pipelines: without them nothing is counted.
+        const bool rules_active = !context_.rules.rules().empty();
+        std::optional<CommandInFlight> in_flight;
+        if (rules_active) {
+            in_flight.emplace(context_.commands_in_flight);
+            backend_.set_wait_for_all_answers(in_flight->others_before > 0);
+        }
         if (multi_statements_switched_on_ &&
             (command == Command::change_user || command == Command::reset_connection || command == Command::set_option)) {
             // The session starts over (or the client chooses for itself): the server's
@@ -126,7 +132,6 @@ asio::awaitable<void> Session::command_loop() {
         }
         if (command == Command::init_db) remember_init_db(header.payload_length);
         if (own_statement_prepared_last_) name_the_clients_last_prepared(command, header.payload_length);
-        const bool rules_active = !context_.rules.rules().empty();
         command_began_transaction_ = false;
         bool alive = true;
         if (rules_active && command == Command::query) {
