@@ -7,7 +7,6 @@
 #include "protocol/Messages.hpp"
 #include "protocol/ResponseTracker.hpp"
 #include "proxy/AuthRelay.hpp"
-#include "rules/TemporaryTables.hpp"
 #include "proxy/Connection.hpp"
 #include "proxy/FrameBuffer.hpp"
 #include "proxy/InternalQuery.hpp"
@@ -18,6 +17,7 @@
 #include "proxy/SchemaCache.hpp"
 #include "rules/Plan.hpp"
 #include "rules/RuleSet.hpp"
+#include "rules/TemporaryTables.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
