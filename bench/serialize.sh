@@ -424,20 +424,42 @@ compare_ps_report() {
             add(k SUBSEP "tps", $5); add(k SUBSEP "dup", $12); add(k SUBSEP "cpu", $17)
             if (ok($15) && (!((k SUBSEP "dups") in maxv) || $15 + 0 > maxv[k SUBSEP "dups"])) maxv[k SUBSEP "dups"] = $15 + 0
             if (ok($13)) oth[k] += $13
+            if (ok($5)) round_tps[$1 SUBSEP $2 SUBSEP $3 SUBSEP $4] = $5
+            rounds[$1 SUBSEP $2 SUBSEP $3] = 1
+        }
+        # The quotient within each round, whose four legs ran back to back: the load of
+        # the moment weighs on both ratios alike. Median and range over the rounds.
+        function paired(b, mode, threads,    key, p, list, n, lo, hi, q, d, u, dp, up, m) {
+            list = ""; n = 0
+            for (key in rounds) {
+                split(key, p, SUBSEP)
+                if (p[1] != mode || p[2] != threads) continue
+                d = round_tps[key SUBSEP "direct"]; u = round_tps[key SUBSEP "uniqgate"]
+                dp = round_tps[key SUBSEP "direct_ps"]; up = round_tps[key SUBSEP "uniqgate_ps"]
+                if (d == "" || u == "" || dp == "" || up == "" || u + 0 == 0 || dp + 0 == 0) continue
+                q = (up / dp) / (u / d)
+                list = list " " q; n++
+                if (n == 1 || q < lo) lo = q
+                if (n == 1 || q > hi) hi = q
+            }
+            if (n == 0) return "–"
+            m = median(list)
+            return n == 1 ? sprintf("%.2f", m) : sprintf("%.2f (%.2f–%.2f)", m, lo, hi)
         }
         END {
-            print "| mode | threads | direct tps (text / ps) | uniqgate tps (text / ps) | uniqgate/direct, text | uniqgate/direct, ps | ps ratio / text ratio | 1062 per run, uniqgate (text / ps) | live duplicate keys after, uniqgate (text / ps) | other errors, uniqgate (text / ps) | failed runs | uniqgate CPU µs/stmt (text / ps) |"
-            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            print "| mode | threads | direct tps (text / ps) | uniqgate tps (text / ps) | uniqgate/direct, text | uniqgate/direct, ps | ps ratio / text ratio | same, per round: median (range) | 1062 per run, uniqgate (text / ps) | live duplicate keys after, uniqgate (text / ps) | other errors, uniqgate (text / ps) | failed runs | uniqgate CPU µs/stmt (text / ps) |"
+            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             n = split(rows, R, " ")
             for (i = 1; i <= n; i++) {
                 split(R[i], mt, ":"); b = mt[1] SUBSEP mt[2] SUBSEP
                 text = r(b "uniqgate" SUBSEP "tps", b "direct" SUBSEP "tps")
                 ps = r(b "uniqgate_ps" SUBSEP "tps", b "direct_ps" SUBSEP "tps")
                 failures = failed[b "direct"] + failed[b "uniqgate"] + failed[b "direct_ps"] + failed[b "uniqgate_ps"]
-                printf "| %s | %s | %s / %s | %s / %s | %s | %s | %s | %s / %s | %s / %s | %d / %d | %d | %s / %s |\n",
+                printf "| %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d | %d | %s / %s |\n",
                     mt[1], mt[2], get(b "direct" SUBSEP "tps", "%.0f"), get(b "direct_ps" SUBSEP "tps", "%.0f"),
                     get(b "uniqgate" SUBSEP "tps", "%.0f"), get(b "uniqgate_ps" SUBSEP "tps", "%.0f"),
                     show(text), show(ps), (text == "" || ps == "" || text == 0) ? "–" : sprintf("%.2f", ps / text),
+                    paired(b, mt[1], mt[2]),
                     get(b "uniqgate" SUBSEP "dup", "%.0f"), get(b "uniqgate_ps" SUBSEP "dup", "%.0f"),
                     worst(b "uniqgate" SUBSEP "dups"), worst(b "uniqgate_ps" SUBSEP "dups"),
                     oth[b "uniqgate"], oth[b "uniqgate_ps"], failures,

@@ -113,24 +113,22 @@ void CheckBatcher::drain(const std::string& identity) {
 }
 
 std::optional<QueryResult> CheckBatcher::run(const Batch& batch, std::size_t& flag_columns) {
-    auto conditions = batch.conditions;
     std::optional<std::vector<BoundParameter>> parameters;
     if (batch.family.bound) {
-        // Prepared statements are cached by their text: repeating the last condition up
-        // to a power of two keeps the texts a family uses to a handful.
-        std::size_t padded = 1;
-        while (padded < conditions.size()) padded *= 2;
-        conditions.resize(padded, conditions.back());
-        auto per_condition = batch.parameters;
-        per_condition.resize(padded, per_condition.back());
+        // Each condition's values twice: once for its flag column, once for the WHERE.
+        // The statement text is one per condition count, at most kMaxConditions of them
+        // per family, which ControlConnection keeps prepared.
+        std::size_t total = 0;
+        for (const auto& part : batch.parameters) total += part.size();
         parameters.emplace();
-        for (int pass = 0; pass < 2; ++pass) {  // the flag columns, then the WHERE
-            for (const auto& part : per_condition) parameters->insert(parameters->end(), part.begin(), part.end());
+        parameters->reserve(2 * total);
+        for (int pass = 0; pass < 2; ++pass) {
+            for (const auto& part : batch.parameters) parameters->insert(parameters->end(), part.begin(), part.end());
         }
     }
-    flag_columns = conditions.size();
+    flag_columns = batch.conditions.size();
     metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
-    return run_query_(flagged_live_rows_query(batch.family, conditions), parameters, batch.family.dialect);
+    return run_query_(flagged_live_rows_query(batch.family, batch.conditions), parameters, batch.family.dialect);
 }
 
 void CheckBatcher::answer_alone(const Batch& batch, const Waiter& waiter) {

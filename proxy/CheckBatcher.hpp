@@ -139,8 +139,7 @@ private:
     // Under mutex_: the waiters (and their conditions) the next query answers; empty
     // when the queue is, which also ends the family's drain.
     Batch take_batch(Queue& queue);
-    // Runs `batch` as one flagged query (bound families padded); `flag_columns`: how many
-    // flag columns its rows carry.
+    // Runs `batch` as one flagged query; `flag_columns`: how many flag columns its rows carry.
     std::optional<QueryResult> run(const Batch& batch, std::size_t& flag_columns);
     // After a failed shared query: `waiter`'s conditions as a query of their own.
     void answer_alone(const Batch& batch, const Waiter& waiter);

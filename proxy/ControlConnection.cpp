@@ -178,7 +178,9 @@ QueryResult ControlConnection::query(std::string_view sql) {
 
 namespace {
 
-constexpr std::size_t kMaxStatements = 32;  // per connection; then all are closed and prepared anew
+// Per connection; then all are closed and prepared anew. A batched check's text is one
+// per condition count (CheckBatcher::kMaxConditions per family): room for a few families.
+constexpr std::size_t kMaxStatements = 128;
 
 QueryResult statement_error(MYSQL_STMT* stmt) {
     QueryResult result;
