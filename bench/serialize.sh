@@ -269,8 +269,9 @@ live_duplicates() {
 # One measured run: appends a line to $RAW.
 # RAW columns: mode threads round leg tps queries p95_ms max_ms min_1s_tps inserts deletes
 #              dup1062 other_errors other_errnos live_dup_keys rows proxy_cpu_us_per_stmt
+#              server_cpu_us_per_stmt
 run_leg() {
-    local mode=$1 threads=$2 round=$3 leg=$4 port table log parsed stats cpu0=0 cpu1=0 cpu_us=-
+    local mode=$1 threads=$2 round=$3 leg=$4 port table log parsed stats cpu0=0 cpu1=0 cpu_us=- db0 db1 db_us=-
     local tps queries p95 max min1 ins del dup oth errs dups rows protocol_args proxied=
     port=$(leg_port "$leg")
     mapfile -t protocol_args < <(leg_protocol_args "$leg")
@@ -285,7 +286,7 @@ run_leg() {
             tail -n 20 "$WORKDIR/uniqgate.log" >&2 || true
         fi
         FAILED_RUNS=$((FAILED_RUNS + 1))
-        printf '%s\t%s\t%s\t%s\tERR\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\n' "$mode" "$threads" "$round" "$leg" >>"$RAW"
+        printf '%s\t%s\t%s\t%s\tERR\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\n' "$mode" "$threads" "$round" "$leg" >>"$RAW"
         return 0
     fi
     # Same starting point for every leg: an empty table (read directly, not through uniqgate).
@@ -294,11 +295,13 @@ run_leg() {
         bench_sql "$DB_PORT" "TRUNCATE TABLE ${table}__uniq" || bench_die "cannot truncate ${table}__uniq"
     fi
     [[ -z $proxied ]] || cpu0=$(bench_cpu_ticks "$UNIQGATE_PID")
+    db0=$(bench_cpu_ticks "$DB_PID")
     if run_sysbench $((TIME + 120)) "$log" "$LUA" "${sysbench_common[@]}" "${protocol_args[@]}" --mysql-port="$port" \
         --table="$table" --mode="$mode" --run-id="r$round" --threads="$threads" --time="$TIME" \
         --report-interval=1 --percentile=95 run \
         && parsed=$(bench_parse_sysbench "$log"); then
         [[ -z $proxied ]] || cpu1=$(bench_cpu_ticks "$UNIQGATE_PID")
+        db1=$(bench_cpu_ticks "$DB_PID")
         read -r tps queries p95 _ <<<"$parsed"
         max=$(awk '/^ *max:/ { print $2; exit }' "$log")
         # Lowest per-second tps (the last interval line can be a partial second; skipped).
@@ -320,8 +323,13 @@ run_leg() {
         if [[ -n $proxied ]] && ((queries > 0)); then
             cpu_us=$(awk -v d=$((cpu1 - cpu0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
         fi
-        bench_log "$(printf '%-8s t=%-3s r%s %-8s tps %8.1f  p95 %7.2f ms  max %8s ms  min1s %7s  1062 %6s  other %s (%s)  live dups %s  rows %s  ug CPU %s µs/stmt' \
-            "$mode" "$threads" "$round" "$leg" "$tps" "$p95" "$max" "$min1" "$dup" "$oth" "$errs" "$dups" "$rows" "$cpu_us")"
+        # The server's CPU per client statement: what the legs' own statements and the
+        # proxy's checks cost MariaDB, the resource every leg competes for.
+        if ((queries > 0)); then
+            db_us=$(awk -v d=$((db1 - db0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+        fi
+        bench_log "$(printf '%-8s t=%-3s r%s %-8s tps %8.1f  p95 %7.2f ms  max %8s ms  min1s %7s  1062 %6s  other %s (%s)  live dups %s  rows %s  ug CPU %s µs/stmt  server CPU %s µs/stmt' \
+            "$mode" "$threads" "$round" "$leg" "$tps" "$p95" "$max" "$min1" "$dup" "$oth" "$errs" "$dups" "$rows" "$cpu_us" "$db_us")"
     else
         tps=ERR queries=- p95=- max=- min1=- ins=- del=- dup=- oth=- errs=- dups=- rows=-
         dups=$(live_duplicates "$table" 2>/dev/null) || dups=-
@@ -332,11 +340,11 @@ run_leg() {
             bench_log "uniqgate (pid $UNIQGATE_PID) died during this run; log: $WORKDIR/uniqgate.log"
         fi
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$threads" "$round" "$leg" \
-        "$tps" "$queries" "$p95" "$max" "$min1" "$ins" "$del" "$dup" "$oth" "$errs" "$dups" "$rows" "$cpu_us" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$threads" "$round" "$leg" \
+        "$tps" "$queries" "$p95" "$max" "$min1" "$ins" "$del" "$dup" "$oth" "$errs" "$dups" "$rows" "$cpu_us" "$db_us" >>"$RAW"
 }
 
-printf 'mode\tthreads\tround\tleg\ttps\tqueries\tp95_ms\tmax_ms\tmin_1s_tps\tinserts\tdeletes\tdup1062\tother_errors\tother_errnos\tlive_dup_keys\trows\tuniqgate_cpu_us_per_stmt\n' >"$RAW"
+printf 'mode\tthreads\tround\tleg\ttps\tqueries\tp95_ms\tmax_ms\tmin_1s_tps\tinserts\tdeletes\tdup1062\tother_errors\tother_errnos\tlive_dup_keys\trows\tuniqgate_cpu_us_per_stmt\tserver_cpu_us_per_stmt\n' >"$RAW"
 mode_threads() { if [[ $1 == hot ]]; then echo "$HOT_THREADS"; else echo "$THREADS"; fi; }
 runs=0
 for m in $MODES; do for t in $(mode_threads "$m"); do runs=$((runs + ROUNDS * ${#LEGS[@]})); done; done
@@ -421,7 +429,7 @@ compare_ps_report() {
         NR > 1 {
             k = $1 SUBSEP $2 SUBSEP $4
             if ($5 == "ERR") failed[k]++
-            add(k SUBSEP "tps", $5); add(k SUBSEP "dup", $12); add(k SUBSEP "cpu", $17)
+            add(k SUBSEP "tps", $5); add(k SUBSEP "dup", $12); add(k SUBSEP "cpu", $17); add(k SUBSEP "db", $18)
             if (ok($15) && (!((k SUBSEP "dups") in maxv) || $15 + 0 > maxv[k SUBSEP "dups"])) maxv[k SUBSEP "dups"] = $15 + 0
             if (ok($13)) oth[k] += $13
             if (ok($5)) round_tps[$1 SUBSEP $2 SUBSEP $3 SUBSEP $4] = $5
@@ -447,15 +455,15 @@ compare_ps_report() {
             return n == 1 ? sprintf("%.2f", m) : sprintf("%.2f (%.2f–%.2f)", m, lo, hi)
         }
         END {
-            print "| mode | threads | direct tps (text / ps) | uniqgate tps (text / ps) | uniqgate/direct, text | uniqgate/direct, ps | ps ratio / text ratio | same, per round: median (range) | 1062 per run, uniqgate (text / ps) | live duplicate keys after, uniqgate (text / ps) | other errors, uniqgate (text / ps) | failed runs | uniqgate CPU µs/stmt (text / ps) |"
-            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            print "| mode | threads | direct tps (text / ps) | uniqgate tps (text / ps) | uniqgate/direct, text | uniqgate/direct, ps | ps ratio / text ratio | same, per round: median (range) | 1062 per run, uniqgate (text / ps) | live duplicate keys after, uniqgate (text / ps) | other errors, uniqgate (text / ps) | failed runs | uniqgate CPU µs/stmt (text / ps) | server CPU µs/stmt, direct (text / ps) | server CPU µs/stmt, uniqgate (text / ps) |"
+            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             n = split(rows, R, " ")
             for (i = 1; i <= n; i++) {
                 split(R[i], mt, ":"); b = mt[1] SUBSEP mt[2] SUBSEP
                 text = r(b "uniqgate" SUBSEP "tps", b "direct" SUBSEP "tps")
                 ps = r(b "uniqgate_ps" SUBSEP "tps", b "direct_ps" SUBSEP "tps")
                 failures = failed[b "direct"] + failed[b "uniqgate"] + failed[b "direct_ps"] + failed[b "uniqgate_ps"]
-                printf "| %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d | %d | %s / %s |\n",
+                printf "| %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d | %d | %s / %s | %s / %s | %s / %s |\n",
                     mt[1], mt[2], get(b "direct" SUBSEP "tps", "%.0f"), get(b "direct_ps" SUBSEP "tps", "%.0f"),
                     get(b "uniqgate" SUBSEP "tps", "%.0f"), get(b "uniqgate_ps" SUBSEP "tps", "%.0f"),
                     show(text), show(ps), (text == "" || ps == "" || text == 0) ? "–" : sprintf("%.2f", ps / text),
@@ -463,7 +471,9 @@ compare_ps_report() {
                     get(b "uniqgate" SUBSEP "dup", "%.0f"), get(b "uniqgate_ps" SUBSEP "dup", "%.0f"),
                     worst(b "uniqgate" SUBSEP "dups"), worst(b "uniqgate_ps" SUBSEP "dups"),
                     oth[b "uniqgate"], oth[b "uniqgate_ps"], failures,
-                    get(b "uniqgate" SUBSEP "cpu", "%.1f"), get(b "uniqgate_ps" SUBSEP "cpu", "%.1f")
+                    get(b "uniqgate" SUBSEP "cpu", "%.1f"), get(b "uniqgate_ps" SUBSEP "cpu", "%.1f"),
+                    get(b "direct" SUBSEP "db", "%.1f"), get(b "direct_ps" SUBSEP "db", "%.1f"),
+                    get(b "uniqgate" SUBSEP "db", "%.1f"), get(b "uniqgate_ps" SUBSEP "db", "%.1f")
             }
         }' "$RAW"
 }
