@@ -203,12 +203,23 @@ std::optional<std::uint32_t> statement_id_of(protocol::ByteView payload) {
 void PreparedWrites::remember(std::uint32_t id, PreparedWrite write) {
     write.has_long_data.assign(write.param_count, false);
     write.long_data.assign(write.param_count, std::string());
+    table_changes_.erase(id);
     writes_.insert_or_assign(id, std::move(write));
+}
+
+void PreparedWrites::remember(std::uint32_t id, rules::TemporaryTableChange change) {
+    writes_.erase(id);
+    table_changes_.insert_or_assign(id, std::move(change));
 }
 
 PreparedWrite* PreparedWrites::find(std::uint32_t id) noexcept {
     const auto it = writes_.find(resolve(id));
     return it == writes_.end() ? nullptr : &it->second;
+}
+
+const rules::TemporaryTableChange* PreparedWrites::find_table_change(std::uint32_t id) const noexcept {
+    const auto it = table_changes_.find(resolve(id));
+    return it == table_changes_.end() ? nullptr : &it->second;
 }
 
 }  // namespace uniqgate::proxy

@@ -11,6 +11,7 @@
 #include "rules/Lexer.hpp"
 #include "rules/Plan.hpp"
 #include "rules/SessionContext.hpp"
+#include "rules/TemporaryTables.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -113,19 +114,30 @@ public:
     static constexpr std::uint32_t kLastPrepared = protocol::kLastPreparedStatementId;
 
     void remember(std::uint32_t id, PreparedWrite write);
+    // A prepared CREATE TEMPORARY TABLE or DROP TABLE that names a rule table: each
+    // execute the server accepts changes what the session's temporary tables hide,
+    // as the same statement sent as text does.
+    void remember(std::uint32_t id, rules::TemporaryTableChange change);
     // Any successful prepare (rule table or not) becomes "the last prepared".
     void prepared(std::uint32_t id) noexcept { last_prepared_ = id; }
     [[nodiscard]] PreparedWrite* find(std::uint32_t id) noexcept;
+    [[nodiscard]] const rules::TemporaryTableChange* find_table_change(std::uint32_t id) const noexcept;
     [[nodiscard]] std::uint32_t resolve(std::uint32_t id) const noexcept { return id == kLastPrepared ? last_prepared_ : id; }
-    void forget(std::uint32_t id) { writes_.erase(resolve(id)); }
+    void forget(std::uint32_t id) {
+        writes_.erase(resolve(id));
+        table_changes_.erase(resolve(id));
+    }
     void clear() noexcept {
         writes_.clear();
+        table_changes_.clear();
         last_prepared_ = 0;
     }
-    [[nodiscard]] bool empty() const noexcept { return writes_.empty(); }
+    // Whether no statement of the session needs a look at its executes and closes.
+    [[nodiscard]] bool empty() const noexcept { return writes_.empty() && table_changes_.empty(); }
 
 private:
     std::unordered_map<std::uint32_t, PreparedWrite> writes_;
+    std::unordered_map<std::uint32_t, rules::TemporaryTableChange> table_changes_;
     std::uint32_t last_prepared_ = 0;
 };
 

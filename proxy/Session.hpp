@@ -83,7 +83,10 @@ private:
     asio::awaitable<bool> intercept_query(std::uint32_t frame_length);
     // Prepared statements (SessionPrepared.cpp).
     asio::awaitable<bool> intercept_prepare(std::uint32_t frame_length);
-    asio::awaitable<bool> relay_prepare(std::uint32_t frame_length, PreparedWrite* track);
+    // Relays a COM_STMT_PREPARE; the statement id the server gives it is remembered with
+    // `track` (a write a rule checks) or `table_change` (what its executes hide), if given.
+    asio::awaitable<bool> relay_prepare(std::uint32_t frame_length, PreparedWrite* track,
+                                        const rules::TemporaryTableChange* table_change = nullptr);
     asio::awaitable<bool> intercept_execute(std::uint32_t frame_length);
     asio::awaitable<bool> forward_execute(const protocol::Bytes& payload);
     [[nodiscard]] std::shared_ptr<const rules::WritePlan> plan_as_prepared(
@@ -365,6 +368,10 @@ private:
     std::vector<int> hidden_rule_tables_;
     [[nodiscard]] bool hides(int rule_table) const noexcept;
     void note_temporary_tables(const rules::TemporaryTableChange& change);
+    // What `sql` does to the session's temporary tables of rule tables' names, if it runs.
+    [[nodiscard]] rules::TemporaryTableChange temporary_table_change_of(std::string_view sql,
+                                                                       const rules::Classification& classification,
+                                                                       const rules::SessionContext& context) const;
     bool deadlock_to_retry_ = false;  // a wrapped write in the proxy's own transaction hit 1213: run it again
     const protocol::Bytes* pending_execute_ = nullptr;  // the COM_STMT_EXECUTE being enforced, if any
     // That execute's statement and values, owned, so the proxy's own reads bind them

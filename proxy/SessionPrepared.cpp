@@ -88,7 +88,10 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
     const auto context = rule_context();
     const auto classification = context_.rules.classify(sql, context);
     if (!classification.involves_rule() || hides(classification.rule_table)) {
-        const bool relayed = co_await relay_prepare(frame_length, nullptr);
+        // A CREATE TEMPORARY TABLE or DROP TABLE of a rule table's name changes what the
+        // session's writes reach each time it runs, as it would as text.
+        const auto change = temporary_table_change_of(sql, classification, context);
+        const bool relayed = co_await relay_prepare(frame_length, nullptr, change.empty() ? nullptr : &change);
         co_return relayed;
     }
     const bool have_facts = co_await load_table_facts(classification, ec);
@@ -129,7 +132,8 @@ asio::awaitable<bool> Session::intercept_prepare(std::uint32_t frame_length) {
 
 // Relays a COM_STMT_PREPARE and its response, reading the statement id and
 // parameter count from the first response packet on the way.
-asio::awaitable<bool> Session::relay_prepare(std::uint32_t frame_length, PreparedWrite* track) {
+asio::awaitable<bool> Session::relay_prepare(std::uint32_t frame_length, PreparedWrite* track,
+                                            const rules::TemporaryTableChange* table_change) {
     const auto next = tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, frame_length});
     const bool forwarded = co_await relay_command_packet(frame_length);
     if (!forwarded) co_return false;
@@ -145,6 +149,7 @@ asio::awaitable<bool> Session::relay_prepare(std::uint32_t frame_length, Prepare
         if (ok) {
             prepared_writes_.prepared(ok.value().statement_id);
             own_statement_prepared_last_ = false;
+            if (table_change != nullptr) prepared_writes_.remember(ok.value().statement_id, *table_change);
             if (track != nullptr) {
                 track->param_count = ok.value().num_params;
                 if (track->placeholders.size() == track->param_count) {
@@ -168,7 +173,11 @@ asio::awaitable<bool> Session::intercept_execute(std::uint32_t frame_length) {
     const auto id = statement_id_of({client_buffer_.data() + kFrameHeaderSize, std::min<std::size_t>(frame_length, 5)});
     PreparedWrite* write = id ? prepared_writes_.find(*id) : nullptr;
     if (write == nullptr) {
+        const auto* table_change = id ? prepared_writes_.find_table_change(*id) : nullptr;
+        std::optional<rules::TemporaryTableChange> change;
+        if (table_change != nullptr) change = *table_change;
         const bool relayed = co_await relay_command(frame_length);
+        if (relayed && change && !tracker_.ended_with_error()) note_temporary_tables(*change);
         co_return relayed;
     }
     error_code ec;
@@ -359,6 +368,7 @@ asio::awaitable<bool> Session::intercept_statement_command(Command command, std:
     const auto id = statement_id_of({client_buffer_.data() + kFrameHeaderSize, std::min<std::size_t>(frame_length, 5)});
     PreparedWrite* write = id ? prepared_writes_.find(*id) : nullptr;
     if (write == nullptr) {
+        if (id && command == Command::stmt_close) prepared_writes_.forget(*id);  // a table change's statement
         const bool relayed = co_await relay_command(frame_length);
         co_return relayed;
     }

@@ -61,6 +61,16 @@ void Session::note_temporary_tables(const rules::TemporaryTableChange& change) {
     }
 }
 
+rules::TemporaryTableChange Session::temporary_table_change_of(std::string_view sql,
+                                                               const rules::Classification& classification,
+                                                               const rules::SessionContext& context) const {
+    // Only statements that may create or drop tables can change what a temporary table hides.
+    const bool may_change_tables =
+        classification.kind == rules::StatementKind::ddl || classification.kind == rules::StatementKind::other;
+    return may_change_tables ? rules::temporary_table_change(sql, context_.rules, context)
+                             : rules::TemporaryTableChange{};
+}
+
 rules::SessionContext Session::rule_context() const noexcept {
     rules::SessionContext context;
     context.current_database = current_database_;
@@ -171,11 +181,7 @@ asio::awaitable<bool> Session::intercept_query(std::uint32_t frame_length) {
             database_change_pending_ = true;
         }
     }
-    // Only statements that may create or drop tables can change what a temporary table hides.
-    const bool may_change_tables =
-        classification.kind == rules::StatementKind::ddl || classification.kind == rules::StatementKind::other;
-    const auto temporary = may_change_tables ? rules::temporary_table_change(sql, context_.rules, context)
-                                             : rules::TemporaryTableChange{};
+    const auto temporary = temporary_table_change_of(sql, classification, context);
     if (!classification.involves_rule() || hides(classification.rule_table)) {
         bool relayed = false;
         if (multi_frame) {

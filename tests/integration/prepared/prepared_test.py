@@ -771,10 +771,18 @@ def scenario_temporary_table(s):
     """A session's TEMPORARY table with the rule table's name: prepared INSERTs on that name
     (one prepared before the temporary table existed, one after) go to the temporary table, which
     no rule covers: no 1062 against the rule table's live keys, no key claimed (dedup) that
-    another session then cannot use. After DROP TEMPORARY TABLE the rule applies again."""
+    another session then cannot use. After DROP TEMPORARY TABLE the rule applies again. The
+    CREATE and DROP go as text, then (a second table) as prepared statements themselves."""
     need("node")
-    t = s.table("t")
-    result = run_node_script(s, "node_temporary_table.js", t)
+    text_ddl, prepared_ddl = s.table("t"), s.table("p", rule="rule_prepared_ddl")
+    port = s.start(rule_yaml(text_ddl) + rule_yaml(prepared_ddl))[0]
+    check_temporary_table(s, port, text_ddl, ddl_prepared=False)
+    check_temporary_table(s, port, prepared_ddl, ddl_prepared=True)
+
+
+def check_temporary_table(s, port, t, ddl_prepared):
+    result = run_node_script(s, "node_temporary_table.js", t, port=port,
+                             extra={"UG_DDL_PREPARED": "1" if ddl_prepared else "0"})
     answers = dict((label, answer) for label, answer in result["answers"])
     print(answers)
     ok = {"affectedRows": 1}
@@ -785,13 +793,14 @@ def scenario_temporary_table(s):
         "b: (k, m) into the rule table": 1062, "a: drop the temporary table": {"affectedRows": 0},
         "a: (t, m) into the rule table": 1062, "a: (v, m) into the rule table": ok,
     }
+    ddl = "prepared DDL" if ddl_prepared else "text DDL"
     for label, want in expected.items():
         got = answers.get(label, {})
         if want == 1062:
-            s.check(got.get("errno") == 1062, f"{label}: {got}, expected 1062")
+            s.check(got.get("errno") == 1062, f"{ddl}: {label}: {got}, expected 1062")
         else:
-            s.check(got == want, f"{label}: {got}, expected {want}")
-    s.check_table(t, expect_keys=[("k", "m"), ("t", "m"), ("v", "m")], expect_live=3)
+            s.check(got == want, f"{ddl}: {label}: {got}, expected {want}")
+    s.check_table(t, expect_keys=[("k", "m"), ("t", "m"), ("v", "m")], expect_live=3, label=ddl)
 
 
 def scenario_key_moves(s):

@@ -188,5 +188,28 @@ TEST(PreparedWrites, StatementIdsAndTheLastPrepared) {
     EXPECT_TRUE(writes.empty());
 }
 
+TEST(PreparedWrites, TableChangesAreStatementsTooUntilClosed) {
+    PreparedWrites writes;
+    rules::TemporaryTableChange create;
+    create.created = {0};
+    writes.prepared(3);
+    writes.remember(3, create);
+    EXPECT_FALSE(writes.empty()) << "its executes must be looked at";
+    EXPECT_EQ(writes.find(3), nullptr) << "not a write";
+    ASSERT_NE(writes.find_table_change(PreparedWrites::kLastPrepared), nullptr);
+    EXPECT_EQ(writes.find_table_change(3)->created, std::vector<int>{0});
+    writes.forget(PreparedWrites::kLastPrepared);
+    EXPECT_EQ(writes.find_table_change(3), nullptr);
+    EXPECT_TRUE(writes.empty());
+
+    writes.remember(4, create);
+    writes.remember(4, prepared("INSERT INTO t VALUES (?)"));  // one id, one meaning
+    EXPECT_EQ(writes.find_table_change(4), nullptr);
+    writes.remember(4, create);
+    EXPECT_EQ(writes.find(4), nullptr);
+    writes.clear();
+    EXPECT_TRUE(writes.empty());
+}
+
 }  // namespace
 }  // namespace uniqgate::proxy
