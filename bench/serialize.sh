@@ -321,12 +321,12 @@ run_leg() {
         dups=$(live_duplicates "$table")
         rows=$(bench_sql "$DB_PORT" "SELECT COUNT(*) FROM $table")
         if [[ -n $proxied ]] && ((queries > 0)); then
-            cpu_us=$(awk -v d=$((cpu1 - cpu0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+            cpu_us=$(bench_us_per_query $((cpu1 - cpu0)) "$queries")
         fi
         # The server's CPU per client statement: what the legs' own statements and the
         # proxy's checks cost MariaDB, the resource every leg competes for.
         if ((queries > 0)); then
-            db_us=$(awk -v d=$((db1 - db0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+            db_us=$(bench_us_per_query $((db1 - db0)) "$queries")
         fi
         bench_log "$(printf '%-8s t=%-3s r%s %-8s tps %8.1f  p95 %7.2f ms  max %8s ms  min1s %7s  1062 %6s  other %s (%s)  live dups %s  rows %s  ug CPU %s µs/stmt  server CPU %s µs/stmt' \
             "$mode" "$threads" "$round" "$leg" "$tps" "$p95" "$max" "$min1" "$dup" "$oth" "$errs" "$dups" "$rows" "$cpu_us" "$db_us")"
@@ -437,7 +437,7 @@ compare_ps_report() {
         }
         # The quotient within each round, whose four legs ran back to back: the load of
         # the moment weighs on both ratios alike. Median and range over the rounds.
-        function paired(b, mode, threads,    key, p, list, n, lo, hi, q, d, u, dp, up, m) {
+        function paired(mode, threads,    key, p, list, n, lo, hi, q, d, u, dp, up, m) {
             list = ""; n = 0
             for (key in rounds) {
                 split(key, p, SUBSEP)
@@ -467,7 +467,7 @@ compare_ps_report() {
                     mt[1], mt[2], get(b "direct" SUBSEP "tps", "%.0f"), get(b "direct_ps" SUBSEP "tps", "%.0f"),
                     get(b "uniqgate" SUBSEP "tps", "%.0f"), get(b "uniqgate_ps" SUBSEP "tps", "%.0f"),
                     show(text), show(ps), (text == "" || ps == "" || text == 0) ? "–" : sprintf("%.2f", ps / text),
-                    paired(b, mt[1], mt[2]),
+                    paired(mt[1], mt[2]),
                     get(b "uniqgate" SUBSEP "dup", "%.0f"), get(b "uniqgate_ps" SUBSEP "dup", "%.0f"),
                     worst(b "uniqgate" SUBSEP "dups"), worst(b "uniqgate_ps" SUBSEP "dups"),
                     oth[b "uniqgate"], oth[b "uniqgate_ps"], failures,

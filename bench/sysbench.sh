@@ -223,9 +223,9 @@ run_leg() {
         db1=$(bench_cpu_ticks "$DB_PID")
         read -r tps queries p95 errors <<<"$parsed"
         if ((queries > 0)); then
-            [[ -z "$pid" ]] || cpu_us=$(awk -v d=$((cpu1 - cpu0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+            [[ -z "$pid" ]] || cpu_us=$(bench_us_per_query $((cpu1 - cpu0)) "$queries")
             [[ -z "$pid" ]] || per_query=$(awk -v d=$((switches1 - switches0)) -v q="$queries" 'BEGIN { printf "  context switches %.3f/q", d / q }')
-            db_us=$(awk -v d=$((db1 - db0)) -v hz="$BENCH_CLK_TCK" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+            db_us=$(bench_us_per_query $((db1 - db0)) "$queries")
         fi
         bench_log "$(printf '%-18s t=%-3s r%s %-8s tps %9.1f  p95 %7.2f ms  proxy CPU %6s µs/q  errors %s%s' \
             "$workload" "$threads" "$round" "$leg" "$tps" "$p95" "$cpu_us" "$errors" "$per_query")"

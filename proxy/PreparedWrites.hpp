@@ -4,7 +4,9 @@
 // sent as text: the execute's bound values turn the statement into SQL text that
 // the text path analyses and enforces (see ../shared/DESIGN.md, "Prepared
 // statements"). Values become literals the proxy renders itself — numbers as
-// digits, strings as hex — never the client's raw bytes.
+// digits, strings as hex — never the client's raw bytes. Prepared CREATE TEMPORARY
+// TABLE / DROP TABLE statements of a rule table's name are remembered too: their
+// executes change what the session's writes reach.
 
 #include "protocol/PreparedStatements.hpp"
 #include "protocol/Result.hpp"

@@ -362,7 +362,9 @@ private:
     // every other command that leaves a transaction open (see command_loop).
     bool own_writes_pending_ = false;
     bool command_began_transaction_ = false;  // the current command is BEGIN / START TRANSACTION
-    PreparedWrites prepared_writes_;  // the client's prepared statements that write rule tables
+    // The client's prepared statements that write rule tables, or create or drop a temporary
+    // table with a rule table's name.
+    PreparedWrites prepared_writes_;
     // Rule tables (RuleSet::tables() indexes) a TEMPORARY table of this session hides: its
     // writes to that name go to the temporary table, and no rule applies (TemporaryTables.hpp).
     std::vector<int> hidden_rule_tables_;

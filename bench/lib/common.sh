@@ -62,6 +62,11 @@ bench_cpu_ticks() {
     echo $((f[11] + f[12]))
 }
 
+# Microseconds of CPU per query: $1 clock ticks (two bench_cpu_ticks apart) over $2 queries.
+bench_us_per_query() {
+    awk -v d="$1" -v hz="$BENCH_CLK_TCK" -v q="$2" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }'
+}
+
 # Context switches (voluntary + involuntary) of all threads of process $1 so far: most
 # of a relay's CPU is kernel time, and its wake-ups say whether a change moved it.
 bench_context_switches() {
