@@ -34,6 +34,9 @@ Options:
   --uniqgate PATH      uniqgate binary (default $UNIQGATE or build-main/proxy/uniqgate)
   --uniqgate-args "A"  extra uniqgate arguments, e.g. "--threads 2" (default none: 1 loop)
   --skip-uniqgate      leave the uniqgate leg out (its columns show –)
+  --syscalls           also count each proxy's recvfrom, sendto, epoll_wait and epoll_ctl
+                       calls per query (perf stat on the syscall tracepoints; needs perf and
+                       root) and log them with the run
   --quick              smoke run: 1 table of 1000 rows, 3 s per run, 1 s warm-up
   --out FILE           also write the table (with the run's parameters) to FILE
   --workdir DIR        where the sandbox, configs and logs go; kept afterwards, minus the
@@ -64,6 +67,7 @@ HAPROXY_NBTHREAD=1
 UNIQGATE=${UNIQGATE:-$BENCH_REPO/build-main/proxy/uniqgate}
 UNIQGATE_ARGS=
 SKIP_UNIQGATE=
+SYSCALLS=
 OUT=
 WORKDIR=
 KEEP=
@@ -85,6 +89,7 @@ while [[ $# -gt 0 ]]; do
         --uniqgate) need_arg "$@"; UNIQGATE=$2; shift ;;
         --uniqgate-args) need_arg "$@"; UNIQGATE_ARGS=$2; shift ;;
         --skip-uniqgate) SKIP_UNIQGATE=1 ;;
+        --syscalls) SYSCALLS=1 ;;
         --quick) quick=1 ;;
         --out) need_arg "$@"; OUT=$2; shift ;;
         --workdir) need_arg "$@"; WORKDIR=$2; shift ;;
@@ -109,6 +114,7 @@ for t in $THREADS; do [[ "$t" =~ ^[1-9][0-9]*$ ]] || bench_die "bad thread count
 for w in $WORKLOADS; do
     [[ -f "/usr/share/sysbench/$w.lua" ]] || bench_die "no sysbench workload '$w' in /usr/share/sysbench"
 done
+[[ -z "$SYSCALLS" ]] || command -v perf >/dev/null || bench_die "--syscalls needs perf (apt install linux-perf)"
 command -v sysbench >/dev/null || bench_die "sysbench is not installed (scripts/install-deps.sh)"
 [[ -x /usr/sbin/haproxy ]] || bench_die "/usr/sbin/haproxy is not installed (scripts/install-deps.sh)"
 if [[ -n "$OUT" ]]; then
@@ -195,6 +201,29 @@ if ((WARMUP > 0)); then
         --threads=4 --time="$WARMUP" run || { tail -n 20 "$LOGS/warmup.log" >&2; bench_die "warm-up failed"; }
 fi
 
+# --syscalls: perf stat on the syscall tracepoints of one proxy process, around one run.
+SYSCALL_EVENTS=(recvfrom sendto epoll_wait epoll_ctl)
+PERF_PID=
+start_syscall_count() {   # pid, output file
+    local events
+    events=$(printf 'syscalls:sys_enter_%s,' "${SYSCALL_EVENTS[@]}")
+    perf stat -x, -e "${events%,}" -p "$1" -o "$2" 2>/dev/null &
+    PERF_PID=$!
+    bench_track "$PERF_PID" perf
+}
+stop_syscall_count() {
+    [[ -n "$PERF_PID" ]] || return 0
+    kill -INT "$PERF_PID" 2>/dev/null || true
+    wait "$PERF_PID" 2>/dev/null || true
+    bench_untrack "$PERF_PID"
+    PERF_PID=
+}
+syscalls_per_query() {    # output file, queries; prints "  syscalls/q recvfrom 3.40 ..."
+    awk -F, -v q="$2" '$3 ~ /sys_enter_/ && $1 ~ /^[0-9]+$/ {
+        sub(/.*sys_enter_/, "", $3); out = out sprintf(" %s %.2f", $3, $1 / q) }
+        END { if (out != "") printf "  syscalls/q%s", out }' "$1"
+}
+
 # One measured run: appends a line to $RAW.
 run_leg() {
     local workload=$1 threads=$2 round=$3 leg=$4 port pid log cpu0=0 cpu1=0 db0 db1 parsed
@@ -215,21 +244,25 @@ run_leg() {
         return 0
     fi
     [[ -z "$pid" ]] || { cpu0=$(bench_cpu_ticks "$pid"); switches0=$(bench_context_switches "$pid"); }
+    [[ -z "$pid" || -z "$SYSCALLS" ]] || start_syscall_count "$pid" "$log.syscalls"
     db0=$(bench_cpu_ticks "$DB_PID")
     if run_sysbench $((TIME + 120)) "$log" "$workload" "${sysbench_common[@]}" --mysql-port="$port" \
         --threads="$threads" --time="$TIME" --report-interval=0 --percentile=95 run \
         && parsed=$(bench_parse_sysbench "$log"); then
+        stop_syscall_count
         [[ -z "$pid" ]] || { cpu1=$(bench_cpu_ticks "$pid"); switches1=$(bench_context_switches "$pid"); }
         db1=$(bench_cpu_ticks "$DB_PID")
         read -r tps queries p95 errors <<<"$parsed"
         if ((queries > 0)); then
             [[ -z "$pid" ]] || cpu_us=$(bench_us_per_query $((cpu1 - cpu0)) "$queries")
             [[ -z "$pid" ]] || per_query=$(awk -v d=$((switches1 - switches0)) -v q="$queries" 'BEGIN { printf "  context switches %.3f/q", d / q }')
+            [[ -z "$pid" || -z "$SYSCALLS" ]] || per_query+=$(syscalls_per_query "$log.syscalls" "$queries")
             db_us=$(bench_us_per_query $((db1 - db0)) "$queries")
         fi
         bench_log "$(printf '%-18s t=%-3s r%s %-8s tps %9.1f  p95 %7.2f ms  proxy CPU %6s µs/q  errors %s%s' \
             "$workload" "$threads" "$round" "$leg" "$tps" "$p95" "$cpu_us" "$errors" "$per_query")"
     else
+        stop_syscall_count
         tps=ERR queries=- p95=- errors=-
         FAILED_RUNS=$((FAILED_RUNS + 1))
         bench_log "$workload t=$threads r$round $leg FAILED; last lines of $log:"
