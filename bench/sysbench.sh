@@ -227,7 +227,7 @@ syscalls_per_query() {    # output file, queries; prints "  syscalls/q recvfrom 
 # One measured run: appends a line to $RAW.
 run_leg() {
     local workload=$1 threads=$2 round=$3 leg=$4 port pid log cpu0=0 cpu1=0 db0 db1 parsed
-    local tps queries p95 errors cpu_us=- db_us=- switches0=0 switches1=0 per_query=""
+    local tps queries p95 errors cpu_us=- db_us=- switches0=0 switches1=0 per_query="" syscalls_log=""
     port=$(leg_port "$leg")
     pid=$(leg_pid "$leg")
     log="$LOGS/$workload-t$threads-r$round-$leg.log"
@@ -244,7 +244,10 @@ run_leg() {
         return 0
     fi
     [[ -z "$pid" ]] || { cpu0=$(bench_cpu_ticks "$pid"); switches0=$(bench_context_switches "$pid"); }
-    [[ -z "$pid" || -z "$SYSCALLS" ]] || start_syscall_count "$pid" "$log.syscalls"
+    if [[ -n "$pid" && -n "$SYSCALLS" ]]; then
+        syscalls_log="$log.syscalls"
+        start_syscall_count "$pid" "$syscalls_log"
+    fi
     db0=$(bench_cpu_ticks "$DB_PID")
     if run_sysbench $((TIME + 120)) "$log" "$workload" "${sysbench_common[@]}" --mysql-port="$port" \
         --threads="$threads" --time="$TIME" --report-interval=0 --percentile=95 run \
@@ -256,7 +259,7 @@ run_leg() {
         if ((queries > 0)); then
             [[ -z "$pid" ]] || cpu_us=$(bench_us_per_query $((cpu1 - cpu0)) "$queries")
             [[ -z "$pid" ]] || per_query=$(awk -v d=$((switches1 - switches0)) -v q="$queries" 'BEGIN { printf "  context switches %.3f/q", d / q }')
-            [[ -z "$pid" || -z "$SYSCALLS" ]] || per_query+=$(syscalls_per_query "$log.syscalls" "$queries")
+            [[ -z "$syscalls_log" ]] || per_query+=$(syscalls_per_query "$syscalls_log" "$queries")
             db_us=$(bench_us_per_query $((db1 - db0)) "$queries")
         fi
         bench_log "$(printf '%-18s t=%-3s r%s %-8s tps %9.1f  p95 %7.2f ms  proxy CPU %6s µs/q  errors %s%s' \

@@ -39,6 +39,7 @@ double nanoseconds_per_call(Call call) {
 
 int main() {
     const int listener = socket(AF_INET, SOCK_STREAM, 0);
+    require(listener >= 0, "socket");
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -47,12 +48,14 @@ int main() {
     require(listen(listener, 1) == 0, "listen");
     require(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0, "getsockname");
     const int client = socket(AF_INET, SOCK_STREAM, 0);
+    require(client >= 0, "socket");
     require(connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0, "connect");
     const int server = accept(listener, nullptr, nullptr);
     require(server >= 0, "accept");
     require(fcntl(server, F_SETFL, O_NONBLOCK) == 0, "fcntl");
 
     const int poller = epoll_create1(0);
+    require(poller >= 0, "epoll_create1");
     epoll_event interest{};
     interest.events = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLPRI | EPOLLET;  // as Asio registers sockets
     interest.data.fd = server;
