@@ -1,10 +1,13 @@
 #include "proxy/DedupSql.hpp"
 
 #include "protocol/Constants.hpp"
+#include "proxy/MysqlErrors.hpp"
 #include "proxy/SqlText.hpp"
 #include "rules/Literal.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 
 namespace uniqgate::proxy {
 
@@ -117,6 +120,50 @@ std::string after_client_write(std::string_view statements, bool own_transaction
                       "IF ROW_COUNT() < 0 THEN ROLLBACK; ELSE ";
     out.append(statements).append("; COMMIT; END IF; END");
     return out;
+}
+
+std::string claims_and_write_block(const std::vector<std::string>& claims, std::string_view client_write) {
+    std::string out = "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; "
+                      "START TRANSACTION; ";
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+        out.append("BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR 1062 RESIGNAL SQLSTATE '")
+            .append(claim_sqlstate(i))
+            .append("' SET MYSQL_ERRNO = 1062; ")
+            .append(claims[i])
+            .append("; END; ");
+    }
+    // The newline ends a trailing "-- comment" of the client's text before the ';'.
+    out.append(client_write)
+        .append("\n; SELECT CAST(ROW_COUNT() AS CHAR), CAST(LAST_INSERT_ID() AS CHAR), CAST(@@warning_count AS CHAR); "
+                "COMMIT; END");
+    return out;
+}
+
+std::optional<protocol::OkPacket> one_block_answer(const std::vector<protocol::TextRow>& rows,
+                                                   bool table_has_auto_increment) {
+    if (rows.size() != 1 || rows.front().size() != kOneBlockAnswerColumns) return std::nullopt;
+    std::uint64_t numbers[kOneBlockAnswerColumns] = {};
+    for (std::size_t i = 0; i < kOneBlockAnswerColumns; ++i) {
+        const auto& text = rows.front()[i];
+        if (!text || text->empty()) return std::nullopt;
+        const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), numbers[i]);
+        if (error != std::errc{} || end != text->data() + text->size()) return std::nullopt;  // ROW_COUNT() < 0 too
+    }
+    protocol::OkPacket ok;
+    ok.affected_rows = numbers[0];
+    ok.last_insert_id = table_has_auto_increment ? numbers[1] : 0;
+    ok.warnings = static_cast<std::uint16_t>(std::min<std::uint64_t>(numbers[2], UINT16_MAX));
+    return ok;
+}
+
+std::string claim_sqlstate(std::size_t index) { return "23U0" + std::to_string(index % kMaxClaimsInBlock); }
+
+std::optional<std::size_t> failed_claim(const protocol::ErrPacket& error) {
+    const std::string_view state = error.sql_state;
+    if (error.error_code != mysql_error::kDupEntry || state.size() != 5 || !state.starts_with("23U0") || state[4] < '0' || state[4] > '9') {
+        return std::nullopt;
+    }
+    return static_cast<std::size_t>(state[4] - '0');
 }
 
 std::string dedup_write_alone(std::string_view write) {

@@ -3,11 +3,14 @@
 // key columns as PRIMARY KEY) equal to the set of live keys of its source table.
 // Pure text building, tested without a server; the session runs them.
 
+#include "protocol/Messages.hpp"
 #include "protocol/TextResultRow.hpp"
 #include "rules/Plan.hpp"
 #include "rules/SessionContext.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +62,31 @@ std::string guarded_dedup_write(std::string_view write, bool own_transaction, bo
 // nothing to undo. Only in autocommit, and only for one write (a second block would run
 // in autocommit after the first failed).
 std::string dedup_write_alone(std::string_view write);
+
+// A whole autocommit INSERT as one MariaDB block of the proxy's: one command where the
+// pipeline takes three, each of which costs the server about as much as a small INSERT
+// (bench/server_cost). It opens a transaction, runs the dedup-table inserts `claims`
+// (a duplicate among them re-raised with claim_sqlstate(i), so that it cannot be taken
+// for one in the client's own table), then the client's INSERT `client_write` as
+// prepared (its `?` after the claims'), selects what that INSERT's own OK would have
+// said (kOneBlockAnswerColumns, as strings) and commits. Any failure rolls the
+// transaction back and is re-raised. At most kMaxClaimsInBlock claims.
+std::string claims_and_write_block(const std::vector<std::string>& claims, std::string_view client_write);
+inline constexpr std::size_t kMaxClaimsInBlock = 10;
+// ROW_COUNT(), LAST_INSERT_ID(), @@warning_count of the client's INSERT.
+inline constexpr std::size_t kOneBlockAnswerColumns = 3;
+// The OK the client's INSERT would have had, from the row claims_and_write_block
+// selected right after it: its affected rows and warnings, and as insert id the
+// generated one (LAST_INSERT_ID()) when the table has an auto-increment column (the
+// INSERT left it to the server: Session::fits_one_block), else 0. The status flags are
+// the block's to set. nullopt when `rows` is not one such row.
+std::optional<protocol::OkPacket> one_block_answer(const std::vector<protocol::TextRow>& rows,
+                                                   bool table_has_auto_increment);
+// "23U0<index>": the SQLSTATE of a duplicate in claim `index` of claims_and_write_block.
+std::string claim_sqlstate(std::size_t index);
+// The claim of claims_and_write_block that failed with `error`, or nullopt when the error
+// is not a claim's duplicate.
+std::optional<std::size_t> failed_claim(const protocol::ErrPacket& error);
 
 // Ends the proxy's own transaction after a pipeline: COMMIT when the statement before
 // it succeeded, ROLLBACK when it failed (ROW_COUNT() is -1 after an error).

@@ -129,16 +129,23 @@ asio::awaitable<std::vector<StatementOutcome>> read_query_responses(Connection& 
     }
 }
 
-// The whole response to one command, up to its last result; the outcome describes the last.
+// The whole response to one command, up to its last result; the outcome describes the
+// last, with the rows of the last result set before it when it has none (a block's
+// SELECT, then the block's OK).
 asio::awaitable<StatementOutcome> read_command_outcome(Connection& backend, FrameBuffer& buffer,
                                                        protocol::Capabilities caps, bool binary_rows, error_code& ec,
                                                        bool keep = false) {
     StatementOutcome outcome;
+    std::vector<protocol::TextRow> earlier_rows;
     for (;;) {
+        if (!outcome.rows.empty()) earlier_rows = std::move(outcome.rows);
         outcome = StatementOutcome{};
         const bool read = co_await read_one_response(backend, buffer, caps, binary_rows, keep, outcome, ec);
         if (!read || outcome.is_error) co_return outcome;
-        if (!(outcome.ok.status_flags & protocol::status::more_results_exists)) co_return outcome;
+        if (!(outcome.ok.status_flags & protocol::status::more_results_exists)) {
+            if (outcome.rows.empty()) outcome.rows = std::move(earlier_rows);
+            co_return outcome;
+        }
     }
 }
 

@@ -56,6 +56,8 @@ struct PreparedWrite {
         bool no_backslash_escapes = false;
         int lower_case_table_names = 0;
         rules::Charset charset = rules::Charset::utf8;
+        // Whether a dedup write of it fits one block (Session::fits_one_block), once asked.
+        std::optional<bool> fits_one_block{};
         [[nodiscard]] bool made_under(const rules::SessionContext& context,
                                       const std::shared_ptr<const rules::TableSchema>& now) const noexcept {
             return plan && facts == now && database == context.current_database &&

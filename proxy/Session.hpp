@@ -277,6 +277,15 @@ private:
     enum class BoundWrite { not_taken, answered, lost };
     [[nodiscard]] bool fits_bound_dedup_insert(const rules::WritePlan& plan) const;
     asio::awaitable<BoundWrite> enforce_dedup_insert_bound(const rules::WritePlan& plan, const rules::TableSchema& schema);
+    struct DedupClaim {  // one rule's dedup-table insert for a bound execute
+        std::string insert;
+        std::vector<std::uint32_t> parameters;  // of the execute, per `?` of `insert`
+        const config::Rule* rule = nullptr;
+    };
+    [[nodiscard]] bool fits_one_block(const rules::TableSchema& schema, std::size_t claims) const;
+    asio::awaitable<std::optional<WrappedResult>> claim_and_write_in_one_block(const std::vector<DedupClaim>& claims,
+                                                                               const rules::TableSchema& schema,
+                                                                               int attempt);
     [[nodiscard]] static bool returns_rows_of_changed_insert(const rules::WritePlan& plan);
     asio::awaitable<std::vector<StatementOutcome>> run_guarded_pipeline(const std::vector<protocol::Bytes>& commands,
                                                                        std::size_t client_step, bool own_transaction,

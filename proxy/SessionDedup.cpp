@@ -374,12 +374,15 @@ bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
 }
 
 // A prepared INSERT in mode dedup with nothing written into SQL text: the dedup-table
-// insert is a statement of the proxy's own with the client's values bound, the row
-// goes in by the client's own COM_STMT_EXECUTE (the server's own OK: affected rows,
-// insert id, warnings):
+// insert is a statement of the proxy's own with the client's values bound. A lone
+// autocommit row whose OK the proxy can read back exactly (fits_one_block) goes in one
+// command: one block of the proxy's holding the dedup inserts and the client's INSERT
+// (claim_and_write_in_one_block). Otherwise the row goes in by the client's own
+// COM_STMT_EXECUTE (the server's own OK: affected rows, insert id, warnings):
 //   autocommit:           in one round trip, the guarded dedup insert (opening the
 //                         transaction), the execute, COMMIT unless the execute failed
-//                         (kCommitUnlessLastFailed)
+//                         (kCommitUnlessLastFailed); for a hot key, the dedup insert
+//                         alone first
 //   client's transaction: the guarded dedup insert (setting the savepoint), then, when
 //                         it went in, the execute (run_guarded_pipeline)
 // The dedup rows still go first, in key order. A pipeline does not stop at an error,
@@ -390,41 +393,48 @@ bool Session::fits_bound_dedup_insert(const rules::WritePlan& plan) const {
 // (or ROLLBACK) follows in a second round trip, chosen by the proxy from its answer.
 asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const rules::WritePlan& plan,
                                                                          const rules::TableSchema& schema) {
-    const auto claiming_rules = std::count_if(plan.rules.begin(), plan.rules.end(), [](const rules::RulePlan& rule) {
-        return rule.actions.insert_dedup_keys && !rows_in_key_order(rule).empty();
-    });
+    std::vector<DedupClaim> claims;
+    for (const auto& rule : plan.rules) {
+        if (!rule.actions.insert_dedup_keys) continue;
+        const auto rows = rows_in_key_order(rule);
+        if (rows.empty()) continue;
+        DedupClaim& claim = claims.emplace_back();
+        claim.insert = dedup_insert_values(*bound_rule_plan(rule), dedup_table_sql(*rule.rule, plan.schema), rows,
+                                           bound_execute_->sql, schema, false, &claim.parameters);
+        claim.rule = rule.rule;
+    }
+    if (claims.empty()) {  // every row is inserted deleted (or has a NULL in its key): nothing to claim
+        const std::string unused_text;  // the execute itself is sent
+        const bool sent = co_await send_client_write(unused_text);
+        co_return sent ? BoundWrite::answered : BoundWrite::lost;
+    }
     PreparedWrite* write = bound_execute_->write;
     const bool returns_rows = !plan.insert.returning.empty();
     for (int attempt = 0;; ++attempt) {
         const bool own_transaction = opens_own_transaction(tracker_.status_flags());
+        if (own_transaction && !returns_rows && fits_one_block(schema, claims.size())) {
+            const auto result = co_await claim_and_write_in_one_block(claims, schema, attempt);
+            if (!result) co_return BoundWrite::not_taken;
+            if (*result == WrappedResult::retry) continue;
+            co_return *result == WrappedResult::answered ? BoundWrite::answered : BoundWrite::lost;
+        }
         // Most of this statement's recent executes repeated a live key (a hot key): the key
         // insert goes alone first, and a duplicate costs one command, not three.
-        const bool claim_first = own_transaction && claiming_rules == 1 && write != nullptr &&
+        const bool claim_first = own_transaction && claims.size() == 1 && write != nullptr &&
                                  write->recent_duplicates >= kClaimFirstAbove;
         const bool room = co_await make_room_for_own_statements(plan.rules.size() + 1);  // key inserts, commit
         if (!room) co_return BoundWrite::lost;
         std::vector<protocol::Bytes> commands;
         std::vector<const config::Rule*> dedup_rule_of_step;
-        for (const auto& rule : plan.rules) {
-            if (!rule.actions.insert_dedup_keys) continue;
-            const auto rows = rows_in_key_order(rule);
-            if (rows.empty()) continue;
-            std::vector<std::uint32_t> parameters;
-            const auto insert = dedup_insert_values(*bound_rule_plan(rule), dedup_table_sql(*rule.rule, plan.schema),
-                                                    rows, bound_execute_->sql, schema, false, &parameters);
+        for (const auto& claim : claims) {
             // Named, not a temporary in the co_await expression (GCC 12, docs/DEVELOPING.md).
-            const std::string guarded =
-                claim_first ? dedup_write_alone(insert) : guarded_dedup_write(insert, own_transaction, commands.empty());
+            const std::string guarded = claim_first ? dedup_write_alone(claim.insert)
+                                                    : guarded_dedup_write(claim.insert, own_transaction, commands.empty());
             protocol::Bytes execute;
-            const OwnBlock block = co_await own_block_execute(guarded, parameters, execute);
+            const OwnBlock block = co_await own_block_execute(guarded, claim.parameters, execute);
             if (block != OwnBlock::ready) co_return block == OwnBlock::lost ? BoundWrite::lost : BoundWrite::not_taken;
             commands.push_back(std::move(execute));
-            dedup_rule_of_step.push_back(rule.rule);
-        }
-        if (commands.empty()) {  // every row is inserted deleted (or has a NULL in its key): nothing to claim
-            const std::string unused_text;  // the execute itself is sent
-            const bool sent = co_await send_client_write(unused_text);
-            co_return sent ? BoundWrite::answered : BoundWrite::lost;
+            dedup_rule_of_step.push_back(claim.rule);
         }
         error_code ec;
         if (claim_first) {
@@ -479,6 +489,81 @@ asio::awaitable<Session::BoundWrite> Session::enforce_dedup_insert_bound(const r
         if (settled == WrappedResult::retry) continue;
         co_return settled == WrappedResult::answered ? BoundWrite::answered : BoundWrite::lost;
     }
+}
+
+// Whether enforce_dedup_insert_bound can run an autocommit write with `claims` dedup
+// inserts as one block (claims_and_write_block) and answer exactly the OK the server
+// would have sent for the INSERT alone: one row (a multi-row INSERT's OK has an info
+// string), all its values in this execute (no long data, not a bulk row), embeddable
+// text (embeddable_in_block: no LAST_INSERT_ID(expr), which would set the OK's insert
+// id), an auto-increment column left to the server (its id is LAST_INSERT_ID(); an
+// explicit one cannot be read back), and a session with CLIENT_MULTI_RESULTS (without
+// it the server refuses a block that selects: 1312).
+bool Session::fits_one_block(const rules::TableSchema& schema, std::size_t claims) const {
+    const BoundExecute& bound = *bound_execute_;
+    if (claims > kMaxClaimsInBlock || bound.used_long_data || bound.no_client_execute ||
+        (client_caps_ & protocol::cap::multi_results) == 0) {
+        return false;
+    }
+    std::optional<bool>* cached = bound.write != nullptr ? &bound.write->plan_as_prepared.fits_one_block : nullptr;
+    if (cached != nullptr && cached->has_value()) return **cached;
+    const rules::WritePlan& plan = bound.plan();
+    const auto options = rule_context().lex_options();
+    bool fits = plan.insert.rows.size() == 1 && plan.insert.returning.empty() && embeddable_in_block(bound.sql, options);
+    if (fits) {
+        for (const int column : insert_value_columns(bound.sql, plan.insert, schema, options)) {
+            if (column >= 0 && schema.columns[static_cast<std::size_t>(column)].auto_increment) fits = false;
+        }
+    }
+    if (cached != nullptr) *cached = fits;
+    return fits;
+}
+
+// The write of enforce_dedup_insert_bound in one command (fits_one_block): the client's
+// INSERT runs inside the proxy's block, its values bound again, and the client gets an
+// OK made of what the block read back right after it (the server's own OK describes the
+// block). nullopt: the server refused the block (blocks_unavailable_). A deadlock (the
+// block rolled back) asks for another attempt, after a back-off.
+asio::awaitable<std::optional<Session::WrappedResult>> Session::claim_and_write_in_one_block(
+    const std::vector<DedupClaim>& claims, const rules::TableSchema& schema, int attempt) {
+    const BoundExecute& bound = *bound_execute_;
+    std::vector<std::string> inserts;
+    std::vector<std::uint32_t> parameters;
+    for (const auto& claim : claims) {
+        inserts.push_back(claim.insert);
+        parameters.insert(parameters.end(), claim.parameters.begin(), claim.parameters.end());
+    }
+    for (std::uint32_t i = 0; i < bound.values.size(); ++i) parameters.push_back(i);
+    const std::string block = claims_and_write_block(inserts, bound.sql);
+    protocol::Bytes execute;
+    const OwnBlock made = co_await own_block_execute(block, parameters, execute);
+    if (made == OwnBlock::refused) co_return std::nullopt;
+    if (made == OwnBlock::lost) co_return WrappedResult::lost;
+    error_code ec;
+    const auto outcome = co_await run_internal_execute(backend_, backend_buffer_, client_caps_, execute, ec);
+    if (ec) co_return WrappedResult::lost;
+    const auto claim = outcome.is_error ? failed_claim(outcome.error) : std::nullopt;
+    if (bound.write != nullptr) bound.write->note_duplicate(claim.has_value());
+    if (outcome.is_error) {  // the block rolled its transaction back
+        if (outcome.error.error_code == mysql_error::kLockDeadlock && attempt < kDeadlockRetries) {
+            co_await back_off(attempt);
+            co_return WrappedResult::retry;
+        }
+        protocol::ErrPacket error = outcome.error;
+        if (claim) error.sql_state = mysql_error::kDupEntryState;
+        const config::Rule* rule = claim && *claim < claims.size() ? claims[*claim].rule : nullptr;
+        const bool sent = co_await answer_wrapped_failure(error, rule);
+        co_return sent ? WrappedResult::answered : WrappedResult::lost;
+    }
+    const bool auto_increment = std::any_of(schema.columns.begin(), schema.columns.end(),
+                                            [](const rules::ColumnInfo& column) { return column.auto_increment; });
+    const auto answer = one_block_answer(outcome.rows, auto_increment);
+    if (!answer) {
+        spdlog::error("session {}: the server's answer to a dedup write block has no row of its INSERT's outcome", id_);
+        co_return WrappedResult::lost;
+    }
+    const bool sent = co_await send_wrapped_ok(*answer, outcome.ok.status_flags);
+    co_return sent ? WrappedResult::answered : WrappedResult::lost;
 }
 
 // Whether claim_dedup_keys_row_by_row can bind an execute's keys: a plan of the prepared

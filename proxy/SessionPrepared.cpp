@@ -286,6 +286,7 @@ std::shared_ptr<const rules::WritePlan> Session::plan_as_prepared(
     cached.no_backslash_escapes = context.no_backslash_escapes;
     cached.lower_case_table_names = context.lower_case_table_names;
     cached.charset = context.charset;
+    cached.fits_one_block.reset();
     return cached.plan;
 }
 

@@ -324,6 +324,14 @@ bool has_statement_separator(std::string_view sql, const rules::LexOptions& opti
     return false;
 }
 
+bool embeddable_in_block(std::string_view sql, const rules::LexOptions& options) {
+    rules::Lexer lexer(sql, options);
+    for (rules::Token token = lexer.next(); token.kind != rules::TokenKind::end; token = lexer.next()) {
+        if (rules::is_error(token.kind) || token.is_punct(';') || token.is_keyword("LAST_INSERT_ID")) return false;
+    }
+    return true;
+}
+
 std::string guarded_live_key_probe(std::string_view live_key_exists) {
     std::string out =
         "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN START TRANSACTION READ ONLY; RESIGNAL; END; IF ";

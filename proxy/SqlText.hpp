@@ -118,6 +118,11 @@ void append_parameters_within(const std::vector<rules::Span>& placeholders, rule
 std::vector<int> insert_value_columns(const std::string& sql, const rules::InsertShape& insert,
                                       const rules::TableSchema& schema, const rules::LexOptions& options);
 
+// Whether `sql` (one statement) can go into a MariaDB block of the proxy's as it is and
+// its OK be read back there: no ';' (see has_statement_separator), nothing the lexer
+// cannot read, and no LAST_INSERT_ID(...) (with an argument it sets the OK's insert id).
+bool embeddable_in_block(std::string_view sql, const rules::LexOptions& options);
+
 // Whether `sql` has a ';' outside strings, identifiers and comments — what the server
 // reads as a statement separator (even a trailing one) when multi-statements are on.
 bool has_statement_separator(std::string_view sql, const rules::LexOptions& options);

@@ -1,7 +1,7 @@
 'use strict';
 // The server's CPU per dedup-mode INSERT of a new key: the text multi-statement against
-// the prepared pipeline uniqgate sends (guarded key insert, the execute, the commit block)
-// and variants, from mariadbd's /proc/PID/stat over N writes per shape and round.
+// the prepared pipeline uniqgate sends (guarded key insert, the execute, the commit block),
+// the one-command block it sends for a lone row, and variants, from mariadbd's /proc/PID/stat over N writes per shape and round.
 // (Re)creates shop.t and shop.d. Usage: node dedup_writes.js PORT MARIADBD_PID [N]
 const fs = require('fs');
 const path = require('path');
@@ -13,11 +13,17 @@ const ticks = () => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').spl
 const GUARD = 'BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; START TRANSACTION READ ONLY; RESIGNAL; END; START TRANSACTION; INSERT INTO shop.d (name, model) VALUES (?, ?); END';
 const FINISH = 'BEGIN NOT ATOMIC IF ROW_COUNT() < 0 THEN ROLLBACK; ELSE COMMIT; END IF; END';
 const INSERT = 'INSERT INTO shop.t (name, model, price) VALUES (?, ?, ?)';
+// The key insert, the client's INSERT and the COMMIT in one prepared block that reports
+// the INSERT's row count, insert id and warnings as a row (uniqgate's one-command shape).
+const ONE_BLOCK = 'BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; ' +
+  'START TRANSACTION; INSERT INTO shop.d (name, model) VALUES (?, ?); ' + INSERT +
+  '\n; SELECT CAST(ROW_COUNT() AS CHAR), CAST(LAST_INSERT_ID() AS CHAR), CAST(@@warning_count AS CHAR); COMMIT; END';
 let seq = 0;
 const variants = {
   text_multi: async (c) => { const k = `k${seq++}`; await c.query(`START TRANSACTION; INSERT INTO shop.d (name, model) VALUES ('${k}', 'm'); INSERT INTO shop.t (name, model, price) VALUES ('${k}', 'm', 1); COMMIT`); },
   ps_guard_finish: async (c) => { const k = `k${seq++}`; await c.execute(GUARD, [k, 'm']); await c.execute(INSERT, [k, 'm', 1]); await c.execute(FINISH, []); },
   ps_guard_commit: async (c) => { const k = `k${seq++}`; await c.execute(GUARD, [k, 'm']); await c.execute(INSERT, [k, 'm', 1]); await c.query('COMMIT'); },
+  ps_one_block: async (c) => { const k = `k${seq++}`; await c.execute(ONE_BLOCK, [k, 'm', k, 'm', 1]); },
   ps_no_blocks: async (c) => { const k = `k${seq++}`; await c.query('START TRANSACTION'); await c.execute('INSERT INTO shop.d (name, model) VALUES (?, ?)', [k, 'm']); await c.execute(INSERT, [k, 'm', 1]); await c.query('COMMIT'); },
   text_insert_only: async (c) => { const k = `k${seq++}`; await c.query(`INSERT INTO shop.t (name, model, price) VALUES ('${k}', 'm', 1)`); },
   ps_insert_only: async (c) => { const k = `k${seq++}`; await c.execute(INSERT, [k, 'm', 1]); },

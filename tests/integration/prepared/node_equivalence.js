@@ -59,6 +59,19 @@ const CASES = [
   ['transaction: returning a duplicate', `${insNMP} RETURNING id`, ['V', 'm1', 4], dup('V-m1')],
   ['transaction: commit', 'COMMIT', [], {}],
   ['transaction: rows', 'SELECT id, name FROM {E} WHERE id >= 12 ORDER BY id', [], { rows: [{ id: 12, name: 'w' }, { id: 13, name: 'v' }] }],
+  // What a prepared autocommit INSERT answers when the proxy runs it inside a block of its own
+  // (insert id, warnings) and where it must not (an explicit auto-increment value, LAST_INSERT_ID(expr)).
+  ['explicit id', 'INSERT INTO {E} (id, name, model, price) VALUES (?, ?, ?, ?)', [100, 'x1', 'm1', 1], { affectedRows: 1, insertId: 100 }],
+  ['generated id after an explicit one', insNMP, ['x2', 'm1', 1], { affectedRows: 1, insertId: 101 }],
+  ['LAST_INSERT_ID(expr) in the INSERT', 'INSERT INTO {E} (name, model, price) VALUES (?, ?, LAST_INSERT_ID(?))', ['x3', 'm1', 7], { affectedRows: 1, insertId: 102 }],
+  ['LAST_INSERT_ID after LAST_INSERT_ID(expr)', 'SELECT LAST_INSERT_ID() AS id', [], { rows: [{ id: 102 }] }],
+  ['a trailing comment', `${insNMP} -- the end`, ['x4', 'm1', 1], { affectedRows: 1, insertId: 103 }],
+  ['a duplicate with a trailing comment', `${insNMP} -- the end`, ['X4', 'm1', 1], dup('X4-m1')],
+  ['lenient mode', "SET SESSION sql_mode = ''", [], {}],
+  ['a truncated value warns', 'INSERT INTO {E} (name, model, price, note) VALUES (?, ?, ?, ?)', ['x5', 'm1', 1, 'n'.repeat(60)], { affectedRows: 1, insertId: 104, warningStatus: 1 }],
+  ['strict mode again', 'SET SESSION sql_mode = DEFAULT', [], {}],
+  ['a value out of range', insNMP, ['x6', 'm1', 2 ** 40], { errno: 1264 }],
+  ['the key of the refused row is free', insNMP, ['x6', 'm1', 1], { affectedRows: 1, insertId: 105 }],
 ];
 
 function connect(port) {

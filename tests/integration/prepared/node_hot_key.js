@@ -1,7 +1,8 @@
 'use strict';
 // prepared_test.py hot_key_bound: one prepared INSERT executed again and again with a key that is
 // live (a hot key), then with a new key and the hot one again, then the session's own counters.
-// Prints one JSON line: {"answers": [...], "before": {...}, "after": {...}}.
+// UG_WITHOUT_MULTI_RESULTS=1 connects without CLIENT_MULTI_RESULTS (a client that takes no
+// result set from a block). Prints one JSON line: {"answers": [...], "before": {...}, "after": {...}}.
 // Run from tests/integration/clients/node.
 const path = require('path');
 const mysql = require(path.join(process.cwd(), 'node_modules', 'mysql2', 'promise'));
@@ -12,6 +13,7 @@ const COUNTERS = ['Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Que
   const c = await mysql.createConnection({
     host: process.env.UG_HOST, port: Number(process.env.UG_PORT), user: process.env.UG_USER,
     password: process.env.UG_PASSWORD, database: 'shop',
+    flags: process.env.UG_WITHOUT_MULTI_RESULTS === '1' ? ['-MULTI_RESULTS'] : [],
   });
   const status = async () => {
     const [rows] = await c.query(`SHOW SESSION STATUS WHERE Variable_name IN (${COUNTERS.map(() => '?').join(', ')})`, COUNTERS);

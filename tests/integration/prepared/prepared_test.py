@@ -479,13 +479,14 @@ def scenario_own_reads_bound(s):
     else:
         s.check(answers[6] == {"affectedRows": 1}, f"a new key inside a transaction: {answers[6]}")
         keys.append(("tx", "m"))
-        # The client's statement, the guarded key insert (autocommit and in-transaction
-        # variants) and the commit step, each prepared once; every autocommit execute runs the
-        # key insert, the client's own execute and the commit step; in the transaction the new
-        # key runs the key insert and then the execute (2), the duplicate only the key insert
-        # (1: the client's execute is not sent after a failed claim).
-        s.check(delta["Com_stmt_prepare"] == 4, f"COM_STMT_PREPARE on the session: {delta}, expected 1 + 3")
-        s.check(delta["Com_stmt_execute"] == 6 * 3 + 2 + 1, f"COM_STMT_EXECUTE on the session: {delta}, expected 21")
+        # The client's statement, the one block that holds an autocommit write whole (key
+        # insert, the client's INSERT, commit) and the guarded key insert of the transaction,
+        # each prepared once; every autocommit execute is the one block (1: three commands
+        # before); in the transaction the new key runs the key insert and then the execute
+        # (2), the duplicate only the key insert (1: the client's execute is not sent after a
+        # failed claim).
+        s.check(delta["Com_stmt_prepare"] == 3, f"COM_STMT_PREPARE on the session: {delta}, expected 1 + 2")
+        s.check(delta["Com_stmt_execute"] == 6 * 1 + 2 + 1, f"COM_STMT_EXECUTE on the session: {delta}, expected 9")
     s.check_table(t, expect_keys=keys, expect_live=len(keys))
 
 
@@ -696,13 +697,25 @@ def scenario_long_data_bound(s):
 
 def scenario_hot_key_bound(s):
     """A prepared INSERT that keeps repeating a live key (a hot key) stops taking the path built
-    for new keys once most of its recent executes were duplicates. dedup: the key insert goes
-    alone first instead of pipelined with the client's execute and a commit block; serialize:
-    the full check runs at once, without the probe pipelined with the client's execute (which
-    fails, then costs a ROLLBACK and the check anyway). The answers do not change."""
+    for new keys once most of its recent executes were duplicates. dedup: where an execute is
+    one block of the proxy's (key insert, the client's INSERT, commit), a duplicate costs one
+    command already and nothing changes; for a client without CLIENT_MULTI_RESULTS (which the
+    block needs) the key insert goes alone first instead of pipelined with the client's execute
+    and a commit block. serialize: the full check runs at once, without the probe pipelined with
+    the client's execute (which fails, then costs a ROLLBACK and the check anyway). The answers
+    do not change."""
     need("node")
-    t = s.table("t")
-    result = run_node_script(s, "node_hot_key.js", t)
+    runs = [("t", None)]
+    if MODE == "dedup":
+        runs.append(("u", {"UG_WITHOUT_MULTI_RESULTS": "1"}))
+    for name, extra in runs:
+        t = s.table(name)
+        if s.proxies and MODE == "dedup":
+            s.migrate(rule_yaml(t))  # start() migrates only for the first instance
+        check_hot_key_run(s, t, run_node_script(s, "node_hot_key.js", t, extra), one_block=extra is None)
+
+
+def check_hot_key_run(s, t, result, one_block):
     answers = result["answers"]
     for i in (0, 8, 10):
         s.check(answers[i].get("affectedRows") == 1 and answers[i].get("insertId", 0) > 0,
@@ -713,7 +726,11 @@ def scenario_hot_key_bound(s):
     delta = {k: result["after"][k] - result["before"][k] for k in result["before"]}
     # The share of recent duplicates (each execute weighs 1/4) passes 1/2 at the third
     # duplicate, and after the new key 'cold' stays above it (0.65).
-    if MODE == "dedup":
+    if MODE == "dedup" and one_block:
+        # Every execute is the one block, duplicate or not; the client's statement and the
+        # block are prepared.
+        executes, prepares = 11, 2
+    elif MODE == "dedup":
         # Executes 1-4 pipeline block, execute and commit (3 each); 5-8 send the key insert
         # alone (1); 'cold' claims alone, then execute and commit (3); 'hot' again 1, 'warm' 3.
         # Without the switch: 33.

@@ -279,5 +279,52 @@ TEST(DedupSql, JoinedStatementsSurviveATrailingLineComment) {
               "START TRANSACTION\n;INSERT INTO t VALUES (1) -- note\n;COMMIT");
 }
 
+
+TEST(DedupSql, OneBlockHoldsTheClaimsTheInsertAndTheCommit) {
+    EXPECT_EQ(claims_and_write_block({"INSERT INTO d (k) VALUES (?)", "INSERT INTO e (k) VALUES (?)"},
+                                     "INSERT INTO t (k) VALUES (?) -- note"),
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; "
+              "START TRANSACTION; "
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR 1062 RESIGNAL SQLSTATE '23U00' SET MYSQL_ERRNO = 1062; "
+              "INSERT INTO d (k) VALUES (?); END; "
+              "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR 1062 RESIGNAL SQLSTATE '23U01' SET MYSQL_ERRNO = 1062; "
+              "INSERT INTO e (k) VALUES (?); END; "
+              "INSERT INTO t (k) VALUES (?) -- note\n; "
+              "SELECT CAST(ROW_COUNT() AS CHAR), CAST(LAST_INSERT_ID() AS CHAR), CAST(@@warning_count AS CHAR); "
+              "COMMIT; END")
+        << "the newline keeps the client's trailing comment off the rest of the block";
+}
+
+TEST(DedupSql, OnlyAClaimsDuplicateNamesTheClaim) {
+    protocol::ErrPacket error;
+    error.error_code = 1062;
+    error.sql_state = claim_sqlstate(3);
+    EXPECT_EQ(failed_claim(error), std::optional<std::size_t>(3));
+    error.sql_state = "23000";
+    EXPECT_EQ(failed_claim(error), std::nullopt) << "a duplicate in the client's own table";
+    error.error_code = 1213;
+    error.sql_state = claim_sqlstate(0);
+    EXPECT_EQ(failed_claim(error), std::nullopt);
+    error.error_code = 1062;
+    error.sql_state = "23U0x";
+    EXPECT_EQ(failed_claim(error), std::nullopt);
+}
+
+TEST(DedupSql, OneBlockAnswerIsTheInsertsOwnOk) {
+    const auto ok = one_block_answer({{"1", "42", "2"}}, true);
+    ASSERT_TRUE(ok.has_value());
+    EXPECT_EQ(ok->affected_rows, 1U);
+    EXPECT_EQ(ok->last_insert_id, 42U);
+    EXPECT_EQ(ok->warnings, 2U);
+    EXPECT_EQ(one_block_answer({{"1", "42", "0"}}, false)->last_insert_id, 0U)
+        << "without an auto-increment column the OK has no insert id, whatever LAST_INSERT_ID() holds";
+    EXPECT_EQ(one_block_answer({{"1", "0", "70000"}}, true)->warnings, UINT16_MAX);
+    EXPECT_FALSE(one_block_answer({}, true).has_value());
+    EXPECT_FALSE(one_block_answer({{"1", "2"}}, true).has_value());
+    EXPECT_FALSE(one_block_answer({{"-1", "2", "0"}}, true).has_value());
+    EXPECT_FALSE(one_block_answer({{"1", std::nullopt, "0"}}, true).has_value());
+    EXPECT_FALSE(one_block_answer({{"1x", "2", "0"}}, true).has_value());
+}
+
 }  // namespace
 }  // namespace uniqgate::proxy

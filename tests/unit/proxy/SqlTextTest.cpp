@@ -21,6 +21,16 @@ TEST(SqlText, QuotesIdentifiersAndStrings) {
     EXPECT_EQ(quote_string("a\\b", true), "'a\\b'") << "NO_BACKSLASH_ESCAPES: a backslash is itself";
 }
 
+TEST(SqlText, EmbeddableInBlockOnlyWithoutSeparatorsOrLastInsertId) {
+    const rules::LexOptions options{};
+    EXPECT_TRUE(embeddable_in_block("INSERT INTO t (a) VALUES (?) -- done; really", options));
+    EXPECT_TRUE(embeddable_in_block("INSERT INTO t (a) VALUES ('x;y', `last_insert_id`)", options))
+        << "a ';' in a string and a quoted name are neither";
+    EXPECT_FALSE(embeddable_in_block("INSERT INTO t (a) VALUES (?);", options)) << "a trailing ';'";
+    EXPECT_FALSE(embeddable_in_block("INSERT INTO t (a) VALUES (Last_Insert_Id(?))", options));
+    EXPECT_FALSE(embeddable_in_block("INSERT INTO t (a) VALUES ('open", options)) << "unterminated";
+}
+
 TEST(SqlText, LiveConditionForFlagsAndTimestamps) {
     EXPECT_EQ(live_condition({"delete_status", std::string("0")}, false), "`delete_status` = 0");
     EXPECT_EQ(live_condition({"deleted_at", std::nullopt}, false), "`deleted_at` IS NULL");
