@@ -160,7 +160,8 @@ std::string claim_sqlstate(std::size_t index) { return "23U0" + std::to_string(i
 
 std::optional<std::size_t> failed_claim(const protocol::ErrPacket& error) {
     const std::string_view state = error.sql_state;
-    if (error.error_code != mysql_error::kDupEntry || state.size() != 5 || !state.starts_with("23U0") || state[4] < '0' || state[4] > '9') {
+    if (error.error_code != mysql_error::kDupEntry || state.size() != 5 || !state.starts_with("23U0") ||
+        state[4] < '0' || state[4] > '9') {
         return std::nullopt;
     }
     return static_cast<std::size_t>(state[4] - '0');
