@@ -44,11 +44,10 @@ CheckBatcher::CheckBatcher(RunQuery run_query, Post post, Metrics& metrics)
 
 void CheckBatcher::submit(const LiveRowsRequest& request, Complete complete) {
     metrics_.batched_checks.fetch_add(1, std::memory_order_relaxed);
-    std::string identity = request.family.identity();
-    bool start = false;
+    Queue* start = nullptr;
     {
         std::lock_guard lock(mutex_);
-        auto& queue = queues_[identity];
+        auto& queue = queues_[request.family.identity()];
         if (queue.waiters.empty() && !queue.running) queue.family = request.family;
         queue.waiters.push_back({queue.conditions.size(), request.conditions.size(), std::move(complete)});
         queue.conditions.insert(queue.conditions.end(), request.conditions.begin(), request.conditions.end());
@@ -56,9 +55,12 @@ void CheckBatcher::submit(const LiveRowsRequest& request, Complete complete) {
             queue.parameters.insert(queue.parameters.end(), request.parameters.begin(), request.parameters.end());
             queue.parameters.resize(queue.conditions.size());
         }
-        if (!queue.running) start = queue.running = true;
+        if (!queue.running) {
+            queue.running = true;
+            start = &queue;
+        }
     }
-    if (start) post_([this, identity = std::move(identity)] { drain(identity); });
+    if (start != nullptr) post_([this, start] { drain(start); });
 }
 
 CheckBatcher::Batch CheckBatcher::take_batch(Queue& queue) {
@@ -92,27 +94,26 @@ CheckBatcher::Batch CheckBatcher::take_batch(Queue& queue) {
     return batch;
 }
 
-void CheckBatcher::drain(const std::string& identity) {
-    for (;;) {
-        Batch batch;
-        {
-            std::lock_guard lock(mutex_);
-            batch = take_batch(queues_[identity]);
-        }
-        if (batch.waiters.empty()) return;
-        std::size_t flag_columns = 0;
-        const auto result = run(batch, flag_columns);
-        if (result && !result->ok && batch.waiters.size() > 1) {
+void CheckBatcher::drain(Queue* queue) {
+    auto batch = std::make_shared<Batch>();
+    {
+        std::lock_guard lock(mutex_);
+        *batch = take_batch(*queue);
+    }
+    if (batch->waiters.empty()) return;
+    run(*batch, [this, batch, queue](std::optional<QueryResult> result) {
+        if (result && !result->ok && batch->waiters.size() > 1) {
             // One check's values can make the query fail (a literal the server refuses to
             // compare): each check then runs alone, so the error reaches only its own session.
-            for (const auto& waiter : batch.waiters) answer_alone(batch, waiter);
-            continue;
+            answer_alone(batch, 0, queue);
+            return;
         }
-        answer(batch, flag_columns, result);
-    }
+        answer(*batch, result);
+        drain(queue);
+    });
 }
 
-std::optional<QueryResult> CheckBatcher::run(const Batch& batch, std::size_t& flag_columns) {
+void CheckBatcher::run(const Batch& batch, Complete done) {
     std::optional<std::vector<BoundParameter>> parameters;
     if (batch.family.bound) {
         // Each condition's values twice: once for its flag column, once for the WHERE.
@@ -126,26 +127,32 @@ std::optional<QueryResult> CheckBatcher::run(const Batch& batch, std::size_t& fl
             for (const auto& part : batch.parameters) parameters->insert(parameters->end(), part.begin(), part.end());
         }
     }
-    flag_columns = batch.conditions.size();
     metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
-    return run_query_(flagged_live_rows_query(batch.family, batch.conditions), parameters, batch.family.dialect);
+    run_query_(flagged_live_rows_query(batch.family, batch.conditions), parameters, batch.family.dialect,
+               std::move(done));
 }
 
-void CheckBatcher::answer_alone(const Batch& batch, const Waiter& waiter) {
-    const auto first = batch.conditions.begin() + static_cast<std::ptrdiff_t>(waiter.first);
-    const auto end = first + static_cast<std::ptrdiff_t>(waiter.count);
-    Batch alone{batch.family, {first, end}, {}, {{0, waiter.count, waiter.complete}}};
-    if (batch.family.bound) {
-        const auto parameters = batch.parameters.begin() + static_cast<std::ptrdiff_t>(waiter.first);
-        alone.parameters.assign(parameters, parameters + static_cast<std::ptrdiff_t>(waiter.count));
+void CheckBatcher::answer_alone(std::shared_ptr<const Batch> batch, std::size_t next, Queue* queue) {
+    if (next == batch->waiters.size()) {
+        drain(queue);
+        return;
     }
-    std::size_t flag_columns = 0;
-    const auto result = run(alone, flag_columns);
-    answer(alone, flag_columns, result);
+    const auto& waiter = batch->waiters[next];
+    const auto first = batch->conditions.begin() + static_cast<std::ptrdiff_t>(waiter.first);
+    const auto end = first + static_cast<std::ptrdiff_t>(waiter.count);
+    auto alone = std::make_shared<Batch>(Batch{batch->family, {first, end}, {}, {{0, waiter.count, waiter.complete}}});
+    if (batch->family.bound) {
+        const auto parameters = batch->parameters.begin() + static_cast<std::ptrdiff_t>(waiter.first);
+        alone->parameters.assign(parameters, parameters + static_cast<std::ptrdiff_t>(waiter.count));
+    }
+    run(*alone, [this, alone, batch = std::move(batch), next, queue](std::optional<QueryResult> result) mutable {
+        answer(*alone, result);
+        answer_alone(std::move(batch), next + 1, queue);
+    });
 }
 
-void CheckBatcher::answer(const Batch& batch, std::size_t flag_columns,
-                          const std::optional<QueryResult>& result) const {
+void CheckBatcher::answer(const Batch& batch, const std::optional<QueryResult>& result) {
+    const std::size_t flag_columns = batch.conditions.size();
     for (const auto& waiter : batch.waiters) {
         if (!result || !result->ok) {
             waiter.complete(result);

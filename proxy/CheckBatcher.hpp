@@ -77,15 +77,17 @@ std::vector<SqlRow> tagged_rows_for(const std::vector<SqlRow>& flagged, std::siz
 
 class CheckBatcher {
 public:
-    // Runs one query on a control connection (blocking; called on a pool thread):
-    // parameters null for a plain query. nullopt: no control connection.
-    using RunQuery = std::function<std::optional<QueryResult>(
-        const std::string& sql, const std::optional<std::vector<BoundParameter>>& parameters, const Dialect& dialect)>;
-    // Runs a function on a thread where RunQuery may block.
-    using Post = std::function<void(std::function<void()>)>;
     // Receives a check's [i, pk...] rows (or the query's error); nullopt: no control
-    // connection. Called on a pool thread: it must hand over to the waiter's own executor.
+    // connection. Called where the query finished: it must hand over to the waiter's
+    // own executor.
     using Complete = std::function<void(std::optional<QueryResult>)>;
+    // Starts one query on a control connection, parameters null for a plain query, and
+    // returns; `done` is called once, later (never from within the call). nullopt: no
+    // control connection.
+    using RunQuery = std::function<void(const std::string& sql, const std::optional<std::vector<BoundParameter>>& parameters,
+                                        const Dialect& dialect, Complete done)>;
+    // Runs a function where RunQuery may be called, later.
+    using Post = std::function<void(std::function<void()>)>;
 
     // At most this many conditions per query (a statement with more still gets one of its own).
     static constexpr std::size_t kMaxConditions = 32;
@@ -135,16 +137,19 @@ private:
         std::vector<Waiter> waiters;
     };
 
-    void drain(const std::string& identity);
+    // Runs the family's next query; when it is answered, the one after, until the queue
+    // is empty. `queue` is a node of queues_, which are never erased.
+    void drain(Queue* queue);
     // Under mutex_: the waiters (and their conditions) the next query answers; empty
     // when the queue is, which also ends the family's drain.
     Batch take_batch(Queue& queue);
-    // Runs `batch` as one flagged query; `flag_columns`: how many flag columns its rows carry.
-    std::optional<QueryResult> run(const Batch& batch, std::size_t& flag_columns);
-    // After a failed shared query: `waiter`'s conditions as a query of their own.
-    void answer_alone(const Batch& batch, const Waiter& waiter);
-    // Hands each waiter its rows of a query with `flag_columns` flags per row.
-    void answer(const Batch& batch, std::size_t flag_columns, const std::optional<QueryResult>& result) const;
+    // Starts `batch` as one flagged query (one flag column per condition); `done` gets its result.
+    void run(const Batch& batch, Complete done);
+    // After a failed shared query: each waiter's conditions as a query of their own, from
+    // waiter `next` on, one after the other; then the drain goes on.
+    void answer_alone(std::shared_ptr<const Batch> batch, std::size_t next, Queue* queue);
+    // Hands each waiter its rows of a query with one flag column per condition.
+    static void answer(const Batch& batch, const std::optional<QueryResult>& result);
 
     RunQuery run_query_;
     Post post_;

@@ -1,7 +1,10 @@
 #pragma once
 // The proxy's own connection to the backend as the `control` user (schema lookups,
-// `uniqgate check`, `uniqgate migrate`), over libmariadb's blocking client API.
-// Every call blocks: run it on a worker thread, never on an event-loop thread.
+// `uniqgate check`, `uniqgate migrate`, serialize's shared checks), over libmariadb.
+// The plain calls block: run them on a worker thread, never on an event-loop thread.
+// A connection made non-blocking also runs queries as steps (begin_query, resume):
+// the caller waits for the socket in its own event loop (ControlPool). This keeps
+// libmariadb out of the event loop's code and the event loop out of this file.
 //
 // TLS follows `backend_tls.mode` (see ../shared/DESIGN.md, "Interface"):
 //   disabled   plain connection.
@@ -14,6 +17,7 @@
 #include "config/Config.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -50,6 +54,9 @@ struct QueryResult {
 
     // "ERROR 1146 (42S02): Table 'shop.x' doesn't exist", or "ok".
     std::string describe_error() const;
+    // The connection cannot be used again: a client error such as 2006 (gone away) or 2013
+    // (lost during the query), or the server's 1927 (killed while the query ran).
+    bool connection_lost() const;
 };
 
 // A parameter of a prepared statement as the binary protocol carries it: the
@@ -64,8 +71,9 @@ struct BoundParameter {
 class ControlConnection {
 public:
     // Connects to backend host:port (or unix_socket) as control.user with a 5 s connect
-    // timeout, character set utf8mb4. Throws ControlConnectionError.
-    static ControlConnection connect(const config::Config& config);
+    // timeout, character set utf8mb4. Throws ControlConnectionError. The connect itself
+    // blocks either way; `nonblocking` makes the stepped calls below available.
+    static ControlConnection connect(const config::Config& config, bool nonblocking = false);
 
     ControlConnection(ControlConnection&& other) noexcept;
     ControlConnection& operator=(ControlConnection&& other) noexcept;
@@ -80,6 +88,20 @@ public:
     // `params` bound, never written into the SQL; all rows read. Every column it selects
     // must be a string (select CAST(... AS BINARY)): rows come back as text.
     QueryResult execute_bound(std::string_view sql, const std::vector<BoundParameter>& params);
+
+    // Stepped calls (a `nonblocking` connection only): query() and execute_bound() without
+    // blocking. begin_* starts the call and returns what it waits for (a Wait mask; 0:
+    // finished). Wait for that on socket(), call resume() with what happened, and so on
+    // until it returns 0; then take_result(). One call at a time, and no blocking call
+    // while one is pending.
+    enum Wait : int { kRead = 1, kWrite = 2, kExcept = 4, kTimeout = 8 };  // libmariadb's MYSQL_WAIT_*
+    int begin_query(std::string_view sql);
+    int begin_execute_bound(std::string_view sql, const std::vector<BoundParameter>& params);
+    int resume(int happened);
+    QueryResult take_result();
+    // The connection's socket; with kTimeout, how long to wait before resuming with it.
+    int socket() const;
+    unsigned timeout_ms() const;
 
     // SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED: every statement then sees
     // the latest committed rows instead of a snapshot.
@@ -103,12 +125,20 @@ public:
 private:
     ControlConnection(st_mysql* mysql, std::string endpoint);
 
+    struct SteppedCall;  // a stepped call in progress
+
+    st_mysql_stmt* cached_statement(std::string_view sql);
     st_mysql_stmt* prepared(std::string_view sql, QueryResult& failure);
+    // Keeps `stmt`, prepared from `sql`, for the next execute of the same text.
+    void keep_statement(std::string_view sql, st_mysql_stmt* stmt);
     void close_statements() noexcept;
+    // Runs the stepped call's phases until one waits (its mask) or all are done (0).
+    int step(int happened);
 
     st_mysql* mysql_ = nullptr;
     std::string endpoint_;
     std::vector<std::pair<std::string, st_mysql_stmt*>> statements_;  // execute_bound's, by SQL
+    std::unique_ptr<SteppedCall> call_;
 };
 
 }  // namespace uniqgate::proxy

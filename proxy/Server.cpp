@@ -70,7 +70,8 @@ struct Server::Impl {
           backend_tls(make_backend_tls(cfg.backend_tls)),
           rule_set(cfg.rules),
           locks(cfg.lock.timeout),
-          control(needs_control_pool(cfg) ? std::make_unique<ControlPool>(cfg, metrics) : nullptr),
+          control(needs_control_pool(cfg) ? std::make_unique<ControlPool>(cfg, metrics, loops.front()->get_executor())
+                                            : nullptr),
           context{cfg, client_tls.get(), backend_tls.get(), metrics, rule_set, schemas, locks, control.get()},
           acceptor(*loops.front()) {
         const auto endpoint = resolve_listen(cfg.listen, "listen");

@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <poll.h>
+
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -123,6 +125,89 @@ TEST(ControlConnection, ExecuteBoundTakesValuesAsTheBinaryProtocolCarriesThem) {
     const auto bad = conn.execute_bound("SELEC ?", params);
     EXPECT_FALSE(bad.ok);
     EXPECT_EQ(bad.error_code, 1064U) << describe(bad);
+}
+
+// Drives a stepped call to its end the way an event loop would, with poll(); `waits`
+// counts how often it had to wait.
+QueryResult finish_stepped(ControlConnection& conn, int wait, int& waits) {
+    while (wait != 0) {
+        ++waits;
+        pollfd watched{conn.socket(), 0, 0};
+        if ((wait & ControlConnection::kRead) != 0) watched.events |= POLLIN;
+        if ((wait & ControlConnection::kWrite) != 0) watched.events |= POLLOUT;
+        const int timeout = (wait & ControlConnection::kTimeout) != 0 ? static_cast<int>(conn.timeout_ms()) : 10000;
+        const int ready = ::poll(&watched, 1, timeout);
+        int happened = ControlConnection::kTimeout;
+        if (ready > 0) {
+            happened = 0;
+            if ((watched.revents & (POLLIN | POLLHUP | POLLERR)) != 0) happened |= ControlConnection::kRead;
+            if ((watched.revents & POLLOUT) != 0) happened |= ControlConnection::kWrite;
+        }
+        wait = conn.resume(happened);
+    }
+    return conn.take_result();
+}
+
+TEST(ControlConnection, SteppedCallsWaitForTheServerInsteadOfBlocking) {
+    for (const char* tls : {"{ mode: disabled }", "{ mode: required }"}) {
+        SCOPED_TRACE(tls);
+        auto conn = ControlConnection::connect(Sandbox::get().config("rules: []\n", tls), true);
+        // The answer cannot be there when the call starts: it must come back waiting, not done.
+        int waits = 0;
+        const int first = conn.begin_query("SELECT SLEEP(0.05), NULL, 'x'");
+        EXPECT_NE(first & ControlConnection::kRead, 0);
+        const auto slept = finish_stepped(conn, first, waits);
+        ASSERT_TRUE(slept.ok) << describe(slept);
+        EXPECT_GE(waits, 1);
+        ASSERT_EQ(slept.rows.size(), 1U);
+        EXPECT_EQ(slept.rows[0][0], "0");
+        EXPECT_FALSE(slept.rows[0][1].has_value());
+        EXPECT_EQ(slept.rows[0][2], "x");
+
+        const auto missing = finish_stepped(conn, conn.begin_query("SELECT * FROM shop.no_such_table_ctl"), waits);
+        EXPECT_EQ(missing.error_code, 1146U) << describe(missing);
+
+        using proxy::BoundParameter;
+        const std::vector<BoundParameter> params = {{253, false, std::string("it's")},
+                                                    {8, false, wire({2, 0, 0, 0, 0, 0, 0, 0})},
+                                                    {253, false, std::nullopt}};
+        for (int round = 0; round < 2; ++round) {  // prepared, then from the connection's statements
+            const auto bound = finish_stepped(
+                conn, conn.begin_execute_bound("SELECT CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY)", params),
+                waits);
+            ASSERT_TRUE(bound.ok) << describe(bound);
+            ASSERT_EQ(bound.rows.size(), 1U);
+            EXPECT_EQ(bound.rows[0][0], "it's");
+            EXPECT_EQ(bound.rows[0][1], "2");
+            EXPECT_FALSE(bound.rows[0][2].has_value());
+        }
+        const auto too_few = finish_stepped(conn, conn.begin_execute_bound("SELECT ?, ?", {params[0]}), waits);
+        EXPECT_EQ(too_few.error_code, 1210U) << describe(too_few);
+        const auto bad = finish_stepped(conn, conn.begin_execute_bound("SELEC ?", params), waits);
+        EXPECT_EQ(bad.error_code, 1064U) << describe(bad);
+        // The blocking calls still work on the same connection between stepped ones.
+        EXPECT_TRUE(conn.query("SELECT 1").ok);
+        EXPECT_TRUE(finish_stepped(conn, conn.begin_query("DO 1"), waits).ok);
+    }
+}
+
+TEST(ControlConnection, ASteppedCallWhoseConnectionIsKilledReportsItLost) {
+    auto conn = ControlConnection::connect(Sandbox::get().config(), true);
+    auto killer = ControlConnection::connect(Sandbox::get().config());
+    const auto id = conn.query("SELECT CONNECTION_ID()");
+    ASSERT_TRUE(id.ok) << describe(id);
+    int waits = 0;
+    const int wait = conn.begin_query("SELECT SLEEP(5)");
+    ASSERT_NE(wait, 0);
+    ASSERT_TRUE(killer.query("KILL CONNECTION " + id.rows.at(0).at(0).value()).ok);
+    const auto killed = finish_stepped(conn, wait, waits);
+    EXPECT_FALSE(killed.ok);
+    EXPECT_TRUE(killed.connection_lost()) << describe(killed);
+    const auto after = finish_stepped(conn, conn.begin_query("SELECT 1"), waits);
+    EXPECT_TRUE(after.connection_lost()) << describe(after);
+    QueryResult syntax;
+    syntax.error_code = 1064;
+    EXPECT_FALSE(syntax.connection_lost());
 }
 
 TEST(ControlConnection, IsMoveOnly) {

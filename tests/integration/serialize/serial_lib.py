@@ -300,7 +300,7 @@ def _die_with_parent():
 
 
 class Uniqgate:
-    def __init__(self, folder: Path, db_port: int, rules: str, lock_backend="local"):
+    def __init__(self, folder: Path, db_port: int, rules: str, lock_backend="local", backend_tls="disabled"):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         binary = os.environ.get("UG_SERIALIZE_BIN") or os.environ.get("UG_PROXY_BIN", "")
@@ -312,6 +312,7 @@ class Uniqgate:
             f"listen: {HOST}:{self.port}\n"
             f"backend: {{ host: {HOST}, port: {db_port} }}\n"
             "client_tls: { mode: disabled }\n"
+            f"backend_tls: {{ mode: {backend_tls} }}\n"
             f"admin: {{ listen: {HOST}:{self.admin_port} }}\n"
             "control: { user: uniqgate, password: uniqgate_pw }\n"
             f"lock: {{ backend: {lock_backend}, timeout_ms: {LOCK_TIMEOUT_MS} }}\n"
@@ -426,7 +427,7 @@ class Scenario:
         self.tables.append(t)
         return t
 
-    def start(self, rules: str, lock_backend="local", count=1) -> list:
+    def start(self, rules: str, lock_backend="local", count=1, backend_tls="disabled") -> list:
         """Ports the clients use: `count` uniqgate instances, or MariaDB itself."""
         if TARGET != "uniqgate":
             return [self.db_port] * count
@@ -434,7 +435,7 @@ class Scenario:
             self.migrate(rules)
         ports = []
         for i in range(count):
-            p = Uniqgate(self.state / f"proxy{i}", self.db_port, rules, lock_backend)
+            p = Uniqgate(self.state / f"proxy{i}", self.db_port, rules, lock_backend, backend_tls)
             self.proxies.append(p)
             ports.append(p.port)
         return ports

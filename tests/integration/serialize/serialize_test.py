@@ -181,13 +181,23 @@ def scenario_batched_checks(s: Scenario):
     its keys, so checks of different keys overlap all the time. Live keys (in other spellings)
     must answer 1062 naming the client's own key, dead and new keys must insert, and a 2-row
     batch with one live key inserts nothing, whichever other sessions' keys shared its query."""
+    batched_checks(s, "disabled")
+
+
+def scenario_batched_checks_backend_tls(s: Scenario):
+    """The batched checks again with `backend_tls: required`: the control connections that run
+    the shared queries speak TLS, driven step by step from the event loop."""
+    batched_checks(s, "required")
+
+
+def batched_checks(s: Scenario, backend_tls: str):
     t = s.table("t")
     live = keyspace("bl", 120)
     dead = keyspace("bd", 60)
     with s.admin.cursor() as c:
         c.executemany(f"INSERT INTO {t.qualified} (name, model, price) VALUES (%s, %s, 0)", live)
         c.executemany(f"INSERT INTO {t.qualified} (name, model, price, delete_status) VALUES (%s, %s, 0, 1)", dead)
-    ports = s.start(rule_yaml(t))
+    ports = s.start(rule_yaml(t), backend_tls=backend_tls)
     clients = 24
     new = keyspace("bn", 240)
     tally, lock = Tally(), threading.Lock()
@@ -279,6 +289,8 @@ def scenario_batched_checks(s: Scenario):
         s.note(f"batched checks {checks} in {queries} queries")
         s.check(checks > 0 and queries < checks,
                 f"no two checks shared a query (batched checks {checks}, queries {queries})")
+        failed = [line for line in s.proxies[0].log_text().splitlines() if "control connection" in line]
+        s.check(not failed, f"control connections failed: {failed[:3]}")
 
 
 def scenario_control_connection_killed(s: Scenario):
@@ -1615,6 +1627,7 @@ SCENARIOS = {
     "autocommit": scenario_autocommit,
     "autocommit_deleted_at": scenario_autocommit_deleted_at,
     "batched_checks": scenario_batched_checks,
+    "batched_checks_backend_tls": scenario_batched_checks_backend_tls,
     "one_round_trip_insert": scenario_one_round_trip_insert,
     "fresh_transaction_check": scenario_fresh_transaction_check,
     "control_connection_killed": scenario_control_connection_killed,

@@ -22,8 +22,9 @@ LiveRowsFamily bound_family() {
 
 BoundParameter string_parameter(const std::string& value) { return {253, false, value}; }
 
-// The runner answers from `answer` and records what it was asked; posted work waits
-// in `posted` until the test runs it, so checks submitted meanwhile queue up.
+// The runner answers from `answer` and records what it was asked; its answer and
+// posted work wait in `posted` until the test runs them, so checks submitted
+// meanwhile queue up.
 struct Harness {
     struct Call {
         std::string sql;
@@ -38,9 +39,9 @@ struct Harness {
     };
     Metrics metrics;
     CheckBatcher batcher{[this](const std::string& sql, const std::optional<std::vector<BoundParameter>>& parameters,
-                                const Dialect&) {
+                                const Dialect&, CheckBatcher::Complete done) {
                              calls.push_back({sql, parameters});
-                             return answer(sql);
+                             posted.push_back([this, sql, done = std::move(done)] { done(answer(sql)); });
                          },
                          [this](std::function<void()> work) { posted.push_back(std::move(work)); }, metrics};
 
@@ -140,6 +141,28 @@ TEST(CheckBatcher, ChecksArrivingDuringAQueryGoIntoTheNextOne) {
     Outcome again;
     h.batcher.submit({text_family(), {"again"}, {}}, record(again));
     EXPECT_EQ(h.posted.size(), 1u);
+}
+
+TEST(CheckBatcher, ChecksQueuedWhileAQueryIsInFlightShareTheNextOne) {
+    // The runner answers later, as the control connections' event loop does: the drain
+    // must stay the family's until that answer, and take everything queued meanwhile.
+    Harness h;
+    Outcome first, second, third;
+    h.batcher.submit({text_family(), {"c0"}, {}}, record(first));
+    ASSERT_EQ(h.posted.size(), 1u);
+    auto drain = std::move(h.posted.front());
+    h.posted.pop_front();
+    drain();  // the first query starts; its answer waits in `posted`
+    ASSERT_EQ(h.calls.size(), 1u);
+    ASSERT_EQ(h.posted.size(), 1u);
+    EXPECT_FALSE(first.called);
+    h.batcher.submit({text_family(), {"c1"}, {}}, record(second));
+    h.batcher.submit({text_family(), {"c2"}, {}}, record(third));
+    EXPECT_EQ(h.posted.size(), 1u);  // no second drain: the running one goes on
+    h.run_posted();
+    ASSERT_EQ(h.calls.size(), 2u);
+    EXPECT_EQ(h.calls[1].sql, flagged_live_rows_query(text_family(), {"c1", "c2"}));
+    EXPECT_TRUE(first.called && second.called && third.called);
 }
 
 TEST(CheckBatcher, FamiliesNeverShareAQuery) {
