@@ -1,5 +1,6 @@
 #include "proxy/CheckBatcher.hpp"
 
+#include <iterator>
 #include <utility>
 
 namespace uniqgate::proxy {
@@ -61,6 +62,19 @@ void CheckBatcher::submit(const LiveRowsRequest& request, Complete complete) {
         }
     }
     if (start != nullptr) post_([this, start] { drain(start); });
+}
+
+void CheckBatcher::abandon() {
+    std::vector<Waiter> forgotten;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [identity, queue] : queues_) {
+            std::move(queue.waiters.begin(), queue.waiters.end(), std::back_inserter(forgotten));
+            queue.waiters.clear();
+            queue.conditions.clear();
+            queue.parameters.clear();
+        }
+    }
 }
 
 CheckBatcher::Batch CheckBatcher::take_batch(Queue& queue) {

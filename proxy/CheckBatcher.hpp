@@ -99,6 +99,9 @@ public:
 
     // Queues `request` (copied) and returns; `complete` is called once, later.
     void submit(const LiveRowsRequest& request, Complete complete);
+    // At shutdown: forgets the queued checks without answering them (their callbacks are
+    // destroyed, outside the lock: that may destroy the waiters' frames).
+    void abandon();
 
     // Marks an existence check in progress on any connection, for as long as it lives.
     // A check that starts while no other one runs has nothing to share a query with:

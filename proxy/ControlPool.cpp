@@ -58,7 +58,16 @@ ControlPool::ControlPool(const config::Config& config, Metrics& metrics, asio::a
           },
           [this](std::function<void()> work) { asio::post(loop_, std::move(work)); }, metrics) {}
 
-ControlPool::~ControlPool() { connector_.join(); }
+ControlPool::~ControlPool() {
+    connector_.join();
+    close();
+}
+
+void ControlPool::close() {
+    batcher_.abandon();
+    idle_.clear();
+    connections_.clear();  // a query still waiting on one never resumes: the loop has stopped
+}
 
 void ControlPool::start(std::shared_ptr<Job> job) {
     const Job* running = job.get();

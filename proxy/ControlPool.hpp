@@ -51,6 +51,10 @@ public:
     // must stay alive until this returns (it is copied when queued).
     boost::asio::awaitable<std::optional<QueryResult>> live_rows(const LiveRowsRequest& request);
     CheckBatcher& checks() noexcept { return batcher_; }
+    // At shutdown, with the loops stopped: drops the checks still queued (and with them
+    // their sessions' waiting frames) and closes the connections, whose sockets are on
+    // the first loop. What a session's frame touches when destroyed stays.
+    void close();
 
 private:
     // A control connection and what the loop waits on: its socket (not owned: the

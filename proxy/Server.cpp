@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -43,13 +44,21 @@ bool needs_control_pool(const config::Config& cfg) {
     return false;
 }
 
+// An event loop whose waiting work can be destroyed on purpose (~Server::Impl), while
+// every other loop and everything the sessions refer to still exist.
+class Loop : public asio::io_context {
+public:
+    using asio::io_context::io_context;
+    void destroy_waiting_work() { shutdown(); }
+};
+
 // The coroutine owns its session: parameters live in the coroutine frame.
 asio::awaitable<void> run_session(std::unique_ptr<Session> session) { co_await session->run(); }
 }  // namespace
 
 struct Server::Impl {
     const config::Config& config;
-    std::vector<std::unique_ptr<asio::io_context>> loops;
+    std::vector<std::unique_ptr<Loop>> loops;
     std::unique_ptr<asio::ssl::context> client_tls;
     std::unique_ptr<asio::ssl::context> backend_tls;
     Metrics metrics;
@@ -58,7 +67,7 @@ struct Server::Impl {
     LockManager locks;
     std::unique_ptr<ControlPool> control;
     ProxyContext context;
-    asio::ip::tcp::acceptor acceptor;
+    std::optional<asio::ip::tcp::acceptor> acceptor;  // reset first at shutdown (~Impl)
     std::unique_ptr<AdminServer> admin;
     std::uint64_t next_session_id = 1;
     std::size_t next_loop = 0;
@@ -73,13 +82,13 @@ struct Server::Impl {
           control(needs_control_pool(cfg) ? std::make_unique<ControlPool>(cfg, metrics, loops.front()->get_executor())
                                             : nullptr),
           context{cfg, client_tls.get(), backend_tls.get(), metrics, rule_set, schemas, locks, control.get()},
-          acceptor(*loops.front()) {
+          acceptor(std::in_place, *loops.front()) {
         const auto endpoint = resolve_listen(cfg.listen, "listen");
         error_code ec;
-        acceptor.open(endpoint.protocol(), ec);
-        if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-        if (!ec) acceptor.bind(endpoint, ec);
-        if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        acceptor->open(endpoint.protocol(), ec);
+        if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor->bind(endpoint, ec);
+        if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
             throw std::runtime_error("listen: cannot listen on " + cfg.listen.host + ":" +
                                      std::to_string(cfg.listen.port) + ": " + ec.message());
@@ -88,10 +97,25 @@ struct Server::Impl {
                                               metrics);
     }
 
-    static std::vector<std::unique_ptr<asio::io_context>> make_loops(unsigned threads) {
-        std::vector<std::unique_ptr<asio::io_context>> result;
+    // Sessions still open at shutdown are destroyed with what waits on their loop, and
+    // their frames hold things that refer to the control pool, the lock manager and the
+    // other loops (a check in progress, a work guard): all that waiting work is destroyed
+    // first, loop by loop, while everything still exists. What sits on a loop without
+    // belonging to a session (the acceptor, the admin server, control connections) goes
+    // before that.
+    ~Impl() {
+        admin.reset();
+        acceptor.reset();
+        if (control) control->close();
+        for (auto& loop : loops) loop->destroy_waiting_work();
+    }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    static std::vector<std::unique_ptr<Loop>> make_loops(unsigned threads) {
+        std::vector<std::unique_ptr<Loop>> result;
         for (unsigned i = 0; i < std::max(1U, threads); ++i) {
-            result.push_back(std::make_unique<asio::io_context>(1));  // 1: single-threaded loop, no locking
+            result.push_back(std::make_unique<Loop>(1));  // 1: single-threaded loop, no locking
         }
         return result;
     }
@@ -99,12 +123,12 @@ struct Server::Impl {
     asio::awaitable<void> accept_loop() {
         for (;;) {
             auto& loop = *loops[next_loop++ % loops.size()];
-            auto [ec, socket] = co_await acceptor.async_accept(loop, kNoThrow);
+            auto [ec, socket] = co_await acceptor->async_accept(loop, kNoThrow);
             if (ec == asio::error::operation_aborted) co_return;
             if (ec) {
                 // EMFILE and friends: log, breathe, go on serving the others.
                 spdlog::error("accept failed: {}", ec.message());
-                asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+                asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(100));
                 co_await pause.async_wait(kNoThrow);
                 continue;
             }

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -289,6 +290,36 @@ TEST(CheckBatcher, AQueryCarriesAtMostMaxConditionsUnlessOneCheckHasMore) {
     EXPECT_EQ(flags(h.calls[2].sql), CheckBatcher::kMaxConditions + 5);
     for (const auto& outcome : outcomes) EXPECT_TRUE(outcome.called);
     EXPECT_TRUE(big.called);
+}
+
+TEST(CheckBatcher, AbandonedChecksAreNeverAnsweredAndTheFamilyRunsAgainAfterwards) {
+    // At shutdown the queued checks' callbacks are destroyed unanswered; a drain already
+    // posted then finds nothing and leaves the family idle.
+    Harness h;
+    Outcome first, second;
+    auto destroyed = std::make_shared<int>(0);
+    struct CountsDestruction {
+        std::shared_ptr<int> count;
+        ~CountsDestruction() { ++*count; }
+    };
+    auto witness = std::make_shared<CountsDestruction>();
+    witness->count = destroyed;
+    h.batcher.submit({text_family(), {"c0"}, {}}, [&first, witness](std::optional<QueryResult> result) {
+        first.called = true;
+        first.result = std::move(result);
+    });
+    witness.reset();
+    h.batcher.submit({text_family(), {"c1"}, {}}, record(second));
+    h.batcher.abandon();
+    EXPECT_EQ(*destroyed, 1);  // the callback, and what it held, are gone
+    h.run_posted();
+    EXPECT_TRUE(h.calls.empty());
+    EXPECT_FALSE(first.called || second.called);
+    Outcome later;
+    h.batcher.submit({text_family(), {"c2"}, {}}, record(later));
+    h.run_posted();
+    ASSERT_EQ(h.calls.size(), 1u);
+    EXPECT_TRUE(later.called);
 }
 
 TEST(CheckBatcher, InProgressTellsWhetherAnotherCheckRuns) {
