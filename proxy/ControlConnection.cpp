@@ -562,7 +562,9 @@ int ControlConnection::step(int happened) {
                 }
                 keep_statement(call.sql, call.stmt);
                 call.phase = Phase::execute;
-                if (auto refused = bind_parameters(call.stmt, call.params, call.binds)) call.finish(std::move(*refused));
+                if (auto refused = bind_parameters(call.stmt, call.params, call.binds)) {
+                    call.finish(std::move(*refused));
+                }
                 break;
             case Phase::execute:
                 if (call.status != 0) {

@@ -172,9 +172,8 @@ TEST(ControlConnection, SteppedCallsWaitForTheServerInsteadOfBlocking) {
                                                     {8, false, wire({2, 0, 0, 0, 0, 0, 0, 0})},
                                                     {253, false, std::nullopt}};
         for (int round = 0; round < 2; ++round) {  // prepared, then from the connection's statements
-            const auto bound = finish_stepped(
-                conn, conn.begin_execute_bound("SELECT CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY)", params),
-                waits);
+            const std::string sql = "SELECT CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY)";
+            const auto bound = finish_stepped(conn, conn.begin_execute_bound(sql, params), waits);
             ASSERT_TRUE(bound.ok) << describe(bound);
             ASSERT_EQ(bound.rows.size(), 1U);
             EXPECT_EQ(bound.rows[0][0], "it's");
