@@ -9,6 +9,8 @@
 
 #include <poll.h>
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -207,6 +209,22 @@ TEST(ControlConnection, ASteppedCallWhoseConnectionIsKilledReportsItLost) {
     QueryResult syntax;
     syntax.error_code = 1064;
     EXPECT_FALSE(syntax.connection_lost());
+}
+
+TEST(ControlConnection, DroppingOneWithAStepMidwayDoesNotWaitForTheServer) {
+    // A connection given up while a stepped execute waits (its event loop's wait failed)
+    // is closed at once, not after the server finishes the statement.
+    using proxy::BoundParameter;
+    const std::vector<BoundParameter> three_seconds = {{8, false, wire({3, 0, 0, 0, 0, 0, 0, 0})}};
+    auto conn = std::make_unique<ControlConnection>(ControlConnection::connect(Sandbox::get().config(), true));
+    int waits = 0;
+    const std::vector<BoundParameter> no_time = {{8, false, wire({0, 0, 0, 0, 0, 0, 0, 0})}};
+    const std::string sql = "SELECT CAST(SLEEP(?) AS BINARY)";
+    ASSERT_TRUE(finish_stepped(*conn, conn->begin_execute_bound(sql, no_time), waits).ok);  // prepared, kept
+    ASSERT_NE(conn->begin_execute_bound(sql, three_seconds), 0);
+    const auto started = std::chrono::steady_clock::now();
+    conn.reset();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
 }
 
 TEST(ControlConnection, IsMoveOnly) {
