@@ -425,6 +425,12 @@ struct ControlConnection::SteppedCall {
         result = std::move(outcome);
         phase = Phase::done;
     }
+    // With `stmt` prepared: binds the parameters, and the execute is next (or the call
+    // ends with the refusal).
+    void bind_then_execute() {
+        phase = Phase::execute;
+        if (auto refused = bind_parameters(stmt, params, binds)) finish(std::move(*refused));
+    }
 };
 
 // Defined here, where SteppedCall is complete.
@@ -479,8 +485,7 @@ int ControlConnection::begin_execute_bound(std::string_view sql, const std::vect
     call.params = params;
     call.stmt = cached_statement(sql);
     if (call.stmt != nullptr) {
-        call.phase = SteppedCall::Phase::execute;
-        if (auto refused = bind_parameters(call.stmt, call.params, call.binds)) call.finish(std::move(*refused));
+        call.bind_then_execute();
         return step(0);
     }
     call.stmt = mysql_stmt_init(mysql_);
@@ -561,10 +566,7 @@ int ControlConnection::step(int happened) {
                     break;
                 }
                 keep_statement(call.sql, call.stmt);
-                call.phase = Phase::execute;
-                if (auto refused = bind_parameters(call.stmt, call.params, call.binds)) {
-                    call.finish(std::move(*refused));
-                }
+                call.bind_then_execute();
                 break;
             case Phase::execute:
                 if (call.status != 0) {
