@@ -142,7 +142,7 @@ void CheckBatcher::run(const Batch& batch, Complete done) {
         }
     }
     metrics_.batched_check_queries.fetch_add(1, std::memory_order_relaxed);
-    run_query_(flagged_live_rows_query(batch.family, batch.conditions), parameters, batch.family.dialect,
+    run_query_(flagged_live_rows_query(batch.family, batch.conditions), std::move(parameters), batch.family.dialect,
                std::move(done));
 }
 

@@ -84,9 +84,8 @@ public:
     // Starts one query on a control connection, parameters null for a plain query, and
     // returns; `done` is called once, later (never from within the call). nullopt: no
     // control connection.
-    using RunQuery =
-        std::function<void(const std::string& sql, const std::optional<std::vector<BoundParameter>>& parameters,
-                           const Dialect& dialect, Complete done)>;
+    using RunQuery = std::function<void(std::string sql, std::optional<std::vector<BoundParameter>> parameters,
+                                        const Dialect& dialect, Complete done)>;
     // Runs a function where RunQuery may be called, later.
     using Post = std::function<void(std::function<void()>)>;
 

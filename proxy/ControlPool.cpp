@@ -52,9 +52,9 @@ ControlPool::ControlPool(const config::Config& config, Metrics& metrics, asio::a
     : config_(config),
       loop_(std::move(loop)),
       batcher_(
-          [this](const std::string& sql, const std::optional<std::vector<BoundParameter>>& params,
-                 const Dialect& dialect, CheckBatcher::Complete done) {
-              start(std::make_shared<Job>(Job{sql, params, dialect, std::move(done)}));
+          [this](std::string sql, std::optional<std::vector<BoundParameter>> params, const Dialect& dialect,
+                 CheckBatcher::Complete done) {
+              start(std::make_shared<Job>(Job{std::move(sql), std::move(params), dialect, std::move(done)}));
           },
           [this](std::function<void()> work) { asio::post(loop_, std::move(work)); }, metrics) {}
 
