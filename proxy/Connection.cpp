@@ -7,6 +7,8 @@
 
 #include <openssl/ssl.h>
 
+#include <cerrno>
+
 namespace uniqgate::proxy {
 
 namespace {
@@ -23,18 +25,22 @@ asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, 
     co_return n;
 }
 
-asio::awaitable<void> Connection::write_all(asio::const_buffer buffer, error_code& ec) {
+bool Connection::write_now(asio::const_buffer& buffer, error_code& ec) noexcept {
+    if (tls_) return false;
+    // Most writes fit the socket buffer at once. Writing now, non-blocking, skips
+    // Asio's posted completion and the extra epoll round it costs per write; only
+    // what does not fit waits for the socket asynchronously.
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
     std::size_t n = 0;
-    if (!tls_) {
-        // Most writes fit the socket buffer at once. Writing now, non-blocking, skips
-        // Asio's posted completion and the extra epoll round it costs per write; only
-        // what does not fit waits for the socket asynchronously.
-        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
-        if (!ec) n = socket_.write_some(buffer, ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-        if (ec || n == buffer.size()) co_return;
-        buffer += n;
-    }
+    if (!ec) n = socket_.write_some(buffer, ec);
+    if (ec.value() == EAGAIN && ec.category() == boost::system::system_category()) ec = {};
+    buffer += n;
+    return ec || buffer.size() == 0;
+}
+
+asio::awaitable<void> Connection::write_all(asio::const_buffer buffer, error_code& ec) {
+    if (write_now(buffer, ec)) co_return;
+    std::size_t n = 0;
     if (tls_) {
         std::tie(ec, n) = co_await asio::async_write(*tls_, buffer, kNoThrow);
     } else {

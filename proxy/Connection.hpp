@@ -4,7 +4,10 @@
 // SSLRequest requires. I/O errors are returned, not thrown: a peer going away is
 // an ordinary event for a proxy.
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -18,6 +21,10 @@ namespace uniqgate::proxy {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+// Completion token for Connection::async_read_some awaited directly in a coroutine:
+// yields std::tuple<error_code, std::size_t>.
+inline constexpr auto kAwaitInPlace = asio::as_tuple(asio::deferred);
+
 class Connection {
 public:
     using Socket = asio::generic::stream_protocol::socket;
@@ -26,6 +33,25 @@ public:
 
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, error_code& ec);
     asio::awaitable<void> write_all(asio::const_buffer buffer, error_code& ec);
+
+    // The relay's hot path awaits these in place (`co_await c.async_read_some(b, kAwaitInPlace)`):
+    // a coroutine wrapper per read costs a frame and a resumption per command.
+    template <typename Token>
+    auto async_read_some(asio::mutable_buffer buffer, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, asio::mutable_buffer into) {
+                if (tls_) {
+                    tls_->async_read_some(into, std::move(handler));
+                } else {
+                    socket_.async_read_some(into, std::move(handler));
+                }
+            },
+            token, buffer);
+    }
+    // Writes what the socket takes without waiting and advances `buffer` past it. True
+    // when nothing is left to do: all written, or failed (ec set); false leaves the rest
+    // to write_all. Over TLS it writes nothing.
+    bool write_now(asio::const_buffer& buffer, error_code& ec) noexcept;
 
     // TLS handshake on the open socket; after success every read and write is encrypted.
     asio::awaitable<void> start_tls(asio::ssl::context& context, asio::ssl::stream_base::handshake_type role,

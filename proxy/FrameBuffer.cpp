@@ -26,11 +26,15 @@ asio::awaitable<void> FrameBuffer::fill(Connection& from, std::size_t n, error_c
     }
 }
 
-asio::awaitable<void> FrameBuffer::read_more(Connection& from, error_code& ec) {
+asio::mutable_buffer FrameBuffer::space_for_more() {
     if (end_ == data_.size()) make_room(data_.size());
     if (end_ == data_.size()) data_.resize(data_.size() * 2);
-    const std::size_t got = co_await from.read_some(asio::buffer(data_.data() + end_, data_.size() - end_), ec);
-    end_ += got;
+    return asio::buffer(data_.data() + end_, data_.size() - end_);
+}
+
+asio::awaitable<void> FrameBuffer::read_more(Connection& from, error_code& ec) {
+    const std::size_t got = co_await from.read_some(space_for_more(), ec);
+    commit(got);
 }
 
 asio::awaitable<Packet> read_packet(Connection& from, FrameBuffer& buffer, std::size_t max_size, error_code& ec,

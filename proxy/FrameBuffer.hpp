@@ -32,6 +32,10 @@ public:
     asio::awaitable<void> fill(Connection& from, std::size_t n, error_code& ec, bool exact = false);
     // One read of whatever is available (at least one byte), compacting first.
     asio::awaitable<void> read_more(Connection& from, error_code& ec);
+    // read_more in two halves for a read awaited in place (Connection::async_read_some):
+    // where the next bytes go (never empty), then how many arrived.
+    asio::mutable_buffer space_for_more();
+    void commit(std::size_t n) noexcept { end_ += n; }
 
 private:
     void make_room(std::size_t n);

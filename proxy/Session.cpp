@@ -88,7 +88,19 @@ struct CommandInFlight {
 asio::awaitable<void> Session::command_loop() {
     error_code ec;
     for (;;) {
-        const bool backend_alive = co_await wait_for_command(ec);
+        bool backend_alive = true;
+        if (holds_keys()) {
+            backend_alive = co_await wait_for_command(ec);
+        } else {
+            // The relay's hot path: reads awaited in place, without a coroutine frame each.
+            ec = {};
+            while (client_buffer_.size() < kFrameHeaderSize && !ec) {
+                const auto [read_ec, got] =
+                    co_await client_.async_read_some(client_buffer_.space_for_more(), kAwaitInPlace);
+                client_buffer_.commit(got);
+                ec = read_ec;
+            }
+        }
         if (!backend_alive) {
             spdlog::info("session {}: the backend connection ended during a transaction holding key locks; "
                          "releasing them and closing the client",
@@ -103,7 +115,8 @@ asio::awaitable<void> Session::command_loop() {
                          id_, header.payload_length, header.sequence_id);
             co_return;
         }
-        co_await client_buffer_.fill(client_, kFrameHeaderSize + inspected_length(header.payload_length), ec);
+        const std::size_t inspected = kFrameHeaderSize + inspected_length(header.payload_length);
+        if (client_buffer_.size() < inspected) co_await client_buffer_.fill(client_, inspected, ec);
         if (ec) co_return;
         const auto command = static_cast<Command>(client_buffer_.data()[kFrameHeaderSize]);
         context_.metrics.commands.fetch_add(1, std::memory_order_relaxed);
@@ -168,19 +181,15 @@ asio::awaitable<void> Session::command_loop() {
                 own_writes_pending_ = !command_began_transaction_;
             }
         }
-        co_await release_keys_if_transaction_ended();
+        if (holds_keys()) co_await release_keys_if_transaction_ended();
     }
 }
 
-// Waits for the client's next command header. While the session holds key locks
-// it also watches the backend: a transaction killed there (KILL, a restart) must
+// Waits for the client's next command header while the session holds key locks,
+// watching the backend too: a transaction killed there (KILL, a restart) must
 // not keep its keys locked until the client happens to speak again. Returns
 // false if the backend connection ended first.
 asio::awaitable<bool> Session::wait_for_command(error_code& ec) {
-    if (!holds_local_locks_ && held_lock_names_.empty()) {
-        co_await client_buffer_.fill(client_, kFrameHeaderSize, ec);
-        co_return true;
-    }
     auto first = co_await (client_buffer_.fill(client_, kFrameHeaderSize, ec) || watch_backend());
     co_return first.index() == 0;
 }
@@ -193,8 +202,20 @@ asio::awaitable<void> Session::watch_backend() {
 // The plain relay: the command from the receive buffer, then its response.
 asio::awaitable<bool> Session::relay_command(std::uint32_t frame_length) {
     const auto next = tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, inspected_length(frame_length)});
-    const bool forwarded = co_await relay_command_packet(frame_length);
-    if (!forwarded) co_return false;
+    const std::size_t whole_frame = kFrameHeaderSize + frame_length;
+    if (frame_length < protocol::kMaxFramePayload && client_buffer_.size() >= whole_frame) {
+        // The usual command: one frame, all of it buffered. Written here, the relay
+        // needs no coroutine frame to forward it.
+        error_code ec;
+        asio::const_buffer rest(client_buffer_.data(), whole_frame);
+        if (!backend_.write_now(rest, ec)) co_await backend_.write_all(rest, ec);
+        if (ec) co_return false;
+        context_.metrics.bytes_client_to_backend.fetch_add(whole_frame, std::memory_order_relaxed);
+        client_buffer_.consume(whole_frame);
+    } else {
+        const bool forwarded = co_await relay_command_packet(frame_length);
+        if (!forwarded) co_return false;
+    }
     if (next == Next::done) co_return true;
     const bool answered = co_await relay_response();
     co_return answered;
@@ -288,7 +309,8 @@ asio::awaitable<bool> Session::relay_response() {
             uninspected = header.payload_length;
         }
         if (pos > 0) {
-            co_await client_.write_all(asio::buffer(data, pos), ec);
+            asio::const_buffer rest(data, pos);
+            if (!client_.write_now(rest, ec)) co_await client_.write_all(rest, ec);
             if (ec) co_return false;
             context_.metrics.bytes_backend_to_client.fetch_add(pos, std::memory_order_relaxed);
             backend_buffer_.consume(pos);
@@ -308,7 +330,9 @@ asio::awaitable<bool> Session::relay_response() {
         if (wanted > kFrameHeaderSize) {
             co_await backend_buffer_.fill(backend_, wanted, ec);  // the frame header is now at the front
         } else {
-            co_await backend_buffer_.read_more(backend_, ec);
+            const auto [read_ec, got] = co_await backend_.async_read_some(backend_buffer_.space_for_more(), kAwaitInPlace);
+            backend_buffer_.commit(got);
+            ec = read_ec;
         }
         if (ec) co_return false;
     }

@@ -346,6 +346,7 @@ private:
     asio::awaitable<LockError> lock_keys(std::vector<std::string> keys, LockWait wait = LockWait::yes);
     asio::awaitable<bool> answer_lock_failure(LockError error, bool own_transaction);
     asio::awaitable<void> release_keys_if_transaction_ended();
+    [[nodiscard]] bool holds_keys() const noexcept { return holds_local_locks_ || !held_lock_names_.empty(); }
     void after_response(bool ok);
     ProxyContext& context_;
     const std::uint64_t id_;
