@@ -20,7 +20,7 @@ asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, 
     if (tls_) {
         std::tie(ec, n) = co_await tls_->async_read_some(buffer, kNoThrow);
     } else {
-        std::tie(ec, n) = co_await socket_.async_read_some(buffer, kNoThrow);
+        std::tie(ec, n) = co_await plain_reads_.async_read_some(socket_, buffer, kNoThrow);
     }
     co_return n;
 }

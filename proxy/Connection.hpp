@@ -4,11 +4,13 @@
 // SSLRequest requires. I/O errors are returned, not thrown: a peer going away is
 // an ordinary event for a proxy.
 
+#include "proxy/DrainingReceive.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -29,7 +31,7 @@ class Connection {
 public:
     using Socket = asio::generic::stream_protocol::socket;
 
-    explicit Connection(Socket socket) : socket_(std::move(socket)) {}
+    explicit Connection(Socket socket) : socket_(std::move(socket)), plain_reads_(socket_.get_executor()) {}
 
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, error_code& ec);
     asio::awaitable<void> write_all(asio::const_buffer buffer, error_code& ec);
@@ -43,7 +45,7 @@ public:
                 if (tls_) {
                     tls_->async_read_some(into, std::move(handler));
                 } else {
-                    socket_.async_read_some(into, std::move(handler));
+                    plain_reads_.async_read_some(socket_, into, std::move(handler));
                 }
             },
             token, buffer);
@@ -73,6 +75,7 @@ public:
 
 private:
     Socket socket_;
+    DrainingReceive plain_reads_;
     std::unique_ptr<asio::ssl::stream<Socket&>> tls_;
     bool wait_for_all_answers_ = false;
 };
