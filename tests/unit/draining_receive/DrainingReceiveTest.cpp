@@ -81,6 +81,14 @@ struct DrainingReceiveTest : ::testing::Test {
     std::string received(const Read& read) const {
         return {reinterpret_cast<const char*>(data.data()), read.bytes};
     }
+    // The peer sends `bytes` and a draining read takes them: a short read, after which
+    // the socket is known empty.
+    void short_read_of(const std::string& bytes, Read& read) {
+        peer_sends(bytes);
+        draining_read(read, 100);
+        finish(read);
+        EXPECT_EQ(received(read), bytes);
+    }
 
     asio::io_context loop{1};
     std::optional<StreamSocket> socket;
@@ -107,10 +115,7 @@ TEST_F(DrainingReceiveTest, AsiosReadTriesFirstAfterAShortRead) {
 
 TEST_F(DrainingReceiveTest, AShortReadMakesTheNextReadWaitWithoutTrying) {
     Read read;
-    peer_sends("hello");
-    draining_read(read, 100);
-    finish(read);
-    ASSERT_EQ(received(read), "hello");
+    short_read_of("hello", read);
     const int after_first = recv_calls.load();
 
     draining_read(read, 100);
@@ -143,10 +148,7 @@ TEST_F(DrainingReceiveTest, AFullReadKeepsTryingFirst) {
 // nothing queued, and the next read must still find the data.
 TEST_F(DrainingReceiveTest, DataArrivingBetweenReadsIsNotMissed) {
     Read read;
-    peer_sends("one");
-    draining_read(read, 100);
-    finish(read);
-    ASSERT_EQ(received(read), "one");
+    short_read_of("one", read);
     peer_sends("two");
     loop.restart();
     loop.poll();  // the reactor takes the event now, with no operation queued
@@ -161,10 +163,7 @@ TEST_F(DrainingReceiveTest, DataArrivingBetweenReadsIsNotMissed) {
 // event is still pending in epoll, and the next read waits for exactly that.
 TEST_F(DrainingReceiveTest, DataArrivingRightAfterAShortReadIsNotMissed) {
     Read read;
-    peer_sends("one");
-    draining_read(read, 100);
-    finish(read);
-    ASSERT_EQ(received(read), "one");
+    short_read_of("one", read);
     peer_sends("two");
     draining_read(read, 100);
     finish(read);
@@ -174,10 +173,7 @@ TEST_F(DrainingReceiveTest, DataArrivingRightAfterAShortReadIsNotMissed) {
 
 TEST_F(DrainingReceiveTest, EndOfStreamAfterAShortRead) {
     Read read;
-    peer_sends("last");
-    draining_read(read, 100);
-    finish(read);
-    ASSERT_EQ(received(read), "last");
+    short_read_of("last", read);
     peer->close();
     draining_read(read, 100);
     finish(read);
