@@ -15,16 +15,6 @@ namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 }
 
-asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, error_code& ec) {
-    std::size_t n = 0;
-    if (tls_) {
-        std::tie(ec, n) = co_await tls_->async_read_some(buffer, kNoThrow);
-    } else {
-        std::tie(ec, n) = co_await plain_reads_.async_read_some(socket_, buffer, kNoThrow);
-    }
-    co_return n;
-}
-
 bool Connection::write_now(asio::const_buffer& buffer, error_code& ec) noexcept {
     if (tls_) return false;
     // Most writes fit the socket buffer at once. Writing now, non-blocking, skips
@@ -40,6 +30,10 @@ bool Connection::write_now(asio::const_buffer& buffer, error_code& ec) noexcept 
 
 asio::awaitable<void> Connection::write_all(asio::const_buffer buffer, error_code& ec) {
     if (write_now(buffer, ec)) co_return;
+    co_await write_rest(buffer, ec);
+}
+
+asio::awaitable<void> Connection::write_rest(asio::const_buffer buffer, error_code& ec) {
     std::size_t n = 0;
     if (tls_) {
         std::tie(ec, n) = co_await asio::async_write(*tls_, buffer, kNoThrow);

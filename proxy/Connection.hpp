@@ -33,11 +33,11 @@ public:
 
     explicit Connection(Socket socket) : socket_(std::move(socket)), plain_reads_(socket_.get_executor()) {}
 
-    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, error_code& ec);
     asio::awaitable<void> write_all(asio::const_buffer buffer, error_code& ec);
 
-    // The relay's hot path awaits these in place (`co_await c.async_read_some(b, kAwaitInPlace)`):
-    // a coroutine wrapper per read costs a frame and a resumption per command.
+    // Reads what has arrived (at least one byte), TLS or plain. Awaited in place
+    // (`co_await c.async_read_some(b, kAwaitInPlace)`): a coroutine wrapper per read
+    // would cost a frame and a resumption per command on the relay's hot path.
     template <typename Token>
     auto async_read_some(asio::mutable_buffer buffer, Token&& token) {
         return asio::async_initiate<Token, void(error_code, std::size_t)>(
@@ -50,10 +50,13 @@ public:
             },
             token, buffer);
     }
-    // Writes what the socket takes without waiting and advances `buffer` past it. True
-    // when nothing is left to do: all written, or failed (ec set); false leaves the rest
-    // to write_all. Over TLS it writes nothing.
+    // write_all in two halves, so that the hot path needs no coroutine frame when the
+    // socket takes everything at once. write_now writes what the socket takes without
+    // waiting and advances `buffer` past it: true when nothing is left to do (all
+    // written, or failed: ec set). Over TLS it writes nothing. write_rest waits to
+    // write what write_now left.
     bool write_now(asio::const_buffer& buffer, error_code& ec) noexcept;
+    asio::awaitable<void> write_rest(asio::const_buffer buffer, error_code& ec);
 
     // TLS handshake on the open socket; after success every read and write is encrypted.
     asio::awaitable<void> start_tls(asio::ssl::context& context, asio::ssl::stream_base::handshake_type role,

@@ -20,7 +20,9 @@ asio::awaitable<void> FrameBuffer::fill(Connection& from, std::size_t n, error_c
     if (data_.size() - begin_ < n) make_room(n);
     while (size() < n) {
         const std::size_t room = exact ? n - size() : data_.size() - end_;
-        const std::size_t got = co_await from.read_some(asio::buffer(data_.data() + end_, room), ec);
+        const auto into = asio::buffer(data_.data() + end_, room);
+        const auto [read_ec, got] = co_await from.async_read_some(into, kAwaitInPlace);
+        ec = read_ec;
         if (ec) co_return;
         end_ += got;
     }
@@ -33,7 +35,8 @@ asio::mutable_buffer FrameBuffer::space_for_more() {
 }
 
 asio::awaitable<void> FrameBuffer::read_more(Connection& from, error_code& ec) {
-    const std::size_t got = co_await from.read_some(space_for_more(), ec);
+    const auto [read_ec, got] = co_await from.async_read_some(space_for_more(), kAwaitInPlace);
+    ec = read_ec;
     commit(got);
 }
 

@@ -208,7 +208,7 @@ asio::awaitable<bool> Session::relay_command(std::uint32_t frame_length) {
         // needs no coroutine frame to forward it.
         error_code ec;
         asio::const_buffer rest(client_buffer_.data(), whole_frame);
-        if (!backend_.write_now(rest, ec)) co_await backend_.write_all(rest, ec);
+        if (!backend_.write_now(rest, ec)) co_await backend_.write_rest(rest, ec);
         if (ec) co_return false;
         context_.metrics.bytes_client_to_backend.fetch_add(whole_frame, std::memory_order_relaxed);
         client_buffer_.consume(whole_frame);
@@ -310,7 +310,7 @@ asio::awaitable<bool> Session::relay_response() {
         }
         if (pos > 0) {
             asio::const_buffer rest(data, pos);
-            if (!client_.write_now(rest, ec)) co_await client_.write_all(rest, ec);
+            if (!client_.write_now(rest, ec)) co_await client_.write_rest(rest, ec);
             if (ec) co_return false;
             context_.metrics.bytes_backend_to_client.fetch_add(pos, std::memory_order_relaxed);
             backend_buffer_.consume(pos);

@@ -69,8 +69,8 @@ TEST(ConnectionTest, WriteNowSendsWhatFitsAtOnce) {
 }
 
 // A full socket: write_now hands back the rest without an error and without waiting;
-// write_all finishes it once the peer reads, and the peer sees every byte in order.
-TEST(ConnectionTest, WriteNowLeavesWhatDoesNotFitToWriteAll) {
+// write_rest finishes it once the peer reads, and the peer sees every byte in order.
+TEST(ConnectionTest, WriteNowLeavesWhatDoesNotFitToWriteRest) {
     asio::io_context loop;
     ConnectedPair pair(loop);
     pair.ours->socket().set_option(asio::socket_base::send_buffer_size(4096));
@@ -91,7 +91,7 @@ TEST(ConnectionTest, WriteNowLeavesWhatDoesNotFitToWriteAll) {
             },
             asio::detached);
         error_code write_ec;
-        co_await pair.ours->write_all(rest, write_ec);
+        co_await pair.ours->write_rest(rest, write_ec);
         EXPECT_FALSE(write_ec) << write_ec.message();
     });
     EXPECT_EQ(received, bytes);
