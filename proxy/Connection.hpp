@@ -50,6 +50,21 @@ public:
             },
             token, buffer);
     }
+    // As async_read_some into `target` (a FrameBuffer): on a plain socket the target's
+    // space is taken only when data has arrived, so a connection waiting for its peer
+    // holds no receive buffer (BufferPool.hpp). Over TLS it is taken at once.
+    template <typename Target, typename Token>
+    auto async_read_into(Target& target, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this, &target](auto handler) {
+                if (tls_) {
+                    tls_->async_read_some(target.space_for_more(), std::move(handler));
+                } else {
+                    plain_reads_.async_read_into(socket_, target, std::move(handler));
+                }
+            },
+            token);
+    }
     // write_all in two halves, so that the hot path needs no coroutine frame when the
     // socket takes everything at once. write_now writes what the socket takes without
     // waiting and advances `buffer` past it: true when nothing is left to do (all

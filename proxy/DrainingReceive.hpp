@@ -21,6 +21,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/version.hpp>
 
@@ -41,6 +42,7 @@
 #endif
 
 #include <memory>
+#include <new>
 #include <utility>
 
 namespace uniqgate::proxy {
@@ -53,27 +55,50 @@ namespace draining_detail {
 
 namespace ad = boost::asio::detail;
 
-template <typename Handler, typename IoExecutor>
+// Where a read puts its bytes: a fixed buffer, or a target (FrameBuffer) whose space is
+// taken only when the socket has data and handed back when it had none.
+struct FixedSpace {
+    boost::asio::mutable_buffer buffer;
+    [[nodiscard]] boost::asio::mutable_buffer take() const noexcept { return buffer; }
+    void unused() const noexcept {}
+};
+
+template <typename Target>
+struct TargetSpace {
+    Target* target;
+    boost::asio::mutable_buffer take() const { return target->space_for_more(); }
+    void unused() const noexcept { target->release_if_empty(); }
+};
+
+template <typename Space, typename Handler, typename IoExecutor>
 class DrainingReceiveOp : public ad::reactor_op {
 public:
     BOOST_ASIO_DEFINE_HANDLER_PTR(DrainingReceiveOp);
 
-    DrainingReceiveOp(ad::socket_type socket, boost::asio::mutable_buffer buffer, Handler& handler,
-                      const IoExecutor& io_executor)
+    DrainingReceiveOp(ad::socket_type socket, Space space, Handler& handler, const IoExecutor& io_executor)
         : ad::reactor_op(boost::system::error_code(), &DrainingReceiveOp::do_perform, &DrainingReceiveOp::do_complete),
           socket_(socket),
-          buffer_(buffer),
+          space_(space),
           handler_(std::move(handler)),
           work_(handler_, io_executor) {}
 
+    // Runs inside the reactor: it must not throw.
     static status do_perform(ad::reactor_op* base) {
         auto* op = static_cast<DrainingReceiveOp*>(base);
-        if (!ad::socket_ops::non_blocking_recv1(op->socket_, op->buffer_.data(), op->buffer_.size(), 0, true,
-                                                op->ec_, op->bytes_transferred_)) {
+        boost::asio::mutable_buffer into;
+        try {
+            into = op->space_.take();
+        } catch (const std::bad_alloc&) {
+            op->ec_ = boost::asio::error::no_memory;
+            return done;
+        }
+        if (!ad::socket_ops::non_blocking_recv1(op->socket_, into.data(), into.size(), 0, true, op->ec_,
+                                                op->bytes_transferred_)) {
+            op->space_.unused();
             return not_done;  // EAGAIN: wait for the readiness event
         }
         // Errors and EOF transfer 0 bytes: exhausted, as in Asio's own operation.
-        return op->bytes_transferred_ < op->buffer_.size() ? done_and_exhausted : done;
+        return op->bytes_transferred_ < into.size() ? done_and_exhausted : done;
     }
 
     static void do_complete(void* owner, ad::operation* base, const boost::system::error_code& /*ec*/,
@@ -94,7 +119,7 @@ public:
 
 private:
     ad::socket_type socket_;
-    boost::asio::mutable_buffer buffer_;
+    Space space_;
     Handler handler_;
     ad::handler_work<Handler, IoExecutor> work_;
 };
@@ -118,24 +143,42 @@ public:
     template <typename Token>
     auto async_read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-            [this, &socket](auto handler, boost::asio::mutable_buffer into) { start(socket, std::move(handler), into); },
+            [this, &socket](auto handler, boost::asio::mutable_buffer into) {
+                if (into.size() == 0) {
+                    socket.async_read_some(into, std::move(handler));  // completes at once, as Asio does
+                } else {
+                    start(socket, std::move(handler), draining_detail::FixedSpace{into});
+                }
+            },
             token, buffer);
     }
 
+    // Reads into `target`'s space_for_more(), taken only once the socket has data: while
+    // the read waits, the target holds no storage (release_if_empty).
+    template <typename Target, typename Token>
+    auto async_read_into(StreamSocket& socket, Target& target, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this, &socket, &target](auto handler) {
+                target.release_if_empty();
+                start(socket, std::move(handler), draining_detail::TargetSpace<Target>{&target});
+            },
+            token);
+    }
+
 private:
-    template <typename Handler>
-    void start(StreamSocket& socket, Handler handler, boost::asio::mutable_buffer into) {
+    template <typename Handler, typename Space>
+    void start(StreamSocket& socket, Handler handler, Space space) {
         namespace ad = draining_detail::ad;
-        // Per-operation cancellation and empty reads keep Asio's own path.
-        if (boost::asio::get_associated_cancellation_slot(handler).is_connected() || into.size() == 0) {
-            socket.async_read_some(into, std::move(handler));
+        // Per-operation cancellation keeps Asio's own path.
+        if (boost::asio::get_associated_cancellation_slot(handler).is_connected()) {
+            socket.async_read_some(space.take(), std::move(handler));
             return;
         }
         auto& impl = draining_detail::SocketAccess::implementation(socket);
         const bool is_continuation = boost_asio_handler_cont_helpers::is_continuation(handler);
-        using Op = draining_detail::DrainingReceiveOp<Handler, StreamSocket::executor_type>;
+        using Op = draining_detail::DrainingReceiveOp<Space, Handler, StreamSocket::executor_type>;
         typename Op::ptr p = {std::addressof(handler), Op::ptr::allocate(handler), nullptr};
-        p.p = new (p.v) Op(impl.socket_, into, handler, socket.get_executor());
+        p.p = new (p.v) Op(impl.socket_, space, handler, socket.get_executor());
         // As Asio's start_op: the descriptor must be non-blocking before the reactor reads it.
         if ((impl.state_ & ad::socket_ops::non_blocking) != 0 ||
             ad::socket_ops::set_internal_non_blocking(impl.socket_, impl.state_, true, p.p->ec_)) {
@@ -157,6 +200,11 @@ public:
     template <typename Token>
     auto async_read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer, Token&& token) {
         return socket.async_read_some(buffer, std::forward<Token>(token));
+    }
+    // Without the draining operation the target's space is taken before the read waits.
+    template <typename Target, typename Token>
+    auto async_read_into(StreamSocket& socket, Target& target, Token&& token) {
+        return socket.async_read_some(target.space_for_more(), std::forward<Token>(token));
     }
 };
 

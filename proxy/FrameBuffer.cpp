@@ -2,25 +2,55 @@
 
 #include <boost/asio/error.hpp>
 
+#include <algorithm>
+
 namespace uniqgate::proxy {
 
 using protocol::kFrameHeaderSize;
 
+void FrameBuffer::drop_storage() noexcept {
+    if (!storage_) return;
+    BufferPool* pool = capacity_ == BufferPool::kBlockSize ? BufferPool::this_thread() : nullptr;
+    if (pool != nullptr) {
+        pool->give_back(std::move(storage_));
+    } else {
+        storage_.reset();
+    }
+    capacity_ = begin_ = end_ = 0;
+}
+
+// Moves what is buffered into fresh storage of `capacity` bytes (at least size()).
+void FrameBuffer::replace_storage(std::size_t capacity) {
+    BufferPool* pool = capacity == BufferPool::kBlockSize ? BufferPool::this_thread() : nullptr;
+    BufferPool::Block fresh = pool != nullptr ? pool->take() : std::make_unique_for_overwrite<std::uint8_t[]>(capacity);
+    const std::size_t buffered = size();
+    if (buffered > 0) std::memcpy(fresh.get(), data(), buffered);
+    drop_storage();
+    storage_ = std::move(fresh);
+    capacity_ = capacity;
+    end_ = buffered;
+}
+
+// Makes room for `n` bytes from the front of the buffer.
 void FrameBuffer::make_room(std::size_t n) {
+    if (!storage_) {
+        replace_storage(std::max(n, first_capacity_));
+        return;
+    }
     if (begin_ > 0) {
-        std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
+        std::memmove(storage_.get(), storage_.get() + begin_, end_ - begin_);
         end_ -= begin_;
         begin_ = 0;
     }
-    if (data_.size() < n) data_.resize(n);
+    if (capacity_ < n) replace_storage(n);
 }
 
 asio::awaitable<void> FrameBuffer::fill(Connection& from, std::size_t n, error_code& ec, bool exact) {
     if (size() >= n) co_return;
-    if (data_.size() - begin_ < n) make_room(n);
+    if (capacity_ - begin_ < n) make_room(n);
     while (size() < n) {
-        const std::size_t room = exact ? n - size() : data_.size() - end_;
-        const auto into = asio::buffer(data_.data() + end_, room);
+        const std::size_t room = exact ? n - size() : capacity_ - end_;
+        const auto into = asio::buffer(storage_.get() + end_, room);
         const auto [read_ec, got] = co_await from.async_read_some(into, kAwaitInPlace);
         ec = read_ec;
         if (ec) co_return;
@@ -29,13 +59,13 @@ asio::awaitable<void> FrameBuffer::fill(Connection& from, std::size_t n, error_c
 }
 
 asio::mutable_buffer FrameBuffer::space_for_more() {
-    if (end_ == data_.size()) make_room(data_.size());
-    if (end_ == data_.size()) data_.resize(data_.size() * 2);
-    return asio::buffer(data_.data() + end_, data_.size() - end_);
+    if (end_ == capacity_) make_room(capacity_);  // compacts, or takes storage if there is none
+    if (end_ == capacity_) replace_storage(capacity_ * 2);
+    return asio::buffer(storage_.get() + end_, capacity_ - end_);
 }
 
 asio::awaitable<void> FrameBuffer::read_more(Connection& from, error_code& ec) {
-    const auto [read_ec, got] = co_await from.async_read_some(space_for_more(), kAwaitInPlace);
+    const auto [read_ec, got] = co_await from.async_read_into(*this, kAwaitInPlace);
     ec = read_ec;
     commit(got);
 }

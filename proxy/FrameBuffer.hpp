@@ -5,25 +5,39 @@
 
 #include "protocol/Frame.hpp"
 #include "protocol/Result.hpp"
+#include "proxy/BufferPool.hpp"
 #include "proxy/Connection.hpp"
 
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 namespace uniqgate::proxy {
 
 class FrameBuffer {
 public:
-    explicit FrameBuffer(std::size_t capacity = 64 * 1024) : data_(capacity) {}
+    // Storage comes from the thread's BufferPool when the first bytes arrive and goes
+    // back to it once they are all consumed (release_if_empty, and every read started
+    // with async_read_into). `first_capacity` other than the pool's block size (tests)
+    // gives the buffer storage of its own instead.
+    explicit FrameBuffer(std::size_t first_capacity = BufferPool::kBlockSize) noexcept
+        : first_capacity_(first_capacity) {}
+    ~FrameBuffer() { drop_storage(); }
+    FrameBuffer(const FrameBuffer&) = delete;
+    FrameBuffer& operator=(const FrameBuffer&) = delete;
 
     [[nodiscard]] std::size_t size() const noexcept { return end_ - begin_; }
-    [[nodiscard]] const std::uint8_t* data() const noexcept { return data_.data() + begin_; }
-    [[nodiscard]] std::uint8_t* mutable_data() noexcept { return data_.data() + begin_; }
+    [[nodiscard]] const std::uint8_t* data() const noexcept { return storage_.get() + begin_; }
+    [[nodiscard]] std::uint8_t* mutable_data() noexcept { return storage_.get() + begin_; }
     [[nodiscard]] protocol::ByteView view() const noexcept { return {data(), size()}; }
     void consume(std::size_t n) noexcept {
         begin_ += n;
         if (begin_ == end_) begin_ = end_ = 0;
+    }
+    // Whether the buffer holds storage now (it does whenever size() > 0).
+    [[nodiscard]] bool holds_storage() const noexcept { return storage_ != nullptr; }
+    // Hands the storage back while nothing is buffered; pointers from data() are then stale.
+    void release_if_empty() noexcept {
+        if (end_ == 0) drop_storage();
     }
 
     // Reads until at least `n` bytes are buffered (growing the buffer if needed).
@@ -32,17 +46,22 @@ public:
     asio::awaitable<void> fill(Connection& from, std::size_t n, error_code& ec, bool exact = false);
     // One read of whatever is available (at least one byte), compacting first.
     asio::awaitable<void> read_more(Connection& from, error_code& ec);
-    // read_more in two halves for a read awaited in place (Connection::async_read_some):
-    // where the next bytes go (never empty), then how many arrived.
+    // read_more in two halves for a read awaited in place (Connection::async_read_into):
+    // where the next bytes go (never empty, taking storage if there is none), then how
+    // many arrived.
     asio::mutable_buffer space_for_more();
     void commit(std::size_t n) noexcept { end_ += n; }
 
 private:
     void make_room(std::size_t n);
+    void replace_storage(std::size_t capacity);
+    void drop_storage() noexcept;
 
-    std::vector<std::uint8_t> data_;
+    BufferPool::Block storage_;
+    std::size_t capacity_ = 0;  // of storage_; BufferPool::kBlockSize: a pool block
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
+    std::size_t first_capacity_;
 };
 
 struct Packet {

@@ -94,9 +94,9 @@ asio::awaitable<void> Session::command_loop() {
         } else {
             // The relay's hot path: reads awaited in place, without a coroutine frame each.
             ec = {};
+            backend_buffer_.release_if_empty();  // an idle session holds no receive buffer
             while (client_buffer_.size() < kFrameHeaderSize && !ec) {
-                const auto [read_ec, got] =
-                    co_await client_.async_read_some(client_buffer_.space_for_more(), kAwaitInPlace);
+                const auto [read_ec, got] = co_await client_.async_read_into(client_buffer_, kAwaitInPlace);
                 client_buffer_.commit(got);
                 ec = read_ec;
             }
@@ -330,7 +330,7 @@ asio::awaitable<bool> Session::relay_response() {
         if (wanted > kFrameHeaderSize) {
             co_await backend_buffer_.fill(backend_, wanted, ec);  // the frame header is now at the front
         } else {
-            const auto [read_ec, got] = co_await backend_.async_read_some(backend_buffer_.space_for_more(), kAwaitInPlace);
+            const auto [read_ec, got] = co_await backend_.async_read_into(backend_buffer_, kAwaitInPlace);
             backend_buffer_.commit(got);
             ec = read_ec;
         }

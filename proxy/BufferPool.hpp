@@ -1,0 +1,48 @@
+#pragma once
+// Receive buffers shared by the sessions of one thread (one event loop).
+//
+// A session holds a buffer only while bytes are in flight through it; an idle one
+// (waiting for its client's next command, which is most of a connection's life)
+// holds none. The buffer a read lands in is then the one the loop used last, still
+// in the cache where the kernel copies into it and the relay reads it, instead of
+// one of thousands of per-session buffers gone cold since that session's previous
+// command. It also keeps an idle connection's memory to its few hundred bytes of
+// state. haproxy's buffer pools do the same for the same reasons.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace uniqgate::proxy {
+
+class BufferPool {
+public:
+    static constexpr std::size_t kBlockSize = 64 * 1024;
+    // Idle blocks kept for reuse; more are freed. A loop serves one event at a time, so
+    // it rarely has more than a few sessions with bytes in flight.
+    static constexpr std::size_t kMaxIdleBlocks = 64;
+
+    using Block = std::unique_ptr<std::uint8_t[]>;
+
+    BufferPool() { idle_.reserve(kMaxIdleBlocks); }
+
+    // The pool of the calling thread; null once the thread is ending and its pool is
+    // gone (a loop's sessions can be destroyed after its thread ran). Blocks may be
+    // given back on another thread than the one they came from: they are heap memory.
+    static BufferPool* this_thread() noexcept;
+
+    // A block of kBlockSize bytes, the one given back last if there is one.
+    Block take();
+    void give_back(Block block) noexcept;
+
+    [[nodiscard]] std::size_t idle_blocks() const noexcept { return idle_.size(); }
+    // Blocks taken from this pool and not given back to it.
+    [[nodiscard]] std::size_t blocks_out() const noexcept { return blocks_out_; }
+
+private:
+    std::vector<Block> idle_;
+    std::size_t blocks_out_ = 0;
+};
+
+}  // namespace uniqgate::proxy
