@@ -18,17 +18,6 @@ thread_local ThreadPool thread_pool;
 
 BufferPool* BufferPool::this_thread() noexcept { return pool_destroyed ? nullptr : &thread_pool.pool; }
 
-BufferPool::Block BufferPool::take() {
-    ++blocks_out_;
-    if (idle_.empty()) return std::make_unique_for_overwrite<std::uint8_t[]>(kBlockSize);
-    Block block = std::move(idle_.back());
-    idle_.pop_back();
-    return block;
-}
-
-void BufferPool::give_back(Block block) noexcept {
-    if (blocks_out_ > 0) --blocks_out_;
-    if (idle_.size() < kMaxIdleBlocks) idle_.push_back(std::move(block));  // reserved: cannot throw
-}
+BufferPool::Block BufferPool::allocate() { return std::make_unique_for_overwrite<std::uint8_t[]>(kBlockSize); }
 
 }  // namespace uniqgate::proxy

@@ -33,14 +33,25 @@ public:
     static BufferPool* this_thread() noexcept;
 
     // A block of kBlockSize bytes, the one given back last if there is one.
-    Block take();
-    void give_back(Block block) noexcept;
+    Block take() {
+        ++blocks_out_;
+        if (idle_.empty()) return allocate();
+        Block block = std::move(idle_.back());
+        idle_.pop_back();
+        return block;
+    }
+    void give_back(Block block) noexcept {
+        if (blocks_out_ > 0) --blocks_out_;
+        if (idle_.size() < kMaxIdleBlocks) idle_.push_back(std::move(block));  // reserved: cannot throw
+    }
 
     [[nodiscard]] std::size_t idle_blocks() const noexcept { return idle_.size(); }
     // Blocks taken from this pool and not given back to it.
     [[nodiscard]] std::size_t blocks_out() const noexcept { return blocks_out_; }
 
 private:
+    static Block allocate();
+
     std::vector<Block> idle_;
     std::size_t blocks_out_ = 0;
 };

@@ -58,10 +58,9 @@ asio::awaitable<void> FrameBuffer::fill(Connection& from, std::size_t n, error_c
     }
 }
 
-asio::mutable_buffer FrameBuffer::space_for_more() {
-    if (end_ == capacity_) make_room(capacity_);  // compacts, or takes storage if there is none
+void FrameBuffer::make_space() {
+    make_room(capacity_);  // compacts, or takes storage if there is none
     if (end_ == capacity_) replace_storage(capacity_ * 2);
-    return asio::buffer(storage_.get() + end_, capacity_ - end_);
 }
 
 asio::awaitable<void> FrameBuffer::read_more(Connection& from, error_code& ec) {

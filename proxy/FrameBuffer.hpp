@@ -49,11 +49,15 @@ public:
     // read_more in two halves for a read awaited in place (Connection::async_read_into):
     // where the next bytes go (never empty, taking storage if there is none), then how
     // many arrived.
-    asio::mutable_buffer space_for_more();
+    asio::mutable_buffer space_for_more() {
+        if (end_ == capacity_) make_space();  // full, or no storage yet
+        return asio::buffer(storage_.get() + end_, capacity_ - end_);
+    }
     void commit(std::size_t n) noexcept { end_ += n; }
 
 private:
     void make_room(std::size_t n);
+    void make_space();
     void replace_storage(std::size_t capacity);
     void drop_storage() noexcept;
 

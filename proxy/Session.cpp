@@ -151,11 +151,11 @@ asio::awaitable<void> Session::command_loop() {
             alive = co_await intercept_query(header.payload_length);
         } else if (rules_active && command == Command::stmt_prepare) {
             alive = co_await intercept_prepare(header.payload_length);
-        } else if (!prepared_writes_.empty() && command == Command::stmt_execute) {
+        } else if (command == Command::stmt_execute && !prepared_writes_.empty()) {
             alive = co_await intercept_execute(header.payload_length);
-        } else if (!prepared_writes_.empty() &&
-                   (command == Command::stmt_send_long_data || command == Command::stmt_reset ||
-                    command == Command::stmt_close || command == Command::mariadb_stmt_bulk_execute)) {
+        } else if ((command == Command::stmt_send_long_data || command == Command::stmt_reset ||
+                    command == Command::stmt_close || command == Command::mariadb_stmt_bulk_execute) &&
+                   !prepared_writes_.empty()) {
             alive = co_await intercept_statement_command(command, header.payload_length);
         } else {
             if (command == Command::reset_connection) {

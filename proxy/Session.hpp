@@ -355,16 +355,9 @@ private:
     FrameBuffer client_buffer_;
     FrameBuffer backend_buffer_;
     protocol::ResponseTracker tracker_;
-    protocol::Capabilities client_caps_ = 0;  // negotiated with the client (= with the backend, but for SSL)
-    bool backend_is_unix_socket_ = false;
-    std::string username_;     // for log lines
-    std::string scramble_;     // from the backend's handshake, which the client answered
-    std::string auth_plugin_;  // the plugin authentication ended with
-    std::string current_database_;
-    std::string pending_database_;  // USE / COM_INIT_DB: current once the server says OK
+    // What every command reads, together after the tracker: with thousands of sessions
+    // taking turns, each cache line of a session's state a command touches is a miss.
     bool database_change_pending_ = false;
-    rules::Charset charset_ = rules::Charset::utf8;
-    std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
     bool holds_local_locks_ = false;
     // Whether the open transaction may hold this session's uncommitted writes, which an
     // existence check inside it must also read (on the session's own connection).
@@ -372,6 +365,17 @@ private:
     // every other command that leaves a transaction open (see command_loop).
     bool own_writes_pending_ = false;
     bool command_began_transaction_ = false;  // the current command is BEGIN / START TRANSACTION
+    bool own_statement_prepared_last_ = false;  // see own_statements_
+    bool multi_statements_switched_on_ = false;  // by the proxy, for its own writes; the client did not ask
+    std::vector<std::string> held_lock_names_;  // lock.backend mysql: GET_LOCK names this session holds
+    protocol::Capabilities client_caps_ = 0;  // negotiated with the client (= with the backend, but for SSL)
+    bool backend_is_unix_socket_ = false;
+    std::string username_;     // for log lines
+    std::string scramble_;     // from the backend's handshake, which the client answered
+    std::string auth_plugin_;  // the plugin authentication ended with
+    std::string current_database_;
+    std::string pending_database_;  // USE / COM_INIT_DB: current once the server says OK
+    rules::Charset charset_ = rules::Charset::utf8;
     // The client's prepared statements that write rule tables, or create or drop a temporary
     // table with a rule table's name.
     PreparedWrites prepared_writes_;
@@ -405,7 +409,6 @@ private:
     // is one of them, a client command naming "the last prepared" (0xFFFFFFFF) is
     // rewritten to the client's own.
     std::unordered_map<std::string, std::uint32_t> own_statements_;
-    bool own_statement_prepared_last_ = false;
     // The server refused a statement block of the proxy's own (no BEGIN NOT ATOMIC: not
     // MariaDB, or sql_mode=ORACLE): this session's executes go without them (see
     // own_block_execute).
@@ -418,7 +421,6 @@ private:
     };
     std::optional<BulkAnswers> bulk_answers_;
     bool pending_execute_sent_ = false;                 // send_client_write relayed it
-    bool multi_statements_switched_on_ = false;  // by the proxy, for its own writes; the client did not ask
     std::optional<bool> client_multi_statements_;  // set by the client's own COM_SET_OPTION
     std::uint8_t client_charset_id_ = 0;
     const char* charset_name_ = "utf8mb4";  // for the proxy's own connections to read the client's literals alike
