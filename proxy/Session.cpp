@@ -157,6 +157,28 @@ asio::awaitable<void> Session::command_loop() {
                     command == Command::stmt_close || command == Command::mariadb_stmt_bulk_execute) &&
                    !prepared_writes_.empty()) {
             alive = co_await intercept_statement_command(command, header.payload_length);
+        } else if (command != Command::reset_connection && command_is_buffered_whole(header.payload_length)) {
+            // The relay's hot path: relay_command's work with every wait awaited in place, so a
+            // command costs no coroutine frame (with many sessions waiting on the server at
+            // once, Asio's small frame cache runs dry and each frame is a malloc and a free).
+            const auto next = tracker_.on_command(
+                {client_buffer_.data() + kFrameHeaderSize, inspected_length(header.payload_length)});
+            asio::const_buffer unwritten;
+            if (!forward_buffered_command(header.payload_length, unwritten, ec)) {
+                co_await backend_.write_rest(unwritten, ec);
+            }
+            if (ec) co_return;
+            command_forwarded(header.payload_length);
+            if (next != Next::done) {
+                ResponseRelay relay;
+                auto step = forward_buffered_response(relay);
+                while (step == RelayStep::read && relay.wanted == kFrameHeaderSize) {
+                    const auto [read_ec, got] = co_await backend_.async_read_into(backend_buffer_, kAwaitInPlace);
+                    backend_buffer_.commit(got);
+                    step = read_ec ? RelayStep::failed : forward_buffered_response(relay);
+                }
+                if (step != RelayStep::done) alive = co_await relay_response(relay, step);
+            }
         } else {
             if (command == Command::reset_connection) {
                 prepared_writes_.clear();
@@ -199,19 +221,32 @@ asio::awaitable<void> Session::watch_backend() {
     co_await backend_buffer_.read_more(backend_, ec);  // anything, even EOF: the server is done with us
 }
 
+// The usual command: one frame, all of it buffered.
+bool Session::command_is_buffered_whole(std::uint32_t frame_length) const noexcept {
+    return frame_length < protocol::kMaxFramePayload && client_buffer_.size() >= kFrameHeaderSize + frame_length;
+}
+
+// Writes such a command to the backend without waiting: true when nothing is left to
+// do (written, or failed: ec set), else `unwritten` is what the socket did not take.
+bool Session::forward_buffered_command(std::uint32_t frame_length, asio::const_buffer& unwritten, error_code& ec) {
+    unwritten = asio::const_buffer(client_buffer_.data(), kFrameHeaderSize + frame_length);
+    return backend_.write_now(unwritten, ec);
+}
+
+void Session::command_forwarded(std::uint32_t frame_length) noexcept {
+    context_.metrics.bytes_client_to_backend.fetch_add(kFrameHeaderSize + frame_length, std::memory_order_relaxed);
+    client_buffer_.consume(kFrameHeaderSize + frame_length);
+}
+
 // The plain relay: the command from the receive buffer, then its response.
 asio::awaitable<bool> Session::relay_command(std::uint32_t frame_length) {
     const auto next = tracker_.on_command({client_buffer_.data() + kFrameHeaderSize, inspected_length(frame_length)});
-    const std::size_t whole_frame = kFrameHeaderSize + frame_length;
-    if (frame_length < protocol::kMaxFramePayload && client_buffer_.size() >= whole_frame) {
-        // The usual command: one frame, all of it buffered. Written here, the relay
-        // needs no coroutine frame to forward it.
+    if (command_is_buffered_whole(frame_length)) {
         error_code ec;
-        asio::const_buffer rest(client_buffer_.data(), whole_frame);
-        if (!backend_.write_now(rest, ec)) co_await backend_.write_rest(rest, ec);
+        asio::const_buffer unwritten;
+        if (!forward_buffered_command(frame_length, unwritten, ec)) co_await backend_.write_rest(unwritten, ec);
         if (ec) co_return false;
-        context_.metrics.bytes_client_to_backend.fetch_add(whole_frame, std::memory_order_relaxed);
-        client_buffer_.consume(whole_frame);
+        command_forwarded(frame_length);
     } else {
         const bool forwarded = co_await relay_command_packet(frame_length);
         if (!forwarded) co_return false;
@@ -278,63 +313,91 @@ asio::awaitable<bool> Session::relay_command_packet(std::uint32_t first_frame_le
     }
 }
 
-// Forwards the backend's response until the tracker says it is complete. Each
-// read from the backend becomes at most one write to the client.
-asio::awaitable<bool> Session::relay_response() {
-    error_code ec;
-    std::size_t uninspected = 0;  // payload bytes of the current frame still to pass through
-    Next next = Next::server_frame;
-    for (;;) {
-        const std::uint8_t* data = backend_buffer_.data();
-        const std::size_t size = backend_buffer_.size();
-        std::size_t pos = 0;
-        std::size_t wanted = kFrameHeaderSize;  // bytes needed at `pos` to make progress
-        while (pos < size || uninspected == 0) {
-            if (uninspected > 0) {
-                const std::size_t n = std::min(uninspected, size - pos);
-                pos += n;
-                uninspected -= n;
-                continue;
-            }
-            if (next != Next::server_frame) break;
-            if (size - pos < kFrameHeaderSize) break;
-            const auto header = protocol::decode_frame_header(data + pos);
-            const std::size_t peek = inspected_length(header.payload_length);
-            if (size - pos - kFrameHeaderSize < peek) {
-                wanted = kFrameHeaderSize + peek;
-                break;
-            }
-            next = tracker_.on_server_frame(header, {data + pos + kFrameHeaderSize, peek});
-            pos += kFrameHeaderSize;
-            uninspected = header.payload_length;
-        }
-        if (pos > 0) {
-            asio::const_buffer rest(data, pos);
-            if (!client_.write_now(rest, ec)) co_await client_.write_rest(rest, ec);
-            if (ec) co_return false;
-            context_.metrics.bytes_backend_to_client.fetch_add(pos, std::memory_order_relaxed);
-            backend_buffer_.consume(pos);
-        }
-        if (uninspected == 0 && next != Next::server_frame) {
-            if (tracker_.failed()) {
-                spdlog::error("session {}: cannot follow the backend's response; closing", id_);
-                co_return false;
-            }
-            if (next == Next::done) co_return true;
-            if (next != Next::client_infile_data) co_return false;  // COM_CHANGE_USER never comes this way
-            const bool file_sent = co_await relay_infile_data();
-            if (!file_sent) co_return false;
-            next = Next::server_frame;
+// Forwards what the backend buffer holds of the response, as far as the tracker can
+// follow it, in one write to the client; says what has to happen next.
+RelayStep Session::forward_buffered_response(ResponseRelay& relay) {
+    const std::uint8_t* data = backend_buffer_.data();
+    const std::size_t size = backend_buffer_.size();
+    std::size_t pos = 0;
+    relay.wanted = kFrameHeaderSize;
+    while (pos < size || relay.uninspected == 0) {
+        if (relay.uninspected > 0) {
+            const std::size_t n = std::min(relay.uninspected, size - pos);
+            pos += n;
+            relay.uninspected -= n;
             continue;
         }
-        if (wanted > kFrameHeaderSize) {
-            co_await backend_buffer_.fill(backend_, wanted, ec);  // the frame header is now at the front
-        } else {
-            const auto [read_ec, got] = co_await backend_.async_read_into(backend_buffer_, kAwaitInPlace);
-            backend_buffer_.commit(got);
-            ec = read_ec;
+        if (relay.next != Next::server_frame) break;
+        if (size - pos < kFrameHeaderSize) break;
+        const auto header = protocol::decode_frame_header(data + pos);
+        const std::size_t peek = inspected_length(header.payload_length);
+        if (size - pos - kFrameHeaderSize < peek) {
+            relay.wanted = kFrameHeaderSize + peek;
+            break;
         }
-        if (ec) co_return false;
+        relay.next = tracker_.on_server_frame(header, {data + pos + kFrameHeaderSize, peek});
+        pos += kFrameHeaderSize;
+        relay.uninspected = header.payload_length;
+    }
+    if (pos > 0) {
+        relay.unwritten = asio::const_buffer(data, pos);
+        relay.forwarding = pos;
+        error_code ec;
+        if (!client_.write_now(relay.unwritten, ec)) return RelayStep::write;
+        if (ec) return RelayStep::failed;
+    }
+    return response_forwarded(relay, pos);
+}
+
+// The first `forwarded` bytes of the backend buffer reached the client.
+RelayStep Session::response_forwarded(ResponseRelay& relay, std::size_t forwarded) {
+    if (forwarded > 0) {
+        context_.metrics.bytes_backend_to_client.fetch_add(forwarded, std::memory_order_relaxed);
+        backend_buffer_.consume(forwarded);
+    }
+    if (relay.uninspected > 0 || relay.next == Next::server_frame) return RelayStep::read;
+    if (tracker_.failed()) {
+        spdlog::error("session {}: cannot follow the backend's response; closing", id_);
+        return RelayStep::failed;
+    }
+    if (relay.next == Next::done) return RelayStep::done;
+    // COM_CHANGE_USER never comes this way.
+    return relay.next == Next::client_infile_data ? RelayStep::infile : RelayStep::failed;
+}
+
+asio::awaitable<bool> Session::relay_response(ResponseRelay relay, RelayStep step) {
+    error_code ec;
+    for (;;) {
+        switch (step) {
+            case RelayStep::done:
+                co_return true;
+            case RelayStep::failed:
+                co_return false;
+            case RelayStep::scan:
+                break;
+            case RelayStep::write:
+                co_await client_.write_rest(relay.unwritten, ec);
+                if (ec) co_return false;
+                step = response_forwarded(relay, relay.forwarding);
+                continue;
+            case RelayStep::infile: {
+                const bool file_sent = co_await relay_infile_data();
+                if (!file_sent) co_return false;
+                relay.next = Next::server_frame;
+                break;
+            }
+            case RelayStep::read:
+                if (relay.wanted > kFrameHeaderSize) {
+                    co_await backend_buffer_.fill(backend_, relay.wanted, ec);  // the frame header is now at the front
+                } else {
+                    const auto [read_ec, got] = co_await backend_.async_read_into(backend_buffer_, kAwaitInPlace);
+                    backend_buffer_.commit(got);
+                    ec = read_ec;
+                }
+                if (ec) co_return false;
+                break;
+        }
+        step = forward_buffered_response(relay);
     }
 }
 

@@ -48,6 +48,16 @@ struct ProxyContext {
     std::atomic<int> commands_in_flight{0};
 };
 
+// Where relaying a response stands (Session::forward_buffered_response) and what it needs next.
+enum class RelayStep { scan, read, write, infile, done, failed };
+struct ResponseRelay {
+    std::size_t uninspected = 0;  // payload bytes of the current frame still to pass through
+    protocol::ResponseTracker::Next next = protocol::ResponseTracker::Next::server_frame;
+    std::size_t wanted = protocol::kFrameHeaderSize;  // bytes needed at the front to make progress
+    std::size_t forwarding = 0;    // RelayStep::write: bytes at the backend buffer's front being written,
+    asio::const_buffer unwritten;  // of which the client's socket has yet to take these
+};
+
 class Session {
 public:
     Session(ProxyContext& context, Connection::Socket client_socket, std::uint64_t id);
@@ -72,7 +82,15 @@ private:
     asio::awaitable<bool> forward_client_frame(std::uint32_t payload_length);
     void remember_init_db(std::uint32_t frame_length);
     void name_the_clients_last_prepared(protocol::Command command, std::uint32_t frame_length) noexcept;
-    asio::awaitable<bool> relay_response();
+    // The response relay in steps that never wait (RelayStep), so that command_loop can
+    // await the hot path's reads in place, without a coroutine frame per command.
+    RelayStep forward_buffered_response(ResponseRelay& relay);
+    RelayStep response_forwarded(ResponseRelay& relay, std::size_t forwarded);
+    // Forwards the backend's response until the tracker says it is complete, from `step`.
+    asio::awaitable<bool> relay_response(ResponseRelay relay = {}, RelayStep step = RelayStep::scan);
+    [[nodiscard]] bool command_is_buffered_whole(std::uint32_t frame_length) const noexcept;
+    bool forward_buffered_command(std::uint32_t frame_length, asio::const_buffer& unwritten, error_code& ec);
+    void command_forwarded(std::uint32_t frame_length) noexcept;
     asio::awaitable<bool> relay_infile_data();
     asio::awaitable<bool> change_user();
 
