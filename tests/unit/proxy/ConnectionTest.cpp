@@ -3,6 +3,7 @@
 // is made of.
 #include "proxy/Connection.hpp"
 #include "proxy/FrameBuffer.hpp"
+#include "tests/unit/proxy/ConnectedPair.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -24,17 +25,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-struct ConnectedPair {
-    explicit ConnectedPair(asio::io_context& loop) {
-        asio::local::stream_protocol::socket a(loop);
-        asio::local::stream_protocol::socket b(loop);
-        asio::local::connect_pair(a, b);
-        ours = std::make_unique<Connection>(Connection::Socket(std::move(a)));
-        peer = std::make_unique<Connection>(Connection::Socket(std::move(b)));
-    }
-    std::unique_ptr<Connection> ours;
-    std::unique_ptr<Connection> peer;
-};
+using test::ConnectedPair;
 
 std::vector<std::uint8_t> pattern(std::size_t size) {
     std::vector<std::uint8_t> bytes(size);

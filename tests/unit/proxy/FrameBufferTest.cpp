@@ -1,12 +1,11 @@
 // FrameBuffer's storage from the thread's BufferPool: taken when bytes arrive, given
 // back when they are all consumed, and not held by a read that is still waiting.
 #include "proxy/FrameBuffer.hpp"
+#include "tests/unit/proxy/ConnectedPair.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/local/connect_pair.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -28,17 +27,7 @@ using namespace std::chrono_literals;
 
 std::size_t blocks_out() { return BufferPool::this_thread()->blocks_out(); }
 
-struct Pair {
-    explicit Pair(asio::io_context& loop) {
-        asio::local::stream_protocol::socket a(loop);
-        asio::local::stream_protocol::socket b(loop);
-        asio::local::connect_pair(a, b);
-        ours = std::make_unique<Connection>(Connection::Socket(std::move(a)));
-        peer = std::make_unique<asio::local::stream_protocol::socket>(std::move(b));
-    }
-    std::unique_ptr<Connection> ours;
-    std::unique_ptr<asio::local::stream_protocol::socket> peer;
-};
+using Pair = test::ConnectedPair;
 
 TEST(FrameBufferTest, TakesAPoolBlockForBytesAndGivesItBackWhenConsumed) {
     const std::size_t before = blocks_out();
@@ -115,7 +104,7 @@ TEST(FrameBufferTest, AWaitingReadHoldsNoStorage) {
 
     for (int i = 0; i < kConnections; ++i) {
         const std::string message = "message " + std::to_string(i);
-        asio::write(*pairs[i]->peer, asio::buffer(message));
+        asio::write(pairs[i]->peer->socket(), asio::buffer(message));
     }
     loop.run();
     ASSERT_EQ(finished, kConnections);
@@ -135,7 +124,7 @@ TEST(FrameBufferTest, AReadAfterUnconsumedBytesAppendsToThem) {
     asio::io_context loop;
     Pair pair(loop);
     FrameBuffer buffer;
-    asio::write(*pair.peer, asio::buffer(std::string("head")));
+    asio::write(pair.peer->socket(), asio::buffer(std::string("head")));
     bool done = false;
     asio::co_spawn(
         loop,
@@ -152,7 +141,7 @@ TEST(FrameBufferTest, AReadAfterUnconsumedBytesAppendsToThem) {
     loop.poll();
     EXPECT_FALSE(done);
     EXPECT_TRUE(buffer.holds_storage());  // "head" is still in it
-    asio::write(*pair.peer, asio::buffer(std::string("tail")));
+    asio::write(pair.peer->socket(), asio::buffer(std::string("tail")));
     loop.run();
     ASSERT_TRUE(done);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(buffer.data()), buffer.size()), "headtail");
@@ -175,7 +164,7 @@ TEST(FrameBufferTest, AReadRacedAgainstATimerStillFillsTheBuffer) {
             EXPECT_EQ(first.index(), 1U);  // nothing sent yet
             EXPECT_EQ(buffer.size(), 0U);
             ++rounds;
-            asio::write(*pair.peer, asio::buffer(std::string("late")));
+            asio::write(pair.peer->socket(), asio::buffer(std::string("late")));
             timer.expires_after(5s);
             auto second = co_await (pair.ours->async_read_into(buffer, asio::use_awaitable) ||
                                     timer.async_wait(asio::use_awaitable));
