@@ -34,7 +34,7 @@ void FrameBuffer::replace_storage(std::size_t capacity) {
 // Makes room for `n` bytes from the front of the buffer.
 void FrameBuffer::make_room(std::size_t n) {
     if (!storage_) {
-        replace_storage(std::max(n, first_capacity_));
+        replace_storage(std::max(n, BufferPool::kBlockSize));
         return;
     }
     if (begin_ > 0) {

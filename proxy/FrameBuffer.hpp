@@ -17,10 +17,9 @@ class FrameBuffer {
 public:
     // Storage comes from the thread's BufferPool when the first bytes arrive and goes
     // back to it once they are all consumed (release_if_empty, and every read started
-    // with async_read_into). `first_capacity` other than the pool's block size (tests)
-    // gives the buffer storage of its own instead.
-    explicit FrameBuffer(std::size_t first_capacity = BufferPool::kBlockSize) noexcept
-        : first_capacity_(first_capacity) {}
+    // with async_read_into). A buffer that must grow past a pool block gets storage of
+    // its own until it is empty again.
+    FrameBuffer() noexcept = default;
     ~FrameBuffer() { drop_storage(); }
     FrameBuffer(const FrameBuffer&) = delete;
     FrameBuffer& operator=(const FrameBuffer&) = delete;
@@ -65,7 +64,6 @@ private:
     std::size_t capacity_ = 0;  // of storage_; BufferPool::kBlockSize: a pool block
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
-    std::size_t first_capacity_;
 };
 
 struct Packet {

@@ -104,8 +104,8 @@ TEST(ConnectionTest, WriteNowReportsAPeerThatWentAway) {
 TEST(ConnectionTest, ReadInPlaceAppendsToTheFrameBuffer) {
     asio::io_context loop;
     ConnectedPair pair(loop);
-    FrameBuffer buffer(8);
-    const auto bytes = pattern(20);
+    FrameBuffer buffer;
+    const auto bytes = pattern(BufferPool::kBlockSize + 20);  // past one pool block: it must grow
     asio::write(pair.peer->socket(), asio::buffer(bytes));
 
     run_coroutine(loop, [&]() -> asio::awaitable<void> {
