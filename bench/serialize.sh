@@ -368,14 +368,7 @@ bench_log "server counters: $(bench_sql "$DB_PORT" "SELECT GROUP_CONCAT(CONCAT(V
 
 # --- report -----------------------------------------------------------------------------
 # Awk functions both reports use: values per key gathered over the rounds, and their medians.
-AWK_MEDIANS='
-        function median(list,    n, v, i, j, t) {
-            n = split(list, v, " ")
-            for (i = 2; i <= n; i++)
-                for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-            if (n == 0) return ""
-            return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-        }
+AWK_MEDIANS="$BENCH_AWK_MEDIAN"'
         function ok(v) { return v != "-" && v != "ERR" && v != "" }
         function add(key, value) { if (ok(value)) vals[key] = vals[key] " " value }
         function get(key, fmt,    m) { m = median(vals[key]); return m == "" ? "–" : sprintf(fmt, m) }

@@ -16,7 +16,9 @@ Usage: bench/sysbench.sh [options]
 Starts a throwaway MariaDB, uniqgate (no rules: pure relay path) and haproxy (mode tcp) on free
 loopback ports, prepares the sysbench tables once, then for every workload and thread count runs
 sysbench against direct MariaDB, uniqgate and haproxy back to back (interleaved), measuring the
-CPU time each proxy process used. Prints a Markdown table; stops everything it started on exit.
+CPU time each proxy process used. Then, head to head, it runs the same workloads through uniqgate
+and haproxy at the same time (one sysbench each), so both proxies meet the same load and the same
+noise from the rest of the box. Prints two Markdown tables; stops everything it started on exit.
 
 Options:
   --time N             seconds per sysbench run (default 10)
@@ -34,6 +36,8 @@ Options:
   --uniqgate PATH      uniqgate binary (default $UNIQGATE or build-main/proxy/uniqgate)
   --uniqgate-args "A"  extra uniqgate arguments, e.g. "--threads 2" (default none: 1 loop)
   --skip-uniqgate      leave the uniqgate leg out (its columns show –)
+  --no-head-to-head    leave out the head-to-head stage
+  --head-to-head-only  leave out the interleaved stage (direct, uniqgate, haproxy one by one)
   --syscalls           also count each proxy's recvfrom, sendto, epoll_wait and epoll_ctl
                        calls per query (perf stat on the syscall tracepoints; needs perf and
                        root) and log them with the run
@@ -67,6 +71,8 @@ HAPROXY_NBTHREAD=1
 UNIQGATE=${UNIQGATE:-$BENCH_REPO/build-main/proxy/uniqgate}
 UNIQGATE_ARGS=
 SKIP_UNIQGATE=
+HEAD_TO_HEAD=1
+INTERLEAVED=1
 SYSCALLS=
 OUT=
 WORKDIR=
@@ -89,6 +95,8 @@ while [[ $# -gt 0 ]]; do
         --uniqgate) need_arg "$@"; UNIQGATE=$2; shift ;;
         --uniqgate-args) need_arg "$@"; UNIQGATE_ARGS=$2; shift ;;
         --skip-uniqgate) SKIP_UNIQGATE=1 ;;
+        --no-head-to-head) HEAD_TO_HEAD= ;;
+        --head-to-head-only) INTERLEAVED= ;;
         --syscalls) SYSCALLS=1 ;;
         --quick) quick=1 ;;
         --out) need_arg "$@"; OUT=$2; shift ;;
@@ -117,6 +125,9 @@ done
 [[ -z "$SYSCALLS" ]] || command -v perf >/dev/null || bench_die "--syscalls needs perf (apt install linux-perf)"
 command -v sysbench >/dev/null || bench_die "sysbench is not installed (scripts/install-deps.sh)"
 [[ -x /usr/sbin/haproxy ]] || bench_die "/usr/sbin/haproxy is not installed (scripts/install-deps.sh)"
+[[ -z "$SKIP_UNIQGATE" ]] || HEAD_TO_HEAD=   # head to head is uniqgate against haproxy
+[[ -n "$INTERLEAVED" || -n "$HEAD_TO_HEAD" ]] \
+    || bench_die "nothing to run: --head-to-head-only with --no-head-to-head or --skip-uniqgate"
 if [[ -n "$OUT" ]]; then
     OUT=$(realpath -m "$OUT")
     mkdir -p "$(dirname "$OUT")"
@@ -275,21 +286,85 @@ run_leg() {
         "$tps" "$queries" "$p95" "$cpu_us" "$db_us" "$errors" >>"$RAW"
 }
 
+# One head-to-head round: uniqgate and haproxy each get their own sysbench with the row's
+# thread count, started together, so whatever else the box does in those seconds (other
+# tenants, where the scheduler puts 2 x threads clients on 2 cores) weighs on both alike.
+# Legs run one after the other cannot share that, and on a small shared box it moves a
+# leg's throughput by more than the difference between the proxies. Appends two lines to
+# $RAW_H2H.
+run_head_to_head() {
+    local workload=$1 threads=$2 round=$3 leg other rc parsed tps queries p95 errors cpu_us
+    local -A log=() pid=() cpu0=() sb=() status=()
+    local legs=(uniqgate haproxy)
+    ((round % 2)) || legs=(haproxy uniqgate)   # alternate which one starts first
+    bench_alive "$DB_PID" || bench_die "mariadbd (pid $DB_PID) has exited"
+    for leg in "${legs[@]}"; do
+        pid[$leg]=$(leg_pid "$leg")
+        log[$leg]="$LOGS/$workload-t$threads-r$round-$leg-head-to-head.log"
+        if ! bench_alive "${pid[$leg]}"; then
+            bench_log "$workload t=$threads r$round head to head: $leg (pid ${pid[$leg]}) has exited"
+            for other in "${legs[@]}"; do
+                printf '%s\t%s\t%s\t%s\tERR\t-\t-\t-\t-\n' "$workload" "$threads" "$round" "$other" >>"$RAW_H2H"
+            done
+            FAILED_RUNS=$((FAILED_RUNS + 1))
+            return 0
+        fi
+        cpu0[$leg]=$(bench_cpu_ticks "${pid[$leg]}")
+    done
+    for leg in "${legs[@]}"; do
+        timeout -k 5 $((TIME + 120)) sysbench "$workload" "${sysbench_common[@]}" --mysql-port="$(leg_port "$leg")" \
+            --threads="$threads" --time="$TIME" --report-interval=0 --percentile=95 run >"${log[$leg]}" 2>&1 &
+        sb[$leg]=$!
+        bench_track "${sb[$leg]}" sysbench
+    done
+    for leg in "${legs[@]}"; do
+        rc=0
+        wait "${sb[$leg]}" || rc=$?
+        bench_untrack "${sb[$leg]}"
+        status[$leg]=$rc
+    done
+    local line=""
+    for leg in "${legs[@]}"; do
+        if [[ "${status[$leg]}" == 0 ]] && parsed=$(bench_parse_sysbench "${log[$leg]}"); then
+            read -r tps queries p95 errors <<<"$parsed"
+            cpu_us=-
+            ((queries == 0)) || cpu_us=$(bench_us_per_query $(($(bench_cpu_ticks "${pid[$leg]}") - cpu0[$leg])) "$queries")
+            line+=$(printf '  %s tps %.1f p95 %.2f ms CPU %s µs/q' "$leg" "$tps" "$p95" "$cpu_us")
+        else
+            tps=ERR queries=- p95=- errors=- cpu_us=-
+            FAILED_RUNS=$((FAILED_RUNS + 1))
+            bench_log "$workload t=$threads r$round head to head: $leg FAILED; last lines of ${log[$leg]}:"
+            tail -n 5 "${log[$leg]}" >&2 || true
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$threads" "$round" "$leg" \
+            "$tps" "$queries" "$p95" "$cpu_us" "$errors" >>"$RAW_H2H"
+    done
+    [[ -z "$line" ]] || bench_log "$(printf '%-18s t=%-3s r%s head to head:%s' "$workload" "$threads" "$round" "$line")"
+}
+
 printf 'workload\tthreads\tround\tleg\ttps\tqueries\tp95_ms\tproxy_cpu_us_per_query\tmariadbd_cpu_us_per_query\tignored_errors\n' >"$RAW"
-runs=0
-for w in $WORKLOADS; do for t in $THREADS; do runs=$((runs + ROUNDS * ${#LEGS[@]})); done; done
+RAW_H2H="$WORKDIR/head-to-head.tsv"
+printf 'workload\tthreads\tround\tleg\ttps\tqueries\tp95_ms\tproxy_cpu_us_per_query\tignored_errors\n' >"$RAW_H2H"
+runs=0 legs_per_round=0
+[[ -z "$INTERLEAVED" ]] || legs_per_round=${#LEGS[@]}
+[[ -z "$HEAD_TO_HEAD" ]] || legs_per_round=$((legs_per_round + 1))
+for w in $WORKLOADS; do for t in $THREADS; do runs=$((runs + ROUNDS * legs_per_round)); done; done
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 awk -v l="$LOAD_BEFORE" 'BEGIN { exit !(l > 0.5) }' \
     && bench_log "warning: 1-minute load average is $LOAD_BEFORE; other work on this box will skew the results"
-bench_log "measuring: $runs runs of $TIME s (legs: ${LEGS[*]})"
+bench_log "measuring: $runs runs of $TIME s (legs: ${INTERLEAVED:+${LEGS[*]}}${HEAD_TO_HEAD:+${INTERLEAVED:+, then }uniqgate and haproxy head to head})"
 for workload in $WORKLOADS; do
     for threads in $THREADS; do
         for ((round = 1; round <= ROUNDS; round++)); do
             # Rotate the leg order each round so no leg always runs first (or right after inserts).
-            for ((i = 0; i < ${#LEGS[@]}; i++)); do
+            for ((i = 0; ${INTERLEAVED:-0} && i < ${#LEGS[@]}; i++)); do
                 run_leg "$workload" "$threads" "$round" "${LEGS[(i + round - 1) % ${#LEGS[@]}]}"
                 sleep 1   # let the closed connections' server threads finish
             done
+            if [[ -n "$HEAD_TO_HEAD" ]]; then
+                run_head_to_head "$workload" "$threads" "$round"
+                sleep 1
+            fi
         done
     done
 done
@@ -310,16 +385,29 @@ fi
     echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(bench_sql "$DB_PORT" 'SELECT VERSION()'), $(sysbench --version), $(/usr/sbin/haproxy -v | head -n1 | cut -d' ' -f1-3) (mode tcp, nbthread $HAPROXY_NBTHREAD)"
     echo "- uniqgate: $uniqgate_desc"
     echo "- $TABLES table(s) x $TABLE_SIZE rows, $TIME s per run, $ROUNDS round(s) (medians), --db-ps-mode=$PS_MODE; load average before the runs: $LOAD_BEFORE"
-    echo
-    bench_report "$RAW" "$WORKLOADS" "$THREADS"
-    echo
-    echo "tps = sysbench transactions/s; ratios are of tps; CPU µs/query = proxy process utime+stime during the run / sysbench's query count."
+    if [[ -n "$INTERLEAVED" ]]; then
+        echo
+        echo "### one after the other (direct, uniqgate, haproxy; the order rotates each round)"
+        echo
+        bench_report "$RAW" "$WORKLOADS" "$THREADS"
+        echo
+        echo "tps = sysbench transactions/s; ratios are of tps; CPU µs/query = proxy process utime+stime during the run / sysbench's query count."
+    fi
+    if [[ -n "$HEAD_TO_HEAD" ]]; then
+        echo
+        echo "### head to head (uniqgate and haproxy under load at the same time, each from its own sysbench with the row's thread count)"
+        echo
+        bench_report_head_to_head "$RAW_H2H" "$WORKLOADS" "$THREADS"
+        echo
+        echo "Ratios are the median (and the range) of each round's ratio; \"ahead\" counts the rounds in which uniqgate's tps was at least haproxy's, and \"cheaper\" those in which its CPU per query was at most haproxy's."
+    fi
 } >"$WORKDIR/table.md"
 cat "$WORKDIR/table.md"
 if [[ -n "$OUT" ]]; then
     cp "$WORKDIR/table.md" "$OUT"
     cp "$RAW" "${OUT%.md}.tsv"
-    bench_log "table written to $OUT (raw results: ${OUT%.md}.tsv)"
+    cp "$RAW_H2H" "${OUT%.md}-head-to-head.tsv"
+    bench_log "table written to $OUT (raw results: ${OUT%.md}.tsv and ${OUT%.md}-head-to-head.tsv)"
 fi
 if ((FAILED_RUNS > 0)); then
     bench_log "$FAILED_RUNS run(s) failed; see the logs"
