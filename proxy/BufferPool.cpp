@@ -1,8 +1,12 @@
 #include "proxy/BufferPool.hpp"
 
+#include <atomic>
+
 namespace uniqgate::proxy {
 
 namespace {
+std::atomic<std::size_t> live_bytes{0};
+
 // Trivially destructible, so still readable after the thread's pool is destroyed.
 thread_local bool pool_destroyed = false;
 
@@ -18,6 +22,17 @@ thread_local ThreadPool thread_pool;
 
 BufferPool* BufferPool::this_thread() noexcept { return pool_destroyed ? nullptr : &thread_pool.pool; }
 
-BufferPool::Block BufferPool::allocate() { return std::make_unique_for_overwrite<std::uint8_t[]>(kBlockSize); }
+BufferPool::Block BufferPool::allocate(std::size_t size) {
+    Block block(new std::uint8_t[size], BlockDeleter{size});  // every byte is written before it is read
+    live_bytes.fetch_add(size, std::memory_order_relaxed);
+    return block;
+}
+
+void BufferPool::BlockDeleter::operator()(std::uint8_t* block) const noexcept {
+    delete[] block;
+    live_bytes.fetch_sub(size, std::memory_order_relaxed);
+}
+
+std::size_t BufferPool::bytes_allocated() noexcept { return live_bytes.load(std::memory_order_relaxed); }
 
 }  // namespace uniqgate::proxy

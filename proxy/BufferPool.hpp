@@ -23,7 +23,17 @@ public:
     // it rarely has more than a few sessions with bytes in flight.
     static constexpr std::size_t kMaxIdleBlocks = 64;
 
-    using Block = std::unique_ptr<std::uint8_t[]>;
+    // Frees a buffer and counts its bytes out of bytes_allocated(). Only the rare real
+    // allocations and frees touch that shared counter; taking and giving back do not.
+    struct BlockDeleter {
+        std::size_t size = 0;
+        void operator()(std::uint8_t* block) const noexcept;
+    };
+    using Block = std::unique_ptr<std::uint8_t[], BlockDeleter>;
+
+    // A buffer of `size` bytes outside any pool (a receive buffer grown past a block),
+    // counted in bytes_allocated() like the pools' blocks. Left uninitialised.
+    static Block allocate(std::size_t size);
 
     BufferPool() { idle_.reserve(kMaxIdleBlocks); }
 
@@ -35,7 +45,7 @@ public:
     // A block of kBlockSize bytes, the one given back last if there is one.
     Block take() {
         ++blocks_out_;
-        if (idle_.empty()) return allocate();
+        if (idle_.empty()) return allocate(kBlockSize);
         Block block = std::move(idle_.back());
         idle_.pop_back();
         return block;
@@ -49,8 +59,11 @@ public:
     // Blocks taken from this pool and not given back to it.
     [[nodiscard]] std::size_t blocks_out() const noexcept { return blocks_out_; }
 
+    // Bytes of receive buffers allocated now, process-wide: every pool's blocks, in use
+    // or idle, and the buffers allocate() made. For the admin endpoint.
+    static std::size_t bytes_allocated() noexcept;
+
 private:
-    static Block allocate();
 
     std::vector<Block> idle_;
     std::size_t blocks_out_ = 0;

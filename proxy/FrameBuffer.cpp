@@ -22,7 +22,7 @@ void FrameBuffer::drop_storage() noexcept {
 // Moves what is buffered into fresh storage of `capacity` bytes (at least size()).
 void FrameBuffer::replace_storage(std::size_t capacity) {
     BufferPool* pool = capacity == BufferPool::kBlockSize ? BufferPool::this_thread() : nullptr;
-    BufferPool::Block fresh = pool != nullptr ? pool->take() : std::make_unique_for_overwrite<std::uint8_t[]>(capacity);
+    BufferPool::Block fresh = pool != nullptr ? pool->take() : BufferPool::allocate(capacity);
     const std::size_t buffered = size();
     if (buffered > 0) std::memcpy(fresh.get(), data(), buffered);
     drop_storage();

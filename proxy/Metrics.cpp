@@ -1,5 +1,7 @@
 #include "proxy/Metrics.hpp"
 
+#include "proxy/BufferPool.hpp"
+
 #include <fmt/format.h>
 
 namespace uniqgate::proxy {
@@ -45,6 +47,10 @@ std::string Metrics::to_prometheus() const {
                   "Serialize INSERTs (text or prepared) whose existence check went to the server with the "
                   "INSERT itself.",
                   load(one_round_trip_inserts));
+    append_metric(out, "uniqgate_receive_buffer_bytes", "gauge",
+                  "Memory held by receive buffers: pooled blocks in use by sessions with bytes in flight or kept "
+                  "idle for reuse, and larger buffers of sessions relaying big packets.",
+                  static_cast<long long>(BufferPool::bytes_allocated()));
     return out;
 }
 
