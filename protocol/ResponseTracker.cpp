@@ -168,6 +168,20 @@ Next ResponseTracker::on_column_defs_eof(ByteView payload) noexcept {
     return Next::server_frame;
 }
 
+std::size_t ResponseTracker::skip_row_frames(ByteView frames) noexcept {
+    const std::uint8_t* data = frames.data();
+    const std::size_t size = frames.size();
+    std::size_t pos = 0;
+    while (size - pos > kFrameHeaderSize) {
+        const std::uint32_t length = data[pos] | (data[pos + 1] << 8U) | (data[pos + 2] << 16U);
+        if (length == 0 || length == kMaxFramePayload || size - pos - kFrameHeaderSize < length) break;
+        const std::uint8_t first = data[pos + kFrameHeaderSize];
+        if (first == header::eof || first == header::err) break;
+        pos += kFrameHeaderSize + length;
+    }
+    return pos;
+}
+
 Next ResponseTracker::on_row_or_end(FrameHeader header, ByteView payload) noexcept {
     // A text row may start with 0xFE (the length prefix of a string of 16 MiB or
     // more), but then it is longer than any terminator: under deprecate_eof the

@@ -328,6 +328,7 @@ RelayStep Session::forward_buffered_response(ResponseRelay& relay) {
             continue;
         }
         if (relay.next != Next::server_frame) break;
+        pos += tracker_.skip_rows({data + pos, size - pos});
         if (size - pos < kFrameHeaderSize) break;
         const auto header = protocol::decode_frame_header(data + pos);
         const std::size_t peek = inspected_length(header.payload_length);

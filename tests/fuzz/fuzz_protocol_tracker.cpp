@@ -4,6 +4,7 @@
 // whatever its real size, since the tracker must never read past the bytes it is
 // given. The tracker decides which side speaks next, as the proxy would.
 #include "protocol/ByteReader.hpp"
+#include "protocol/Frame.hpp"
 #include "protocol/ResponseTracker.hpp"
 
 #include <cstdlib>
@@ -25,9 +26,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case Next::done:
             next = tracker.on_command(payload);  // starts afresh, even after a failure
             break;
-        case Next::server_frame:
+        case Next::server_frame: {
+            // The record read as frames in a receive buffer: every frame skip_rows takes
+            // must be one that on_server_frame would take as a row.
+            const std::size_t skipped = tracker.skip_rows(payload);
+            if (skipped > payload.size()) std::abort();
+            ResponseTracker replay = tracker;
+            for (std::size_t at = 0; at < skipped;) {
+                const FrameHeader row = decode_frame_header(payload.data() + at);
+                if (at + kFrameHeaderSize + row.payload_length > skipped) std::abort();
+                if (replay.on_server_frame(row, payload.subspan(at + kFrameHeaderSize, row.payload_length)) !=
+                        Next::server_frame ||
+                    replay.failed()) {
+                    std::abort();
+                }
+                at += kFrameHeaderSize + row.payload_length;
+            }
             next = tracker.on_server_frame(header, payload);
             break;
+        }
         case Next::client_infile_data:
             next = tracker.on_client_frame(header);
             break;

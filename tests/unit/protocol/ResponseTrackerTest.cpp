@@ -157,6 +157,65 @@ TEST_P(BothEofModes, ContinuationFramesAreNotInterpreted) {
     EXPECT_EQ(server(end()), Next::done);
 }
 
+// Frames on the wire, as skip_rows sees them in the receive buffer.
+Bytes frames(std::initializer_list<Bytes> packets) {
+    Bytes wire;
+    std::uint8_t seq = 3;
+    for (const Bytes& packet : packets) append_packet(wire, packet, seq);
+    return wire;
+}
+
+TEST_P(BothEofModes, SkipRowsTakesTheRowsUpToTheTerminator) {
+    command("0378");
+    const Bytes rows = frames({kTextRow, from_hex("fb"), from_hex("00"), from_hex("0c68656c6c6f2c20776f726c6421")});
+    EXPECT_EQ(tracker_.skip_rows(rows), 0U);  // before the metadata: not in the rows yet
+    metadata(1);
+    Bytes wire = rows;
+    const Bytes tail = frames({end(), kOk});
+    wire.insert(wire.end(), tail.begin(), tail.end());
+    EXPECT_EQ(tracker_.skip_rows(wire), rows.size());
+    EXPECT_EQ(tracker_.skip_rows(rows), rows.size());
+    // Skipping changed nothing: the terminator still ends the response.
+    EXPECT_EQ(server(end()), Next::done);
+    EXPECT_EQ(tracker_.skip_rows(rows), 0U);  // done: no rows any more
+}
+
+TEST_P(BothEofModes, SkipRowsStopsBeforeAFrameItCannotJudge) {
+    command("0378");
+    metadata(1);
+    const Bytes row = frames({kTextRow});
+    auto skipped_before = [&](const Bytes& next) {
+        Bytes wire = row;
+        wire.insert(wire.end(), next.begin(), next.end());
+        return tracker_.skip_rows(wire);
+    };
+    EXPECT_EQ(skipped_before(frames({kErr})), row.size());
+    EXPECT_EQ(skipped_before(frames({from_hex("fe00000000000000010000000000")})), row.size());  // 0xFE-led row
+    EXPECT_EQ(skipped_before(frames({Bytes{}})), row.size());                                 // empty frame
+    const Bytes whole = frames({from_hex("0568656c6c6f")});
+    for (std::size_t cut = 1; cut < whole.size(); ++cut) {  // an incomplete frame, header included
+        EXPECT_EQ(skipped_before(Bytes(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(cut))), row.size());
+    }
+    EXPECT_EQ(skipped_before(whole), row.size() + whole.size());
+    Bytes continued = from_hex("ffffff04");
+    continued.resize(kFrameHeaderSize + kMaxFramePayload, 'x');
+    continued[kFrameHeaderSize] = 0x01;
+    EXPECT_EQ(skipped_before(continued), row.size());  // a packet going on in the next frame
+    EXPECT_EQ(tracker_.skip_rows({}), 0U);
+}
+
+TEST_P(BothEofModes, SkipRowsTakesNothingInsideAContinuedPacket) {
+    command("0378");
+    metadata(1);
+    Bytes frame(kMaxFramePayload, 'x');
+    frame[0] = 0xfc;
+    EXPECT_EQ(tracker_.on_server_frame(FrameHeader{kMaxFramePayload, 5}, frame), Next::server_frame);
+    // The continuation frame is the row's rest, for on_server_frame to see.
+    EXPECT_EQ(tracker_.skip_rows(frames({kTextRow})), 0U);
+    EXPECT_EQ(tracker_.on_server_frame(FrameHeader{2, 6}, kTextRow), Next::server_frame);
+    EXPECT_EQ(tracker_.skip_rows(frames({kTextRow})), kFrameHeaderSize + kTextRow.size());
+}
+
 TEST(TrackerRows, LegacyTerminatorIsShorterThanNineBytes) {
     ResponseTracker tracker(kLegacy);
     tracker.on_command(from_hex("0378"));
