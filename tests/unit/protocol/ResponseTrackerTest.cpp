@@ -67,6 +67,15 @@ protected:
         }
     }
 
+    // A query whose one-column result starts with a row of 0xFFFFFF bytes or more: its first frame.
+    void begin_continued_row() {
+        command("0378");
+        metadata(1);
+        Bytes frame(kMaxFramePayload, 'x');
+        frame[0] = 0xfc;
+        EXPECT_EQ(tracker_.on_server_frame(FrameHeader{kMaxFramePayload, 5}, frame), Next::server_frame);
+    }
+
     ResponseTracker tracker_;
 };
 
@@ -147,11 +156,7 @@ TEST_P(BothEofModes, RowStartingWithFeAndLongerThanAFrameIsNotATerminator) {
 }
 
 TEST_P(BothEofModes, ContinuationFramesAreNotInterpreted) {
-    command("0378");
-    metadata(1);
-    Bytes frame(kMaxFramePayload, 'x');
-    frame[0] = 0xfc;
-    EXPECT_EQ(tracker_.on_server_frame(FrameHeader{kMaxFramePayload, 5}, frame), Next::server_frame);
+    begin_continued_row();
     // The continuation looks like an EOF / ERR but belongs to the row.
     EXPECT_EQ(tracker_.on_server_frame(FrameHeader{5, 6}, kEof), Next::server_frame);
     EXPECT_EQ(server(end()), Next::done);
@@ -205,11 +210,7 @@ TEST_P(BothEofModes, SkipRowsStopsBeforeAFrameItCannotJudge) {
 }
 
 TEST_P(BothEofModes, SkipRowsTakesNothingInsideAContinuedPacket) {
-    command("0378");
-    metadata(1);
-    Bytes frame(kMaxFramePayload, 'x');
-    frame[0] = 0xfc;
-    EXPECT_EQ(tracker_.on_server_frame(FrameHeader{kMaxFramePayload, 5}, frame), Next::server_frame);
+    begin_continued_row();
     // The continuation frame is the row's rest, for on_server_frame to see.
     EXPECT_EQ(tracker_.skip_rows(frames({kTextRow})), 0U);
     EXPECT_EQ(tracker_.on_server_frame(FrameHeader{2, 6}, kTextRow), Next::server_frame);
