@@ -173,7 +173,7 @@ std::size_t ResponseTracker::skip_row_frames(ByteView frames) noexcept {
     const std::size_t size = frames.size();
     std::size_t pos = 0;
     while (size - pos > kFrameHeaderSize) {
-        const std::uint32_t length = data[pos] | (data[pos + 1] << 8U) | (data[pos + 2] << 16U);
+        const std::uint32_t length = decode_frame_header(data + pos).payload_length;
         if (length == 0 || length == kMaxFramePayload || size - pos - kFrameHeaderSize < length) break;
         const std::uint8_t first = data[pos + kFrameHeaderSize];
         if (first == header::eof || first == header::err) break;

@@ -64,7 +64,6 @@ public:
     static std::size_t bytes_allocated() noexcept;
 
 private:
-
     std::vector<Block> idle_;
     std::size_t blocks_out_ = 0;
 };
